@@ -1,0 +1,67 @@
+"""Small value types shared by the tables and the services."""
+
+from enum import StrEnum
+
+
+class SyncState(StrEnum):
+    """Where a shipment stands with Xero."""
+
+    NOT_SENT = "Not sent"
+    QUEUED = "Queued"
+    SENDING = "Sending"
+    PROCESSED = "Processed"
+    REJECTED = "Rejected"
+    CHANGED = "Changed since sent"
+
+
+class WorkflowStatus(StrEnum):
+    """The shipment's own life cycle, set by operations staff."""
+
+    DRAFT = "Draft"
+    BOOKED = "Booked"
+    PACKED = "Packed"
+    SHIPPED = "Shipped"
+    DELIVERED = "Delivered"
+    CANCELLED = "Cancelled"
+
+
+class DocumentType(StrEnum):
+    INVOICE = "invoice"
+    QUOTE = "quote"
+
+
+class Trigger(StrEnum):
+    """What started a send."""
+
+    BULK = "bulk"
+    SYNC_NOW = "sync now"
+    STATUS = "status"
+    PUSH_REMAINING = "push remaining"
+    RETRY = "retry"
+    CLI = "cli"
+
+
+class Outcome(StrEnum):
+    PROCESSED = "Processed"
+    REJECTED = "Rejected"
+    FAILED = "Failed"  # transient; the shipment is still queued
+    HELD = "Held"  # connection needs reconnecting; the shipment waits
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    HELD = "held"
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "Connected"
+    NEEDS_RECONNECT = "Needs reconnecting"
+    DISCONNECTED = "Disconnected"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATIONS = "operations"
+    FINANCE = "finance"

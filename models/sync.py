@@ -1,0 +1,117 @@
+"""Sync settings, the integration log, the job queue and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.enums import DocumentType, JobStatus, WorkflowStatus
+from models.shipment import utcnow
+
+
+class SyncSettingsFields(SQLModel):
+    document_type: str = Field(default=DocumentType.INVOICE, max_length=10)
+    invoice_status: str = Field(default="DRAFT", max_length=20)
+    quote_status: str = Field(default="DRAFT", max_length=20)
+    trigger_status: str = Field(default=WorkflowStatus.SHIPPED, max_length=30)
+    queue_on_trigger: bool = False
+    customer_code_source: str = Field(default="buyer_code", max_length=30)
+    reference_source: str = Field(default="shipment_number", max_length=30)
+    date_source: str = Field(default="invoice_date", max_length=30)
+    sales_account_code: str = Field(default="210", max_length=10)
+    freight_account_code: str = Field(default="265", max_length=10)
+    tax_type: str = Field(default="ZERORATED", max_length=50)
+    line_amount_types: str = Field(default="Exclusive", max_length=10)
+
+
+class SyncSettings(SyncSettingsFields, table=True):
+    """Mapping settings. The row with tenant_id NULL is the default for every organisation."""
+
+    __tablename__ = "sync_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str | None = Field(default=None, unique=True, max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str | None = None
+
+
+class IntegrationLog(SQLModel, table=True):
+    """One attempt to send one shipment."""
+
+    __tablename__ = "integration_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int | None = Field(default=None, foreign_key="shipment.id", index=True)
+    shipment_number: str | None = Field(default=None, max_length=60)
+    batch_id: str | None = Field(default=None, index=True, max_length=64)
+    tenant_id: str | None = Field(default=None, max_length=64)
+    trigger: str = Field(max_length=20)
+    triggered_by: str | None = Field(default=None, max_length=100)
+    document_type: str | None = Field(default=None, max_length=10)
+    action: str | None = Field(default=None, max_length=10)  # create / update
+    outcome: str = Field(index=True, max_length=20)
+    document_number: str | None = Field(default=None, max_length=255)
+    document_id: str | None = Field(default=None, max_length=64)
+    payload: str | None = None  # JSON sent to Xero
+    response: str | None = None  # JSON Xero answered for this element
+    errors_xero: str | None = None  # JSON list, Xero's words
+    errors_plain: str | None = None  # JSON list, what to fix
+    note: str | None = None
+    api_calls: int = 0
+    duration_ms: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SyncJob(SQLModel, table=True):
+    """A shipment waiting in the queue for the worker."""
+
+    __tablename__ = "sync_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", index=True)
+    tenant_id: str | None = Field(default=None, max_length=64)
+    trigger: str = Field(max_length=20)
+    requested_by: str | None = Field(default=None, max_length=100)
+    status: str = Field(default=JobStatus.QUEUED, index=True, max_length=10)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, index=True)
+    leased_by: str | None = Field(default=None, max_length=64)
+    lease_expires_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str | None = Field(default=None, max_length=100)
+    action: str = Field(max_length=60)
+    entity: str = Field(max_length=60)
+    entity_id: str | None = Field(default=None, max_length=64)
+    before: str | None = None
+    after: str | None = None
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OAuthState(SQLModel, table=True):
+    """An authorization request in flight: the browser leaves the app and comes back."""
+
+    __tablename__ = "oauth_state"
+
+    state: str = Field(primary_key=True, max_length=64)
+    code_verifier: str = Field(max_length=128)
+    requested_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AppUser(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    username: str = Field(primary_key=True, max_length=60)
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=100)

@@ -1,0 +1,36 @@
+"""The audit trail: who changed what, before and after."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import AuditEvent
+
+
+def record(
+    *,
+    session: Session,
+    actor: str | None,
+    action: str,
+    entity: str,
+    entity_id: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=json.dumps(before, default=str) if before is not None else None,
+        after=json.dumps(after, default=str) if after is not None else None,
+    )
+    session.add(event)
+    return event
+
+
+def recent(*, session: Session, limit: int = 100) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))

@@ -1,0 +1,193 @@
+"""Connecting Xero organisations (OAuth 2.0) and getting an adapter for one of them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, timedelta
+
+from sqlmodel import Session, select
+
+from models import ConnectionStatus, OAuthState, XeroConnection, utcnow
+from services import audit
+from services.crypto import decrypt, encrypt
+from services.settings import Settings, get_settings
+from services.xero.adapter import TokenSet, XeroAdapter, new_pkce_pair, utc_from_epoch
+from services.xero.errors import XeroAuthError
+
+STATE_LIFETIME = timedelta(minutes=15)
+
+
+class ConnectError(Exception):
+    """The connection could not be completed; the message says what to do."""
+
+
+def start_connect(*, session: Session, user: str, settings: Settings | None = None) -> str:
+    """Begin the authorization-code flow; returns the URL to send the browser to."""
+    settings = settings or get_settings()
+    verifier, challenge = new_pkce_pair()
+    state = secrets.token_urlsafe(32)
+    session.add(OAuthState(state=state, code_verifier=verifier, requested_by=user))
+    session.flush()
+    return XeroAdapter(settings).authorization_url(state=state, code_challenge=challenge)
+
+
+def finish_connect(
+    *, session: Session, code: str, state: str, user: str, settings: Settings | None = None
+) -> list[XeroConnection]:
+    """Complete the flow Xero redirected back to; returns the organisations now connected."""
+    settings = settings or get_settings()
+    pending = session.get(OAuthState, state)
+    if pending is None or utcnow() - pending.created_at > STATE_LIFETIME:
+        raise ConnectError(
+            "This Xero sign-in link is unknown or expired (state check failed): "
+            "click Connect to Xero again."
+        )
+    session.delete(pending)
+    adapter = XeroAdapter(settings)
+    try:
+        token = adapter.exchange_code(code=code, code_verifier=pending.code_verifier)
+        tenants = adapter.connections()
+    except XeroAuthError as error:
+        raise ConnectError(str(error)) from error
+    if not tenants:
+        raise ConnectError("Xero returned no organisation: tick at least one and allow access.")
+    grant_id = secrets.token_hex(8)
+    connected = []
+    has_default = session.exec(select(XeroConnection).where(XeroConnection.is_default)).first()
+    for tenant in tenants:
+        row = session.exec(
+            select(XeroConnection).where(XeroConnection.tenant_id == tenant.tenant_id)
+        ).first() or XeroConnection(tenant_id=tenant.tenant_id, tenant_name=tenant.tenant_name)
+        before = row.status if row.id else None
+        row.tenant_name = tenant.tenant_name
+        row.connection_id = tenant.connection_id
+        row.status = ConnectionStatus.ACTIVE
+        row.connected_by = user
+        row.connected_at = utcnow()
+        row.grant_id = grant_id
+        row.last_error = None
+        if not has_default:
+            row.is_default = has_default = True
+        _store_token(row, token)
+        try:
+            org = adapter.organisation(tenant.tenant_id)
+            row.base_currency = org.get("BaseCurrency")
+        except XeroAuthError:
+            pass
+        session.add(row)
+        connected.append(row)
+        audit.record(
+            session=session,
+            actor=user,
+            action="connect",
+            entity="xero_connection",
+            entity_id=tenant.tenant_id,
+            before={"status": before},
+            after={"status": row.status, "name": row.tenant_name},
+        )
+    session.flush()
+    return connected
+
+
+def list_connections(*, session: Session) -> list[XeroConnection]:
+    return list(session.exec(select(XeroConnection).order_by(XeroConnection.tenant_name)))
+
+
+def default_connection(*, session: Session) -> XeroConnection | None:
+    rows = list_connections(session=session)
+    active = [r for r in rows if r.status != ConnectionStatus.DISCONNECTED]
+    return next((r for r in active if r.is_default), active[0] if active else None)
+
+
+def connection_for(*, session: Session, tenant_id: str | None) -> XeroConnection | None:
+    if tenant_id is None:
+        return default_connection(session=session)
+    return session.exec(select(XeroConnection).where(XeroConnection.tenant_id == tenant_id)).first()
+
+
+def needing_reconnect(*, session: Session) -> list[XeroConnection]:
+    return list(
+        session.exec(
+            select(XeroConnection).where(XeroConnection.status == ConnectionStatus.NEEDS_RECONNECT)
+        )
+    )
+
+
+def adapter_for(
+    connection: XeroConnection, *, session: Session, settings: Settings | None = None
+) -> XeroAdapter:
+    """An adapter holding this organisation's tokens; rotated tokens are saved at once."""
+    settings = settings or get_settings()
+    if connection.status != ConnectionStatus.ACTIVE or not connection.access_token_enc:
+        raise XeroAuthError(
+            f"{connection.tenant_name} needs reconnecting: an admin must reconnect it "
+            "on the Connect page. Sends wait in the queue until then."
+        )
+    token = TokenSet(
+        access_token=decrypt(connection.access_token_enc),
+        refresh_token=decrypt(connection.refresh_token_enc)
+        if connection.refresh_token_enc
+        else None,
+        expires_at=_epoch(connection),
+        scope=connection.scope or "",
+    )
+
+    def save(new: TokenSet) -> None:
+        # One consent covers several organisations: they share (and rotate) one token.
+        siblings = [connection]
+        if connection.grant_id:
+            siblings = list(
+                session.exec(
+                    select(XeroConnection).where(XeroConnection.grant_id == connection.grant_id)
+                )
+            )
+        for row in siblings:
+            _store_token(row, new)
+            session.add(row)
+        session.commit()
+
+    return XeroAdapter(settings, token=token, on_token_refreshed=save)
+
+
+def mark_needs_reconnect(*, session: Session, connection: XeroConnection, reason: str) -> None:
+    connection.status = ConnectionStatus.NEEDS_RECONNECT
+    connection.last_error = reason
+    session.add(connection)
+
+
+def disconnect(*, session: Session, connection: XeroConnection, user: str) -> None:
+    """Remove the connection in Xero (best effort) and forget its tokens."""
+    try:
+        adapter = adapter_for(connection, session=session)
+        if connection.connection_id:
+            adapter.disconnect(connection.connection_id)
+    except Exception:  # noqa: BLE001 - disconnecting must work even when Xero refuses us
+        pass
+    before = connection.status
+    connection.status = ConnectionStatus.DISCONNECTED
+    connection.access_token_enc = connection.refresh_token_enc = None
+    connection.is_default = False
+    session.add(connection)
+    audit.record(
+        session=session,
+        actor=user,
+        action="disconnect",
+        entity="xero_connection",
+        entity_id=connection.tenant_id,
+        before={"status": before},
+        after={"status": connection.status},
+    )
+
+
+def _store_token(row: XeroConnection, token: TokenSet) -> None:
+    row.access_token_enc = encrypt(token.access_token)
+    row.refresh_token_enc = encrypt(token.refresh_token) if token.refresh_token else None
+    row.expires_at = utc_from_epoch(token.expires_at)
+    row.scope = token.scope
+
+
+def _epoch(connection: XeroConnection) -> float:
+    if connection.expires_at is None:
+        return 0.0
+    expires = connection.expires_at
+    return (expires if expires.tzinfo else expires.replace(tzinfo=UTC)).timestamp()

@@ -1,0 +1,131 @@
+"""The durable send queue: jobs in the database, leased by workers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import JobStatus, Shipment, SyncJob, SyncState, utcnow
+from services.db import session_scope
+
+LEASE = timedelta(minutes=5)
+OPEN = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.HELD)
+
+
+def enqueue(
+    *,
+    session: Session,
+    shipment_ids: list[int],
+    trigger: str,
+    user: str | None,
+    delay: timedelta = timedelta(0),
+    error: str | None = None,
+    held: bool = False,
+) -> int:
+    """Queue shipments for the worker (once each); returns how many new jobs were added."""
+    if not shipment_ids:
+        return 0
+    open_ids = set(
+        session.exec(
+            select(SyncJob.shipment_id).where(
+                SyncJob.shipment_id.in_(shipment_ids), SyncJob.status.in_(OPEN)
+            )
+        )
+    )
+    now = utcnow()
+    added = 0
+    for shipment_id in shipment_ids:
+        if shipment_id in open_ids:
+            session.exec(
+                update(SyncJob)
+                .where(SyncJob.shipment_id == shipment_id, SyncJob.status.in_(OPEN))
+                .values(
+                    not_before=now + delay,
+                    last_error=error,
+                    status=JobStatus.HELD if held else JobStatus.QUEUED,
+                    leased_by=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+            )
+            continue
+        session.add(
+            SyncJob(
+                shipment_id=shipment_id,
+                trigger=trigger,
+                requested_by=user,
+                not_before=now + delay,
+                last_error=error,
+                status=JobStatus.HELD if held else JobStatus.QUEUED,
+            )
+        )
+        added += 1
+    session.exec(
+        update(Shipment).where(Shipment.id.in_(shipment_ids)).values(sync_state=SyncState.QUEUED)
+    )
+    return added
+
+
+def complete(*, session: Session, shipment_ids: list[int]) -> None:
+    """Close the open jobs of shipments that reached an outcome."""
+    if shipment_ids:
+        session.exec(
+            update(SyncJob)
+            .where(SyncJob.shipment_id.in_(shipment_ids), SyncJob.status.in_(OPEN))
+            .values(status=JobStatus.DONE, leased_by=None, updated_at=utcnow())
+        )
+
+
+def lease_batch(*, engine: Engine, worker_id: str, size: int = 10) -> list[SyncJob]:
+    """Take up to `size` due jobs for one organisation; expired leases are taken over."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        due = (
+            select(SyncJob)
+            .where(
+                or_(
+                    (SyncJob.status == JobStatus.QUEUED) & (SyncJob.not_before <= now),
+                    (SyncJob.status == JobStatus.RUNNING) & (SyncJob.lease_expires_at < now),
+                )
+            )
+            .order_by(SyncJob.not_before, SyncJob.id)
+            .limit(size * 5)
+        )
+        if engine.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        jobs = list(session.exec(due))
+        if not jobs:
+            return []
+        tenant = jobs[0].tenant_id
+        chosen = [j for j in jobs if j.tenant_id == tenant][:size]
+        for job in chosen:
+            job.status = JobStatus.RUNNING
+            job.leased_by = worker_id
+            job.lease_expires_at = now + LEASE
+            job.attempts += 1
+            job.updated_at = now
+            session.add(job)
+        return chosen
+
+
+def resume_held(*, session: Session, tenant_ids: list[str | None]) -> int:
+    """Release jobs held for a reconnection."""
+    result = session.exec(
+        update(SyncJob)
+        .where(SyncJob.status == JobStatus.HELD)
+        .where(
+            or_(SyncJob.tenant_id.in_([t for t in tenant_ids if t]), SyncJob.tenant_id.is_(None))
+        )
+        .values(status=JobStatus.QUEUED, not_before=utcnow(), updated_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+def counts(*, session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.exec(select(SyncJob.status, func.count()).group_by(SyncJob.status)).all()
+    return {status: n for status, n in rows}

@@ -1,0 +1,209 @@
+"""Xero reference data (contacts, items, accounts, tax rates, currencies) cached per organisation.
+
+Validation reads only this cache, so checking a shipment costs no API call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session, SQLModel, delete, select
+
+from models import (
+    XeroAccount,
+    XeroConnection,
+    XeroContact,
+    XeroCurrency,
+    XeroItem,
+    XeroTaxRate,
+    utcnow,
+)
+from services.xero.adapter import XeroAdapter
+
+
+@dataclass
+class RefreshSummary:
+    """What a refresh changed, per kind: new / updated / unchanged / archived."""
+
+    counts: dict[str, Counter] = field(default_factory=dict)
+    api_calls: int = 0
+
+    def add(self, kind: str, change: str) -> None:
+        self.counts.setdefault(kind, Counter())[change] += 1
+
+
+def refresh(
+    *,
+    session: Session,
+    connection: XeroConnection,
+    adapter: XeroAdapter,
+    full: bool = False,
+) -> RefreshSummary:
+    """Bring the cache up to date; incremental (If-Modified-Since) unless `full`."""
+    since = None if full else connection.reference_refreshed_at
+    started_calls = adapter.stats.calls
+    started = utcnow()
+    tenant = connection.tenant_id
+    summary = RefreshSummary()
+
+    org = adapter.organisation(tenant)
+    connection.base_currency = org.get("BaseCurrency") or connection.base_currency
+    connection.tenant_name = org.get("Name") or connection.tenant_name
+
+    for raw in adapter.contacts(tenant, modified_since=since):
+        values = dict(
+            account_number=raw.get("AccountNumber") or None,
+            name=raw.get("Name") or "",
+            email=raw.get("EmailAddress"),
+            primary_person=" ".join(x for x in (raw.get("FirstName"), raw.get("LastName")) if x)
+            or None,
+            default_currency=raw.get("DefaultCurrency"),
+            is_customer=bool(raw.get("IsCustomer")),
+            archived=raw.get("ContactStatus") == "ARCHIVED",
+        )
+        _upsert(
+            session,
+            summary,
+            "contacts",
+            XeroContact,
+            tenant,
+            {"contact_id": raw["ContactID"]},
+            values,
+        )
+
+    for raw in adapter.items(tenant, modified_since=since):
+        sales = raw.get("SalesDetails") or {}
+        values = dict(
+            code=raw.get("Code") or "",
+            name=raw.get("Name"),
+            sales_account_code=sales.get("AccountCode"),
+            sales_tax_type=sales.get("TaxType"),
+        )
+        _upsert(session, summary, "items", XeroItem, tenant, {"item_id": raw["ItemID"]}, values)
+
+    for raw in adapter.accounts(tenant, modified_since=since):
+        values = dict(
+            code=raw.get("Code"),
+            name=raw.get("Name") or "",
+            type=raw.get("Type") or "",
+            status=raw.get("Status") or "ACTIVE",
+        )
+        _upsert(
+            session,
+            summary,
+            "accounts",
+            XeroAccount,
+            tenant,
+            {"account_id": raw["AccountID"]},
+            values,
+        )
+
+    # Tax rates and currencies have no If-Modified-Since: they are few, read them whole.
+    for raw in adapter.tax_rates(tenant):
+        values = dict(
+            name=raw.get("Name") or "",
+            rate=Decimal(str(raw.get("EffectiveRate") or 0)),
+            status=raw.get("Status") or "ACTIVE",
+        )
+        _upsert(
+            session, summary, "tax rates", XeroTaxRate, tenant, {"tax_type": raw["TaxType"]}, values
+        )
+    codes = [raw["Code"] for raw in adapter.currencies(tenant)]
+    session.exec(delete(XeroCurrency).where(XeroCurrency.tenant_id == tenant))
+    for code in codes:
+        session.add(XeroCurrency(tenant_id=tenant, code=code))
+    summary.counts["currencies"] = Counter({"unchanged": len(codes)})
+
+    connection.reference_refreshed_at = started
+    session.add(connection)
+    session.flush()
+    summary.api_calls = adapter.stats.calls - started_calls
+    return summary
+
+
+def _upsert(
+    session: Session,
+    summary: RefreshSummary,
+    kind: str,
+    table: type[SQLModel],
+    tenant: str,
+    key: dict,
+    values: dict,
+) -> None:
+    query = select(table).where(table.tenant_id == tenant)
+    for column, value in key.items():
+        query = query.where(getattr(table, column) == value)
+    row = session.exec(query).first()
+    if row is None:
+        session.add(table(tenant_id=tenant, **key, **values))
+        summary.add(kind, "new")
+        return
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if not changed:
+        summary.add(kind, "unchanged")
+        return
+    if changed.get("archived") or changed.get("status") == "ARCHIVED":
+        summary.add(kind, "archived")
+    else:
+        summary.add(kind, "updated")
+    for k, v in changed.items():
+        setattr(row, k, v)
+    session.add(row)
+
+
+@dataclass
+class ReferenceData:
+    """An in-memory view of one organisation's cache, for validating many shipments at once."""
+
+    tenant_id: str
+    base_currency: str | None
+    customers: dict[str, XeroContact]  # by AccountNumber (upper-case), active customers only
+    items: dict[str, XeroItem]  # by Code (upper-case)
+    accounts: dict[str, XeroAccount]  # by Code, active only
+    tax_types: dict[str, XeroTaxRate]
+    currencies: set[str]
+    customer_aliases: dict[str, str]  # shipment code (upper) -> AccountNumber
+    product_aliases: dict[str, str]  # shipment code (upper) -> item Code
+    sales_account_overrides: dict[str, str]  # AccountNumber (upper) -> account code
+    loaded_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.customers or self.items or self.accounts)
+
+
+def load(*, session: Session, connection: XeroConnection) -> ReferenceData:
+    from models import CustomerMapping, ProductMapping
+
+    tenant = connection.tenant_id
+
+    def rows(table):
+        return session.exec(select(table).where(table.tenant_id == tenant)).all()
+
+    customers = {
+        c.account_number.upper(): c
+        for c in rows(XeroContact)
+        if c.account_number and c.is_customer and not c.archived
+    }
+    mappings = rows(CustomerMapping)
+    return ReferenceData(
+        tenant_id=tenant,
+        base_currency=connection.base_currency,
+        customers=customers,
+        items={i.code.upper(): i for i in rows(XeroItem) if i.code},
+        accounts={a.code: a for a in rows(XeroAccount) if a.code and a.status == "ACTIVE"},
+        tax_types={t.tax_type: t for t in rows(XeroTaxRate) if t.status == "ACTIVE"},
+        currencies={c.code for c in rows(XeroCurrency)},
+        customer_aliases={
+            m.shipment_code.upper(): m.account_number for m in mappings if m.account_number
+        },
+        product_aliases={m.shipment_code.upper(): m.item_code for m in rows(ProductMapping)},
+        sales_account_overrides={
+            (m.account_number or m.shipment_code).upper(): m.sales_account_code
+            for m in mappings
+            if m.sales_account_code
+        },
+    )

@@ -1,0 +1,133 @@
+"""One settings object for the whole app: environment variables, then `.streamlit/secrets.toml`."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+SANDBOX_URL = "http://127.0.0.1:8765"
+SANDBOX_CLIENT_ID = "shipbridge-sandbox"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"
+XERO_SCOPES = (
+    "openid profile email offline_access accounting.transactions "
+    "accounting.contacts accounting.settings"
+)
+
+
+class Settings(BaseSettings):
+    """Configuration. Every field can be set by an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(
+        env_file=None,
+        extra="ignore",
+        toml_file=PROJECT_ROOT / ".streamlit" / "secrets.toml",
+    )
+
+    database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'shipbridge.sqlite3'}")
+    # Fernet key for tokens at rest. Generated into data/secret.key on first use if unset.
+    shipbridge_secret_key: str | None = None
+    # Signs the login cookie.
+    shipbridge_cookie_key: str | None = None
+    app_url: str = "http://localhost:8501"
+
+    xero_client_id: str | None = None
+    xero_client_secret: str | None = None
+    xero_redirect_uri: str | None = None
+    xero_scopes: str = XERO_SCOPES
+    xero_api_url: str | None = None
+    xero_identity_url: str | None = None
+    xero_login_url: str | None = None
+    xero_web_url: str | None = None
+    xero_sandbox_url: str = SANDBOX_URL
+    # Seconds to wait for one Xero call before treating it as lost.
+    xero_timeout: float = 30.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """True when no real Xero app is configured: everything goes to the local sandbox."""
+        return not (self.xero_client_id and self.xero_client_secret)
+
+    @property
+    def client_id(self) -> str:
+        return SANDBOX_CLIENT_ID if self.uses_sandbox else str(self.xero_client_id)
+
+    @property
+    def client_secret(self) -> str:
+        return SANDBOX_CLIENT_SECRET if self.uses_sandbox else str(self.xero_client_secret)
+
+    def _xero_url(self, configured: str | None, real: str) -> str:
+        if configured:
+            return configured.rstrip("/")
+        return self.xero_sandbox_url.rstrip("/") if self.uses_sandbox else real
+
+    @property
+    def api_url(self) -> str:
+        """Base of Xero's API host; the accounting API lives at `/api.xro/2.0` under it."""
+        return self._xero_url(self.xero_api_url, "https://api.xero.com")
+
+    @property
+    def identity_url(self) -> str:
+        return self._xero_url(self.xero_identity_url, "https://identity.xero.com")
+
+    @property
+    def login_url(self) -> str:
+        return self._xero_url(self.xero_login_url, "https://login.xero.com")
+
+    @property
+    def web_url(self) -> str:
+        return self._xero_url(self.xero_web_url, "https://go.xero.com")
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.xero_redirect_uri or self.app_url.rstrip("/") + "/"
+
+    @property
+    def secret_key(self) -> str:
+        return self.shipbridge_secret_key or _local_key("secret.key", _new_fernet_key)
+
+    @property
+    def cookie_key(self) -> str:
+        return self.shipbridge_cookie_key or _local_key("cookie.key", lambda: secrets.token_hex(32))
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def _local_key(name: str, make) -> str:
+    """A key kept in data/ (git-ignored) so a fresh clone runs without configuration."""
+    path = DATA_DIR / name
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

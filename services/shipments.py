@@ -1,0 +1,263 @@
+"""Shipments: create, edit, list (paged in SQL), status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from models import (
+    Shipment,
+    ShipmentFields,
+    ShipmentLine,
+    ShipmentLineFields,
+    SyncState,
+    WorkflowStatus,
+    utcnow,
+)
+from services import audit, queue
+from services.mapping import get_sync_settings
+
+MAX_STATUS_CHANGE = 10
+SORTABLE = {
+    "created": Shipment.created_at,
+    "number": Shipment.shipment_number,
+    "customer": Shipment.buyer_code,
+    "due": Shipment.due_date,
+    "status": Shipment.workflow_status,
+    "sync": Shipment.sync_state,
+}
+
+
+class ShipmentError(ValueError):
+    """A change that cannot be made; the message says why."""
+
+
+@dataclass
+class ShipmentFilter:
+    search: str | None = None  # shipment number, customer code or product code
+    workflow_status: list[str] = field(default_factory=list)
+    sync_state: list[str] = field(default_factory=list)
+    tenant_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    unsent_only: bool = False
+
+
+@dataclass
+class ShipmentPage:
+    rows: list[Shipment]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def create_shipment(
+    *,
+    session: Session,
+    fields: ShipmentFields,
+    lines: list[ShipmentLineFields],
+    user: str | None,
+    workflow_status: str = WorkflowStatus.DRAFT,
+) -> Shipment:
+    """Save a new shipment with its lines."""
+    _check_number_free(session, fields.shipment_number)
+    shipment = Shipment(**fields.model_dump(), workflow_status=workflow_status)
+    shipment.lines = [
+        ShipmentLine(**line.model_dump(), line_no=n) for n, line in enumerate(lines, start=1)
+    ]
+    session.add(shipment)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=user,
+        action="create",
+        entity="shipment",
+        entity_id=str(shipment.id),
+        after={"number": shipment.shipment_number},
+    )
+    return shipment
+
+
+def update_shipment(
+    *,
+    session: Session,
+    shipment_id: int,
+    fields: ShipmentFields,
+    lines: list[ShipmentLineFields],
+    user: str | None,
+) -> Shipment:
+    """Replace a shipment's fields and lines. A processed shipment becomes "changed since sent"."""
+    shipment = get_shipment(session=session, shipment_id=shipment_id)
+    if shipment.claim_token:
+        raise ShipmentError(
+            f"Shipment {shipment.shipment_number} is being sent right now: edit it in a moment."
+        )
+    if fields.shipment_number != shipment.shipment_number:
+        _check_number_free(session, fields.shipment_number)
+    before = shipment.model_dump(mode="json")
+    shipment.sqlmodel_update(fields.model_dump())
+    shipment.lines.clear()
+    session.flush()
+    shipment.lines = [
+        ShipmentLine(**line.model_dump(), line_no=n) for n, line in enumerate(lines, start=1)
+    ]
+    if shipment.sync_state == SyncState.PROCESSED:
+        shipment.sync_state = SyncState.CHANGED
+    shipment.updated_at = utcnow()
+    session.add(shipment)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=user,
+        action="edit",
+        entity="shipment",
+        entity_id=str(shipment.id),
+        before=before,
+        after=shipment.model_dump(mode="json"),
+    )
+    return shipment
+
+
+def get_shipment(*, session: Session, shipment_id: int) -> Shipment:
+    shipment = session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise ShipmentError(f"Shipment {shipment_id} does not exist.")
+    return shipment
+
+
+def list_shipments(
+    *,
+    session: Session,
+    flt: ShipmentFilter | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    sort: str = "created",
+    descending: bool = True,
+) -> ShipmentPage:
+    """One page of shipments, filtered and sorted in SQL."""
+    flt = flt or ShipmentFilter()
+    query = _filtered(select(Shipment), flt)
+    total = session.exec(_filtered(select(func.count(Shipment.id)), flt)).one()
+    column = SORTABLE.get(sort, Shipment.created_at)
+    order = column.desc() if descending else column.asc()
+    rows = session.exec(
+        query.order_by(order, Shipment.id.desc() if descending else Shipment.id.asc())
+        .offset((max(page, 1) - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return ShipmentPage(list(rows), int(total), page, page_size)
+
+
+def _filtered(query, flt: ShipmentFilter):
+    if flt.search:
+        term = f"%{flt.search.strip()}%"
+        product = select(ShipmentLine.shipment_id).where(ShipmentLine.product_code.ilike(term))
+        query = query.where(
+            or_(
+                Shipment.shipment_number.ilike(term),
+                Shipment.buyer_code.ilike(term),
+                Shipment.consignee_code.ilike(term),
+                Shipment.id.in_(product),
+            )
+        )
+    if flt.workflow_status:
+        query = query.where(Shipment.workflow_status.in_(flt.workflow_status))
+    if flt.sync_state:
+        query = query.where(Shipment.sync_state.in_(flt.sync_state))
+    if flt.unsent_only:
+        query = query.where(
+            Shipment.sync_state.in_([SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED])
+        )
+    if flt.tenant_id:
+        query = query.where(Shipment.tenant_id == flt.tenant_id)
+    if flt.date_from:
+        query = query.where(Shipment.invoice_date >= flt.date_from)
+    if flt.date_to:
+        query = query.where(Shipment.invoice_date <= flt.date_to)
+    return query
+
+
+def change_status(
+    *, session: Session, shipment_ids: list[int], status: str, user: str | None
+) -> list[Shipment]:
+    """Move up to ten shipments to a workflow status. Queues them when the settings say so."""
+    ids = list(dict.fromkeys(shipment_ids))
+    if len(ids) > MAX_STATUS_CHANGE:
+        raise ShipmentError(
+            f"{len(ids)} shipments are selected; change the status of at most "
+            f"{MAX_STATUS_CHANGE} at a time. Nothing was changed."
+        )
+    if status not in {s.value for s in WorkflowStatus}:
+        raise ShipmentError(f"{status!r} is not a workflow status.")
+    shipments = list(session.exec(select(Shipment).where(Shipment.id.in_(ids))))
+    to_queue = []
+    for shipment in shipments:
+        before = shipment.workflow_status
+        shipment.workflow_status = status
+        shipment.updated_at = utcnow()
+        session.add(shipment)
+        audit.record(
+            session=session,
+            actor=user,
+            action="status",
+            entity="shipment",
+            entity_id=str(shipment.id),
+            before={"status": before},
+            after={"status": status},
+        )
+        settings = get_sync_settings(session=session, tenant_id=shipment.tenant_id)
+        if (
+            settings.queue_on_trigger
+            and status == settings.trigger_status
+            and before != status
+            and shipment.sync_state in (SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED)
+        ):
+            to_queue.append(shipment.id)
+    if to_queue:
+        queue.enqueue(session=session, shipment_ids=to_queue, trigger="status", user=user)
+    session.flush()
+    return shipments
+
+
+def unsent_ids(*, session: Session) -> list[int]:
+    return list(
+        session.exec(
+            select(Shipment.id)
+            .where(Shipment.sync_state.in_([SyncState.NOT_SENT, SyncState.CHANGED]))
+            .order_by(Shipment.id)
+        )
+    )
+
+
+def totals_by_currency(*, session: Session) -> list[tuple[str, str, Decimal, int]]:
+    """(currency, sync state, total of line values, shipments) — never adds currencies together."""
+    value = func.coalesce(func.sum(ShipmentLine.item_value), 0)
+    rows = session.exec(
+        select(
+            Shipment.currency, Shipment.sync_state, value, func.count(func.distinct(Shipment.id))
+        )
+        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id, isouter=True)
+        .group_by(Shipment.currency, Shipment.sync_state)
+    ).all()
+    return [(c or "—", s, Decimal(str(v)), n) for c, s, v, n in rows]
+
+
+def counts_by_sync_state(*, session: Session) -> dict[str, int]:
+    rows = session.exec(select(Shipment.sync_state, func.count()).group_by(Shipment.sync_state))
+    return {state: n for state, n in rows}
+
+
+def _check_number_free(session: Session, number: str) -> None:
+    if not number or not number.strip():
+        raise ShipmentError("Shipment number is required.")
+    taken = session.exec(select(Shipment.id).where(Shipment.shipment_number == number)).first()
+    if taken:
+        raise ShipmentError(f"Shipment number {number} is already used: choose another.")

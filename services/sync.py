@@ -1,0 +1,542 @@
+"""Sending shipments to Xero: validate, claim, build, ONE call per batch, record every outcome."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import (
+    DocumentType,
+    Outcome,
+    Shipment,
+    SyncState,
+    XeroConnection,
+    utcnow,
+)
+from services import connections, integration_log, queue, reference_data, validation
+from services.db import get_engine, session_scope
+from services.documents import build_document
+from services.explain import explain
+from services.mapping import get_sync_settings
+from services.settings import Settings, get_settings
+from services.xero.adapter import ElementResult, XeroAdapter
+from services.xero.errors import (
+    XeroAuthError,
+    XeroRateLimited,
+    XeroRequestRejected,
+    XeroUnavailable,
+)
+
+MAX_BATCH = 10
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+class SyncError(Exception):
+    """A send that cannot start; the message tells the user what to do."""
+
+
+@dataclass
+class ShipmentOutcome:
+    shipment_id: int
+    shipment_number: str
+    outcome: str  # an Outcome, or "Skipped"
+    messages: list[str] = field(default_factory=list)
+    xero_messages: list[str] = field(default_factory=list)
+    document_number: str | None = None
+    document_id: str | None = None
+    xero_status: str | None = None
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    outcomes: list[ShipmentOutcome] = field(default_factory=list)
+    api_calls: int = 0
+    duration_ms: int = 0
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+
+@dataclass
+class SendOptions:
+    trigger: str
+    user: str | None
+    attempts: int = 3
+    # Longer waits than this go back to the queue for the worker instead of blocking a page.
+    max_inline_wait: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+
+
+def send_shipments(
+    *,
+    shipment_ids: list[int],
+    trigger: str,
+    user: str | None,
+    engine: Engine | None = None,
+    settings: Settings | None = None,
+    attempts: int = 3,
+    max_inline_wait: float = 5.0,
+) -> BatchResult:
+    """Send up to ten shipments now, as one batch per organisation."""
+    ids = list(dict.fromkeys(shipment_ids))
+    if not ids:
+        raise SyncError("Select at least one shipment to send.")
+    if len(ids) > MAX_BATCH:
+        raise SyncError(
+            f"{len(ids)} shipments are selected; send at most {MAX_BATCH} at a time. "
+            "Nothing was sent: narrow the selection, or use Push remaining to queue them all."
+        )
+    engine = engine or get_engine()
+    settings = settings or get_settings()
+    options = SendOptions(trigger, user, attempts, max_inline_wait)
+    started = time.monotonic()
+    result = BatchResult(batch_id=uuid.uuid4().hex[:16])
+
+    with session_scope(engine) as session:
+        if not connections.list_connections(session=session):
+            raise SyncError(
+                "No Xero organisation is connected: an admin must connect one on the Connect page."
+            )
+    claimed = _claim(engine, ids, result.batch_id)
+    with session_scope(engine) as session:
+        for shipment in session.exec(select(Shipment).where(Shipment.id.in_(ids))):
+            if shipment.id not in claimed:
+                result.outcomes.append(
+                    ShipmentOutcome(
+                        shipment.id,
+                        shipment.shipment_number,
+                        "Skipped",
+                        ["Already being sent by someone else; look again in a moment."],
+                    )
+                )
+    try:
+        for tenant_id, group in _by_organisation(engine, claimed).items():
+            _send_group(engine, settings, tenant_id, group, result, options)
+    finally:
+        _release(engine, claimed, result.batch_id)
+    result.duration_ms = int((time.monotonic() - started) * 1000)
+    order = {sid: n for n, sid in enumerate(ids)}
+    result.outcomes.sort(key=lambda o: order.get(o.shipment_id, 0))
+    return result
+
+
+def _claim(engine: Engine, ids: list[int], token: str) -> list[int]:
+    """Atomically take the shipments no other send holds (stale claims expire)."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        session.exec(
+            update(Shipment)
+            .where(
+                Shipment.id.in_(ids),
+                or_(Shipment.claim_token.is_(None), Shipment.claimed_at < now - CLAIM_TIMEOUT),
+            )
+            .values(claim_token=token, claimed_at=now)
+        )
+    with session_scope(engine) as session:
+        return list(
+            session.exec(
+                select(Shipment.id).where(Shipment.id.in_(ids), Shipment.claim_token == token)
+            )
+        )
+
+
+def _release(engine: Engine, ids: list[int], token: str) -> None:
+    with session_scope(engine) as session:
+        session.exec(
+            update(Shipment)
+            .where(Shipment.id.in_(ids), Shipment.claim_token == token)
+            .values(claim_token=None, claimed_at=None)
+        )
+
+
+def _by_organisation(engine: Engine, ids: list[int]) -> dict[str | None, list[int]]:
+    groups: dict[str | None, list[int]] = {}
+    with session_scope(engine) as session:
+        default = connections.default_connection(session=session)
+        for shipment in session.exec(select(Shipment).where(Shipment.id.in_(ids))):
+            tenant = shipment.tenant_id or (default.tenant_id if default else None)
+            groups.setdefault(tenant, []).append(shipment.id)
+    return groups
+
+
+def _send_group(
+    engine: Engine,
+    settings: Settings,
+    tenant_id: str | None,
+    ids: list[int],
+    result: BatchResult,
+    options: SendOptions,
+) -> None:
+    with session_scope(engine) as session:
+        connection = connections.connection_for(session=session, tenant_id=tenant_id)
+        shipments = list(session.exec(select(Shipment).where(Shipment.id.in_(ids))))
+        if connection is None:
+            _reject_all(
+                session,
+                shipments,
+                result,
+                options,
+                tenant_id,
+                [
+                    "The shipment's Xero organisation is not connected: connect it on the Connect "
+                    "page, or move the shipment to a connected organisation."
+                ],
+            )
+            return
+        try:
+            adapter = connections.adapter_for(connection, session=session, settings=settings)
+        except XeroAuthError as error:
+            _hold(session, shipments, result, options, connection, str(error))
+            return
+        calls_before = adapter.stats.calls
+        sync_settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+        try:
+            checked = _validate(session, connection, adapter, shipments, sync_settings)
+        except XeroAuthError as error:
+            connections.mark_needs_reconnect(
+                session=session, connection=connection, reason=str(error)
+            )
+            _hold(session, shipments, result, options, connection, str(error))
+            return
+        except XeroUnavailable as error:
+            _requeue(session, shipments, result, options, connection, str(error), 30)
+            return
+        ready = []
+        for shipment, (problems, resolved) in checked.items():
+            if problems:
+                _record(
+                    session,
+                    result,
+                    options,
+                    connection,
+                    shipment,
+                    Outcome.REJECTED,
+                    plain=problems,
+                    note="Rejected by Shipbridge before sending; no API call.",
+                )
+            else:
+                ready.append(
+                    (
+                        shipment,
+                        build_document(
+                            shipment,
+                            sync_settings,
+                            resolved,
+                            base_currency=connection.base_currency,
+                        ),
+                    )
+                )
+        if ready:
+            _send_documents(
+                session, adapter, connection, sync_settings.document_type, ready, result, options
+            )
+        result.api_calls += adapter.stats.calls - calls_before
+
+
+def _validate(session, connection, adapter, shipments, sync_settings):
+    ref = reference_data.load(session=session, connection=connection)
+    refreshed = False
+    if ref.is_empty:
+        reference_data.refresh(session=session, connection=connection, adapter=adapter)
+        ref = reference_data.load(session=session, connection=connection)
+        refreshed = True
+    checked = {s: validation.check(s, sync_settings, ref) for s in shipments}
+    unmapped = any(
+        "Xero" in p and "did you mean" in p or "is not a Xero" in p
+        for problems, _ in checked.values()
+        for p in problems
+    )
+    if unmapped and not refreshed:
+        # A code may have been added in Xero since the last refresh: one cheap incremental look.
+        reference_data.refresh(session=session, connection=connection, adapter=adapter)
+        ref = reference_data.load(session=session, connection=connection)
+        checked = {s: validation.check(s, sync_settings, ref) for s in shipments}
+    return checked
+
+
+def idempotency_key(tenant_id: str, documents: list[dict]) -> str:
+    """The same batch (same documents) always gets the same key, so a retry is never doubled."""
+    digest = hashlib.sha256(
+        json.dumps([tenant_id, documents], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return f"shipbridge-{digest[:48]}"
+
+
+def _send_documents(
+    session: Session,
+    adapter: XeroAdapter,
+    connection: XeroConnection,
+    document_type: str,
+    ready: list[tuple[Shipment, dict]],
+    result: BatchResult,
+    options: SendOptions,
+) -> None:
+    shipments = [s for s, _ in ready]
+    documents = [d for _, d in ready]
+    key = idempotency_key(connection.tenant_id, documents)
+    is_quote = document_type == DocumentType.QUOTE
+    save = adapter.save_quotes if is_quote else adapter.save_invoices
+    started = time.monotonic()
+    answers: list[ElementResult] | None = None
+    last_error = ""
+    wait = 0.0
+    for attempt in range(options.attempts):
+        try:
+            answers = save(connection.tenant_id, documents, idempotency_key=key)
+            break
+        except XeroRateLimited as error:
+            last_error, wait = str(error), error.retry_after
+        except XeroUnavailable as error:
+            last_error, wait = str(error), _backoff(attempt)
+            if error.maybe_applied:
+                found = _reconcile(adapter, connection.tenant_id, documents, is_quote)
+                if found is not None:
+                    answers = found
+                    break
+        except XeroAuthError as error:
+            connections.mark_needs_reconnect(
+                session=session, connection=connection, reason=str(error)
+            )
+            _hold(session, shipments, result, options, connection, str(error))
+            return
+        except XeroRequestRejected as error:
+            for shipment, document in ready:
+                _record(
+                    session,
+                    result,
+                    options,
+                    connection,
+                    shipment,
+                    Outcome.REJECTED,
+                    payload=document,
+                    xero=[str(error)],
+                    plain=["Xero refused the whole request; see Xero's words and send again."],
+                )
+            return
+        if attempt + 1 == options.attempts or wait > options.max_inline_wait:
+            break
+        options.sleep(wait)
+    if answers is None:
+        _requeue(session, shipments, result, options, connection, last_error, wait)
+        return
+    duration = int((time.monotonic() - started) * 1000)
+    by_number = {a.number: a for a in answers if a.number}
+    for index, (shipment, document) in enumerate(ready):
+        number = document.get("QuoteNumber" if is_quote else "InvoiceNumber")
+        answer = answers[index] if len(answers) == len(ready) else by_number.get(number)
+        _apply_answer(
+            session,
+            result,
+            options,
+            connection,
+            shipment,
+            document,
+            answer,
+            document_type,
+            duration,
+        )
+    queue.complete(session=session, shipment_ids=[s.id for s in shipments])
+
+
+def _apply_answer(
+    session, result, options, connection, shipment, document, answer, document_type, duration
+) -> None:
+    action = "update" if shipment.xero_document_id else "create"
+    if answer is None:
+        _record(
+            session,
+            result,
+            options,
+            connection,
+            shipment,
+            Outcome.REJECTED,
+            payload=document,
+            plain=["Xero's answer did not include this shipment; send it again."],
+        )
+        return
+    if answer.ok:
+        shipment.sync_state = SyncState.PROCESSED
+        shipment.xero_document_type = document_type
+        shipment.xero_document_id = answer.document_id
+        shipment.xero_document_number = answer.number
+        shipment.xero_status = answer.status
+        shipment.xero_total = answer.total
+        shipment.xero_amount_due = answer.amount_due
+        shipment.xero_amount_paid = answer.amount_paid
+        shipment.sent_at = utcnow()
+        shipment.last_error = None
+        note = None
+        if document.get("CurrencyCode") != (connection.base_currency or "") and not document.get(
+            "CurrencyRate"
+        ):
+            note = "No exchange rate on the shipment: Xero applied its own daily rate."
+        _record(
+            session,
+            result,
+            options,
+            connection,
+            shipment,
+            Outcome.PROCESSED,
+            payload=document,
+            response=answer.raw,
+            action=action,
+            duration=duration,
+            document=answer,
+            note=note,
+        )
+    else:
+        _record(
+            session,
+            result,
+            options,
+            connection,
+            shipment,
+            Outcome.REJECTED,
+            payload=document,
+            response=answer.raw,
+            xero=answer.errors,
+            plain=[explain(m) for m in answer.errors],
+            action=action,
+            duration=duration,
+        )
+
+
+def _reconcile(adapter, tenant_id, documents, is_quote) -> list[ElementResult] | None:
+    """After a lost answer: look the documents up by number (one call). None if not all found."""
+    try:
+        if is_quote:
+            found = [adapter.find_quote(tenant_id, d["QuoteNumber"]) for d in documents]
+            return found if all(found) else None
+        numbers = [d["InvoiceNumber"] for d in documents]
+        found = {a.number: a for a in adapter.find_invoices(tenant_id, numbers)}
+        if all(n in found for n in numbers):
+            return [found[n] for n in numbers]
+    except XeroUnavailable:
+        return None
+    return None
+
+
+def _backoff(attempt: int) -> float:
+    """Capped exponential backoff with jitter."""
+    return min(60.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
+
+
+def _record(
+    session: Session,
+    result: BatchResult,
+    options: SendOptions,
+    connection: XeroConnection | None,
+    shipment: Shipment,
+    outcome: str,
+    *,
+    payload: dict | None = None,
+    response: dict | None = None,
+    xero: list[str] | None = None,
+    plain: list[str] | None = None,
+    action: str | None = None,
+    duration: int = 0,
+    document: ElementResult | None = None,
+    note: str | None = None,
+) -> None:
+    if outcome == Outcome.REJECTED:
+        shipment.sync_state = SyncState.REJECTED
+        shipment.last_error = " ".join(plain or xero or [])
+    session.add(shipment)
+    integration_log.write(
+        session=session,
+        shipment_id=shipment.id,
+        shipment_number=shipment.shipment_number,
+        batch_id=result.batch_id,
+        tenant_id=connection.tenant_id if connection else shipment.tenant_id,
+        trigger=options.trigger,
+        triggered_by=options.user,
+        document_type=payload and ("quote" if "QuoteNumber" in payload else "invoice"),
+        action=action,
+        outcome=outcome,
+        document_number=document.number if document else None,
+        document_id=document.document_id if document else None,
+        payload=payload,
+        response=response,
+        errors_xero=xero or None,
+        errors_plain=plain or None,
+        note=note,
+        duration_ms=duration,
+    )
+    result.outcomes.append(
+        ShipmentOutcome(
+            shipment.id,
+            shipment.shipment_number,
+            outcome,
+            list(plain or []),
+            list(xero or []),
+            document.number if document else None,
+            document.document_id if document else None,
+            document.status if document else None,
+        )
+    )
+    if outcome == Outcome.REJECTED:
+        queue.complete(session=session, shipment_ids=[shipment.id])
+
+
+def _reject_all(session, shipments, result, options, tenant_id, plain) -> None:
+    for shipment in shipments:
+        _record(session, result, options, None, shipment, Outcome.REJECTED, plain=plain)
+
+
+def _hold(session, shipments, result, options, connection, reason) -> None:
+    """The organisation needs reconnecting: keep the shipments queued, held."""
+    queue.enqueue(
+        session=session,
+        shipment_ids=[s.id for s in shipments],
+        trigger=options.trigger,
+        user=options.user,
+        error=reason,
+        held=True,
+    )
+    for shipment in shipments:
+        shipment.last_error = reason
+        _record(
+            session,
+            result,
+            options,
+            connection,
+            shipment,
+            Outcome.HELD,
+            plain=[reason],
+            note="Held in the queue until the organisation is reconnected.",
+        )
+
+
+def _requeue(session, shipments, result, options, connection, reason, wait) -> None:
+    """Xero is busy or down: the worker retries later; nothing is lost."""
+    queue.enqueue(
+        session=session,
+        shipment_ids=[s.id for s in shipments],
+        trigger=options.trigger,
+        user=options.user,
+        error=reason,
+        delay=timedelta(seconds=max(wait, 5)),
+    )
+    for shipment in shipments:
+        shipment.last_error = reason
+        _record(
+            session,
+            result,
+            options,
+            connection,
+            shipment,
+            Outcome.FAILED,
+            plain=[reason],
+            note="Queued; the worker will retry.",
+        )

@@ -1,0 +1,213 @@
+"""Checks a shipment before any API call. Problems are plain sentences that say what to fix."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from models import Shipment, SyncSettings, XeroContact, XeroItem
+from services.reference_data import ReferenceData
+
+CUSTOMER_CODE_SOURCES = {"buyer_code": "buyer code", "consignee_code": "consignee code"}
+REFERENCE_SOURCES = {
+    "shipment_number": "shipment number",
+    "exporter_reference": "exporter reference",
+    "invoice_number": "invoice number",
+}
+DATE_SOURCES = {
+    "invoice_date": "invoice date",
+    "date_of_issue": "date of issue",
+    "created_at": "created date",
+}
+CENT = Decimal("0.01")
+
+
+@dataclass
+class ResolvedLine:
+    item: XeroItem | None
+    item_code: str
+
+
+@dataclass
+class Resolved:
+    """What validation worked out, for the document builder."""
+
+    customer_code: str
+    contact: XeroContact | None
+    reference: str
+    document_date: date
+    lines: list[ResolvedLine]
+    sales_account: str
+
+
+def customer_code(shipment: Shipment, settings: SyncSettings) -> str | None:
+    return _text(getattr(shipment, settings.customer_code_source, None))
+
+
+def reference(shipment: Shipment, settings: SyncSettings) -> str | None:
+    return _text(getattr(shipment, settings.reference_source, None))
+
+
+def document_date(shipment: Shipment, settings: SyncSettings) -> date | None:
+    value = getattr(shipment, settings.date_source, None)
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def required_field_problems(shipment: Shipment, settings: SyncSettings) -> list[str]:
+    """Missing or inconsistent fields; needs nothing from Xero."""
+    problems: list[str] = []
+    code_field = CUSTOMER_CODE_SOURCES.get(settings.customer_code_source, "customer code")
+    if not customer_code(shipment, settings):
+        problems.append(
+            f"Customer code is missing: fill in the {code_field} "
+            "(the Mapping page sets which field holds the customer code)."
+        )
+    if not _text(shipment.currency):
+        problems.append("Currency is missing: enter a three-letter currency code such as USD.")
+    if shipment.exchange_rate is not None and shipment.exchange_rate <= 0:
+        problems.append(
+            f"Exchange rate {shipment.exchange_rate} is not valid: enter a rate above 0, "
+            "or leave it empty to let Xero apply its daily rate."
+        )
+    if not reference(shipment, settings):
+        field = REFERENCE_SOURCES.get(settings.reference_source, "reference")
+        problems.append(f"Reference number is missing: fill in the {field}.")
+    if not document_date(shipment, settings):
+        field = DATE_SOURCES.get(settings.date_source, "date")
+        problems.append(f"Document date is missing: fill in the {field}.")
+    if not shipment.due_date:
+        problems.append("Due date is missing: enter the date payment is due.")
+    if not _text(shipment.incoterms):
+        problems.append("Incoterms are missing: enter the incoterms, such as FOB or CIF.")
+    if not shipment.lines:
+        problems.append(
+            "The shipment has no lines: add at least one line with a product code, "
+            "quantity, unit price and item value."
+        )
+    for number, line in enumerate(shipment.lines, start=1):
+        problems.extend(_line_problems(number, line))
+    return problems
+
+
+def _line_problems(number: int, line) -> list[str]:
+    problems = []
+    missing = [
+        name
+        for name, value in (
+            ("product code", _text(line.product_code)),
+            ("quantity", line.quantity),
+            ("unit price", line.unit_price),
+            ("item value", line.item_value),
+        )
+        if value is None or value == ""
+    ]
+    if missing:
+        problems.append(f"Line {number}: {', '.join(missing)} missing: fill in every line field.")
+        return problems
+    if line.quantity <= 0:
+        problems.append(f"Line {number}: quantity {line.quantity} must be more than 0.")
+    if line.unit_price < 0:
+        problems.append(f"Line {number}: unit price {line.unit_price} cannot be negative.")
+    expected = (line.quantity * line.unit_price).quantize(CENT)
+    if line.item_value.quantize(CENT) != expected:
+        problems.append(
+            f"Line {number}: item value {line.item_value.quantize(CENT)} is not quantity × "
+            f"unit price ({_plain(line.quantity)} × {_plain(line.unit_price)} = {expected}): "
+            "correct the quantity, the unit price or the item value."
+        )
+    return problems
+
+
+def check(
+    shipment: Shipment, settings: SyncSettings, ref: ReferenceData
+) -> tuple[list[str], Resolved | None]:
+    """All problems with a shipment, or none and what the document builder needs."""
+    problems = required_field_problems(shipment, settings)
+    code = customer_code(shipment, settings)
+    contact = None
+    if code:
+        account_number = ref.customer_aliases.get(code.upper(), code)
+        contact = ref.customers.get(account_number.upper())
+        if contact is None:
+            problems.append(
+                f"Customer code {code} is not a Xero contact's account number: fix the code "
+                f"or add it in Xero{_suggest(code, ref.customers)}."
+            )
+    currency = _text(shipment.currency)
+    if currency and ref.currencies and currency.upper() not in ref.currencies:
+        problems.append(
+            f"Currency {currency} is not enabled in the Xero organisation: add it in Xero "
+            "(Settings → Currencies) or change the shipment's currency."
+        )
+    lines = []
+    for number, line in enumerate(shipment.lines, start=1):
+        code_on_line = _text(line.product_code)
+        if not code_on_line:
+            continue
+        item_code = ref.product_aliases.get(code_on_line.upper(), code_on_line)
+        item = ref.items.get(item_code.upper())
+        if item is None:
+            problems.append(
+                f"Line {number}: product code {code_on_line} is not a Xero item code: fix the "
+                f"code or add the item in Xero{_suggest(code_on_line, ref.items)}."
+            )
+        lines.append(ResolvedLine(item=item, item_code=item.code if item else item_code))
+    sales_account = settings.sales_account_code
+    if contact is not None:
+        sales_account = ref.sales_account_overrides.get(
+            (contact.account_number or "").upper(), sales_account
+        )
+    for label, account in (("Sales", sales_account), ("Freight", settings.freight_account_code)):
+        if label == "Freight" and not shipment.freight_amount:
+            continue
+        if ref.accounts and account not in ref.accounts:
+            problems.append(
+                f"{label} account {account} does not exist in Xero: choose an active revenue "
+                f"account on the Mapping page{_suggest(account, ref.accounts)}."
+            )
+    if ref.tax_types and settings.tax_type not in ref.tax_types:
+        problems.append(
+            f"Tax type {settings.tax_type} does not exist in Xero: choose a tax type on the "
+            f"Mapping page{_suggest(settings.tax_type, ref.tax_types)}."
+        )
+    if problems:
+        return problems, None
+    return problems, Resolved(
+        customer_code=code or "",
+        contact=contact,
+        reference=reference(shipment, settings) or "",
+        document_date=document_date(shipment, settings),
+        lines=lines,
+        sales_account=sales_account,
+    )
+
+
+def nearest(code: str, known) -> list[str]:
+    """Known codes closest to `code`: same prefix first, then by similarity."""
+    upper = code.upper()
+    names = [str(k) for k in known]
+    prefixed = [k for k in names if k.upper().startswith(upper) or upper.startswith(k.upper())]
+    similar = difflib.get_close_matches(upper, [k.upper() for k in names], n=3, cutoff=0.6)
+    by_upper = {k.upper(): k for k in names}
+    ordered = prefixed + [by_upper[s] for s in similar]
+    return list(dict.fromkeys(ordered))[:3]
+
+
+def _suggest(code: str, known) -> str:
+    close = nearest(code, known)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(close) + "?)"
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value == value.to_integral() else str(value)

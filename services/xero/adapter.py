@@ -1,0 +1,514 @@
+"""The one place that uses the official `xero-python` SDK.
+
+Callers hand in and get back plain Python (dicts in Xero's JSON shape, dataclasses);
+SDK objects and SDK exceptions never leave this module. The same code talks to real
+Xero or to the local sandbox: only the base URLs differ.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import urllib3
+from xero_python.accounting import (
+    AccountingApi,
+    Contact,
+    CurrencyCode,
+    Invoice,
+    Invoices,
+    LineAmountTypes,
+    LineItem,
+    Quote,
+    Quotes,
+    QuoteStatusCodes,
+)
+from xero_python.api_client import ApiClient
+from xero_python.api_client.configuration import Configuration
+from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
+from xero_python.api_client.serializer import serialize
+from xero_python.exceptions import ApiException, OAuth2Error
+from xero_python.identity import IdentityApi
+
+from services.settings import Settings
+from services.xero.errors import (
+    XeroAuthError,
+    XeroError,
+    XeroRateLimited,
+    XeroRequestRejected,
+    XeroUnavailable,
+)
+
+
+@dataclass
+class TokenSet:
+    access_token: str
+    refresh_token: str | None
+    expires_at: float  # epoch seconds
+    scope: str = ""
+    id_token: str | None = None
+
+    @classmethod
+    def from_response(cls, data: dict[str, Any]) -> TokenSet:
+        scope = data.get("scope") or ""
+        return cls(
+            access_token=data["access_token"],
+            refresh_token=data.get("refresh_token"),
+            expires_at=float(data.get("expires_at") or time.time() + float(data["expires_in"])),
+            scope=" ".join(scope) if isinstance(scope, list | tuple) else str(scope),
+            id_token=data.get("id_token"),
+        )
+
+    def as_sdk(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+            "expires_in": max(0, int(self.expires_at - time.time())),
+            "scope": self.scope.split(),
+            "token_type": "Bearer",
+            "id_token": self.id_token,
+        }
+
+
+@dataclass
+class TenantConnection:
+    connection_id: str
+    tenant_id: str
+    tenant_name: str
+
+
+@dataclass
+class ElementResult:
+    """Xero's answer for one document of a batch."""
+
+    ok: bool
+    document_id: str | None
+    number: str | None
+    status: str | None
+    total: Decimal | None
+    amount_due: Decimal | None
+    amount_paid: Decimal | None
+    errors: list[str]
+    warnings: list[str]
+    raw: dict[str, Any]
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    min_remaining: int | None = None
+    day_remaining: int | None = None
+    history: list[str] = field(default_factory=list)
+
+
+def new_pkce_pair() -> tuple[str, str]:
+    """A PKCE (S256) code verifier and its challenge."""
+    verifier = secrets.token_urlsafe(64)[:96]
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return verifier, challenge
+
+
+class _RoutedToken(OAuth2Token):
+    """OAuth2Token whose refresh goes to the configured identity URL, not a hard-coded one."""
+
+    def __init__(self, *, token_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.token_url = token_url
+
+    def refresh_access_token(self, api_client):
+        if not self.can_refresh_access_token():
+            return False
+        token_api = TokenApi(api_client, self.client_id, self.client_secret)
+        token_api.refresh_token_url = self.token_url
+        new_token = self.fetch_access_token(token_api)
+        self.update_token(**new_token)
+        api_client.set_oauth2_token(new_token)
+        return True
+
+
+class XeroAdapter:
+    """A Xero client for one app (client id) and, once connected, one token set.
+
+    `on_token_refreshed` is called with the new TokenSet every time the SDK rotates
+    the tokens, so the caller can store the new refresh token before it is needed again.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        token: TokenSet | None = None,
+        on_token_refreshed: Callable[[TokenSet], None] | None = None,
+    ):
+        self.settings = settings
+        self.token = token
+        self.on_token_refreshed = on_token_refreshed
+        self.stats = CallStats()
+        oauth_token = _RoutedToken(
+            token_url=f"{settings.identity_url}/connect/token",
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+        )
+        self.client = ApiClient(
+            Configuration(oauth2_token=oauth_token),
+            pool_threads=1,
+            oauth2_token_getter=self._get_token,
+            oauth2_token_saver=self._save_token,
+        )
+        # We own retries: urllib3 must not silently resend a request whose answer was lost.
+        self.client.rest_client.pool_manager = urllib3.PoolManager(
+            num_pools=4, maxsize=8, retries=urllib3.Retry(total=0, connect=1, redirect=0)
+        )
+        self.accounting = AccountingApi(self.client, base_url=f"{settings.api_url}/api.xro/2.0")
+        self.identity = IdentityApi(self.client, base_url=settings.api_url)
+
+    # --- OAuth 2.0 -----------------------------------------------------------------------
+
+    def authorization_url(self, *, state: str, code_challenge: str) -> str:
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.settings.client_id,
+                "redirect_uri": self.settings.redirect_uri,
+                "scope": self.settings.xero_scopes,
+                "state": state,
+                "code_challenge": code_challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        return f"{self.settings.login_url}/identity/connect/authorize?{query}"
+
+    def exchange_code(self, *, code: str, code_verifier: str) -> TokenSet:
+        """Trade the authorization code for tokens (the SDK has no helper for this grant)."""
+        data = self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.settings.redirect_uri,
+                "code_verifier": code_verifier,
+            }
+        )
+        self.token = TokenSet.from_response(data)
+        return self.token
+
+    def refresh(self) -> TokenSet:
+        """Rotate the tokens now."""
+        self._call(self.client.refresh_oauth2_token)
+        assert self.token is not None
+        return self.token
+
+    def revoke(self) -> None:
+        if self.token and self.token.refresh_token:
+            api = TokenApi(self.client, self.settings.client_id, self.settings.client_secret)
+            api.revoke_token_url = f"{self.settings.identity_url}/connect/revocation"
+            self._call(api.revoke_token, self.token.refresh_token)
+
+    def connections(self) -> list[TenantConnection]:
+        found = self._call(self.identity.get_connections)
+        return [
+            TenantConnection(str(c.id), str(c.tenant_id), c.tenant_name or "")
+            for c in found or []
+            if (c.tenant_type or "ORGANISATION") == "ORGANISATION"
+        ]
+
+    def disconnect(self, connection_id: str) -> None:
+        self._call(self.identity.delete_connection, connection_id)
+
+    # --- Reference data ------------------------------------------------------------------
+
+    def organisation(self, tenant_id: str) -> dict[str, Any]:
+        orgs = self._call(self.accounting.get_organisations, tenant_id).organisations
+        return self._plain(orgs[0])
+
+    def contacts(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
+        return self._paged(
+            self.accounting.get_contacts,
+            "contacts",
+            tenant_id,
+            modified_since,
+            include_archived=True,
+        )
+
+    def items(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
+        return self._listed(self.accounting.get_items, "items", tenant_id, modified_since)
+
+    def accounts(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
+        return self._listed(self.accounting.get_accounts, "accounts", tenant_id, modified_since)
+
+    def tax_rates(self, tenant_id: str) -> list[dict]:
+        return self._listed(self.accounting.get_tax_rates, "tax_rates", tenant_id, None)
+
+    def currencies(self, tenant_id: str) -> list[dict]:
+        return self._listed(self.accounting.get_currencies, "currencies", tenant_id, None)
+
+    # --- Documents -----------------------------------------------------------------------
+
+    def save_invoices(
+        self, tenant_id: str, documents: list[dict], *, idempotency_key: str
+    ) -> list[ElementResult]:
+        """Create or update up to 50 invoices in ONE call; one result per document, in order."""
+        body = Invoices(invoices=[_invoice_model(d) for d in documents])
+        answer = self._call(
+            self.accounting.update_or_create_invoices,
+            tenant_id,
+            body,
+            summarize_errors=False,
+            idempotency_key=idempotency_key,
+        )
+        return [_element(i, "invoice") for i in answer.invoices or []]
+
+    def save_quotes(
+        self, tenant_id: str, documents: list[dict], *, idempotency_key: str
+    ) -> list[ElementResult]:
+        body = Quotes(quotes=[_quote_model(d) for d in documents])
+        answer = self._call(
+            self.accounting.update_or_create_quotes,
+            tenant_id,
+            body,
+            summarize_errors=False,
+            idempotency_key=idempotency_key,
+        )
+        return [_element(q, "quote") for q in answer.quotes or []]
+
+    def find_invoices(self, tenant_id: str, numbers: list[str]) -> list[ElementResult]:
+        """Invoices with these numbers, in one call (used to reconcile a lost answer)."""
+        if not numbers:
+            return []
+        answer = self._call(
+            self.accounting.get_invoices, tenant_id, invoice_numbers=numbers, page=1
+        )
+        return [_element(i, "invoice") for i in answer.invoices or []]
+
+    def invoices_by_id(self, tenant_id: str, ids: list[str]) -> list[ElementResult]:
+        if not ids:
+            return []
+        answer = self._call(self.accounting.get_invoices, tenant_id, i_ds=ids, page=1)
+        return [_element(i, "invoice") for i in answer.invoices or []]
+
+    def find_quote(self, tenant_id: str, number: str) -> ElementResult | None:
+        answer = self._call(self.accounting.get_quotes, tenant_id, quote_number=number)
+        quotes = [q for q in answer.quotes or [] if (q.quote_number or "") == number]
+        return _element(quotes[0], "quote") if quotes else None
+
+    def payments(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
+        return self._paged(self.accounting.get_payments, "payments", tenant_id, modified_since)
+
+    # --- Plumbing ------------------------------------------------------------------------
+
+    def _listed(self, method, attr, tenant_id, modified_since) -> list[dict]:
+        kwargs = {"if_modified_since": modified_since} if modified_since else {}
+        answer = self._call(method, tenant_id, **kwargs)
+        return [self._plain(x) for x in getattr(answer, attr) or []]
+
+    def _paged(self, method, attr, tenant_id, modified_since, **extra) -> list[dict]:
+        """Read every page; stop on a short page (Xero pages hold 100)."""
+        found: list[dict] = []
+        page = 1
+        while True:
+            kwargs = dict(extra, page=page)
+            if modified_since:
+                kwargs["if_modified_since"] = modified_since
+            rows = getattr(self._call(method, tenant_id, **kwargs), attr) or []
+            found.extend(self._plain(x) for x in rows)
+            if len(rows) < 100:
+                return found
+            page += 1
+
+    def _plain(self, model) -> dict[str, Any]:
+        return serialize(model)
+
+    def _get_token(self) -> dict[str, Any]:
+        if self.token is None:
+            raise XeroAuthError("Shipbridge is not connected to Xero: connect an organisation.")
+        return self.token.as_sdk()
+
+    def _save_token(self, data: dict[str, Any]) -> None:
+        self.token = TokenSet.from_response(data)
+        if self.on_token_refreshed:
+            self.on_token_refreshed(self.token)
+
+    def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
+        form = dict(
+            form, client_id=self.settings.client_id, client_secret=self.settings.client_secret
+        )
+        response, status, _headers = self._call(
+            self.client.call_api,
+            f"{self.settings.identity_url}/connect/token",
+            "POST",
+            header_params={
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            post_params=list(form.items()),
+            auth_settings=None,
+            _preload_content=False,
+        )
+        import json
+
+        body = json.loads(response.data.decode() or "{}")
+        if status != 200:
+            raise XeroAuthError(
+                f"Xero refused the sign-in ({body.get('error', status)}): "
+                "start the connection again."
+            )
+        return body
+
+    def _call(self, method, *args, **kwargs):
+        """Run one SDK call, count it, and turn SDK failures into Shipbridge's errors."""
+        self.stats.calls += 1
+        kwargs.setdefault("_request_timeout", self.settings.xero_timeout)
+        if getattr(method, "__name__", "") in {"refresh_oauth2_token", "revoke_token"}:
+            kwargs.pop("_request_timeout")
+        try:
+            return method(*args, **kwargs)
+        except ApiException as error:
+            raise _translate(error) from error
+        except OAuth2Error as error:
+            raise XeroAuthError(
+                "Xero sign-in has expired: reconnect the organisation on the Connect page."
+            ) from error
+        except XeroError:
+            raise
+        except Exception as error:
+            text = str(error)
+            if "invalid_grant" in text or "refresh token status" in text:
+                raise XeroAuthError(
+                    "Xero no longer accepts this connection's sign-in (invalid_grant): "
+                    "reconnect the organisation on the Connect page."
+                ) from error
+            if isinstance(error, urllib3.exceptions.HTTPError | socket.timeout | OSError):
+                lost = (
+                    isinstance(
+                        error,
+                        urllib3.exceptions.ProtocolError
+                        | urllib3.exceptions.ReadTimeoutError
+                        | socket.timeout,
+                    )
+                    or "Read timed out" in text
+                    or "RemoteDisconnected" in text
+                )
+                raise XeroUnavailable(
+                    "Xero could not be reached "
+                    + ("(the answer was lost)" if lost else "(no connection)")
+                    + "; the send will be retried.",
+                    maybe_applied=lost,
+                ) from error
+            raise
+
+
+def _translate(error: ApiException) -> XeroError:
+    status = error.status or 0
+    headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+    if status == 429:
+        return XeroRateLimited(
+            headers.get("x-rate-limit-problem"), float(headers.get("retry-after") or 60)
+        )
+    if status in (401, 403):
+        return XeroAuthError(
+            "Xero refused access to this organisation "
+            f"(HTTP {status}): reconnect it on the Connect page."
+        )
+    if status >= 500 or status == 408:
+        return XeroUnavailable(f"Xero is unavailable (HTTP {status}); the send will be retried.")
+    body = error.body.decode() if isinstance(error.body, bytes) else str(error.body or "")
+    return XeroRequestRejected(f"Xero refused the request (HTTP {status}): {body[:500]}")
+
+
+# --- Our document dicts → SDK models ------------------------------------------------------
+
+
+def _dec(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _line(data: dict) -> LineItem:
+    return LineItem(
+        item_code=data.get("ItemCode"),
+        description=data.get("Description"),
+        quantity=_dec(data.get("Quantity")),
+        unit_amount=_dec(data.get("UnitAmount")),
+        account_code=data.get("AccountCode"),
+        tax_type=data.get("TaxType"),
+        line_amount=_dec(data.get("LineAmount")),
+    )
+
+
+def _contact(data: dict) -> Contact:
+    contact = data.get("Contact") or {}
+    return Contact(contact_id=contact.get("ContactID"), name=contact.get("Name"))
+
+
+def _invoice_model(doc: dict) -> Invoice:
+    return Invoice(
+        invoice_id=doc.get("InvoiceID"),
+        type=doc.get("Type", "ACCREC"),
+        contact=_contact(doc),
+        invoice_number=doc.get("InvoiceNumber"),
+        reference=doc.get("Reference"),
+        date=_day(doc.get("Date")),
+        due_date=_day(doc.get("DueDate")),
+        currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
+        currency_rate=_dec(doc.get("CurrencyRate")),
+        status=doc.get("Status"),
+        line_amount_types=LineAmountTypes(doc.get("LineAmountTypes", "Exclusive")),
+        line_items=[_line(x) for x in doc.get("LineItems", [])],
+    )
+
+
+def _quote_model(doc: dict) -> Quote:
+    return Quote(
+        quote_id=doc.get("QuoteID"),
+        contact=_contact(doc),
+        quote_number=doc.get("QuoteNumber"),
+        reference=doc.get("Reference"),
+        title=doc.get("Title"),
+        terms=doc.get("Terms"),
+        date=_day(doc.get("Date")),
+        expiry_date=_day(doc.get("ExpiryDate")),
+        currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
+        currency_rate=_dec(doc.get("CurrencyRate")),
+        status=QuoteStatusCodes(doc.get("Status", "DRAFT")),
+        line_amount_types=LineAmountTypes(doc.get("LineAmountTypes", "Exclusive")),
+        line_items=[_line(x) for x in doc.get("LineItems", [])],
+    )
+
+
+def _element(model, kind: str) -> ElementResult:
+    errors = [e.message for e in (getattr(model, "validation_errors", None) or []) if e.message]
+    warnings = [w.message for w in (getattr(model, "warnings", None) or []) if w.message]
+    if kind == "invoice":
+        doc_id, number = model.invoice_id, model.invoice_number
+        due, paid = model.amount_due, model.amount_paid
+    else:
+        doc_id, number, due, paid = model.quote_id, model.quote_number, None, None
+    status = getattr(model.status, "value", model.status)
+    return ElementResult(
+        ok=not errors and not getattr(model, "has_errors", False),
+        document_id=str(doc_id) if doc_id else None,
+        number=number,
+        status=str(status) if status else None,
+        total=_dec(model.total),
+        amount_due=_dec(due),
+        amount_paid=_dec(paid),
+        errors=errors,
+        warnings=warnings,
+        raw=serialize(model),
+    )
+
+
+def utc_from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
