@@ -37,6 +37,12 @@ def enqueue(
     )
     now = utcnow()
     added = 0
+    tenants = {
+        shipment_id: tenant
+        for shipment_id, tenant in session.exec(
+            select(Shipment.id, Shipment.tenant_id).where(Shipment.id.in_(shipment_ids))
+        )
+    }
     for shipment_id in shipment_ids:
         if shipment_id in open_ids:
             session.exec(
@@ -55,6 +61,7 @@ def enqueue(
         session.add(
             SyncJob(
                 shipment_id=shipment_id,
+                tenant_id=tenants.get(shipment_id),
                 trigger=trigger,
                 requested_by=user,
                 not_before=now + delay,

@@ -104,7 +104,9 @@ def _line_problems(number: int, line) -> list[str]:
         if value is None or value == ""
     ]
     if missing:
-        problems.append(f"Line {number}: {', '.join(missing)} missing: fill in every line field.")
+        names = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        verb = "are" if len(missing) > 1 else "is"
+        problems.append(f"Line {number}: {names} {verb} missing: fill in every line field.")
         return problems
     if line.quantity <= 0:
         problems.append(f"Line {number}: quantity {line.quantity} must be more than 0.")

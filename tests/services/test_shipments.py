@@ -1,0 +1,112 @@
+"""Shipments: paging and filtering in SQL, edits, status changes, CSV import."""
+
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from models import Shipment, SyncJob, SyncState
+from services.csv_import import ImportError_, export_csv, import_shipments, parse_csv
+from services.mapping import update_sync_settings
+from services.shipments import (
+    ShipmentError,
+    ShipmentFilter,
+    change_status,
+    list_shipments,
+    update_shipment,
+)
+from tests.utils.factories import line, make_shipment, shipment_fields
+
+
+def test_list_pages_and_filters_in_sql(session):
+    for n in range(25):
+        make_shipment(
+            session,
+            buyer_code="ACME" if n % 2 else "BOLT",
+            lines=[line(product_code="CRATE" if n == 3 else "WIDGET-A")],
+        )
+    page = list_shipments(session=session, page=3, page_size=10, sort="number", descending=False)
+    assert page.total == 25 and page.pages == 3 and len(page.rows) == 5
+    assert [r.shipment_number for r in page.rows] == sorted(r.shipment_number for r in page.rows)
+    assert list_shipments(session=session, flt=ShipmentFilter(search="bolt")).total == 13
+    found = list_shipments(session=session, flt=ShipmentFilter(search="CRATE")).rows
+    assert len(found) == 1 and found[0].lines[0].product_code == "CRATE"
+
+
+def test_editing_a_processed_shipment_marks_it_changed(session):
+    shipment = make_shipment(session)
+    shipment.sync_state = SyncState.PROCESSED
+    session.flush()
+    update_shipment(
+        session=session,
+        shipment_id=shipment.id,
+        fields=shipment_fields(shipment_number=shipment.shipment_number),
+        lines=[line(quantity="5")],
+        user="ops",
+    )
+    assert shipment.sync_state == SyncState.CHANGED
+    assert [x.quantity for x in shipment.lines] == [Decimal("5")]
+
+
+def test_duplicate_numbers_are_refused(session):
+    make_shipment(session, shipment_number="DUP-1")
+    with pytest.raises(ShipmentError, match="DUP-1 is already used"):
+        make_shipment(session, shipment_number="DUP-1")
+
+
+def test_status_change_of_eleven_is_refused_and_changes_nothing(session):
+    ids = [make_shipment(session).id for _ in range(11)]
+    with pytest.raises(ShipmentError, match="at most 10"):
+        change_status(session=session, shipment_ids=ids, status="Shipped", user="ops")
+    assert not session.exec(select(Shipment).where(Shipment.workflow_status == "Shipped")).all()
+
+
+def test_reaching_the_trigger_status_queues_when_set(session):
+    update_sync_settings(session=session, user="admin", changes={"queue_on_trigger": True})
+    shipments = [make_shipment(session) for _ in range(3)]
+    change_status(
+        session=session, shipment_ids=[s.id for s in shipments[:2]], status="Packed", user="ops"
+    )
+    assert session.exec(select(SyncJob)).all() == []
+    change_status(
+        session=session, shipment_ids=[s.id for s in shipments[:2]], status="Shipped", user="ops"
+    )
+    jobs = session.exec(select(SyncJob)).all()
+    assert sorted(j.shipment_id for j in jobs) == sorted(s.id for s in shipments[:2])
+    assert {s.sync_state for s in shipments[:2]} == {SyncState.QUEUED}
+
+
+CSV = """\
+shipment_number,buyer_code,currency,exchange_rate,invoice_date,due_date,incoterms,\
+product_code,quantity,unit_price,item_value
+C-1,ACME,USD,0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,4,12.50,50.00
+C-1,ACME,USD,0.59,2026-11-01,2026-12-01,FOB,CRATE,1,45,45
+C-2,BOLT,EURO,,2026-11-02,2026-12-02,CIF,WIDGET-B,2,20,40
+C-3,CASC,AUD,,31/11/2026,2026-12-03,EXW,PALLET,x,18,18
+"""
+
+
+def test_csv_errors_name_row_and_column_and_save_nothing(session):
+    preview = parse_csv(CSV, session=session)
+    assert [str(e) for e in preview.errors] == [
+        "Row 4, currency: 'EURO' is not a currency code: use three letters, e.g. USD",
+        "Row 5, invoice_date: '31/11/2026' is not a date: use YYYY-MM-DD, e.g. 2026-11-30",
+        "Row 5, quantity: 'x' is not a number: use digits with a dot for decimals, e.g. 12.50",
+    ]
+    with pytest.raises(ImportError_, match="3 problem"):
+        import_shipments(session=session, preview=preview, user="ops")
+    assert session.exec(select(Shipment)).all() == []
+
+
+def test_csv_imports_only_good_rows_when_asked_and_round_trips(session):
+    preview = parse_csv(CSV, session=session)
+    result = import_shipments(session=session, preview=preview, user="ops", only_good_rows=True)
+    assert result.imported == 1 and result.skipped_rows == [4, 5]
+    shipment = session.exec(select(Shipment)).one()
+    assert shipment.shipment_number == "C-1" and len(shipment.lines) == 2
+    exported = export_csv([shipment])
+    assert exported.count("C-1") == 2
+    again = parse_csv(exported, session=session)
+    assert [str(e) for e in again.errors] == [
+        "Row 2, shipment_number: shipment C-1 already exists: remove the row or change the number"
+    ]
