@@ -187,14 +187,15 @@ def check(
 
 
 def nearest(code: str, known) -> list[str]:
-    """Known codes closest to `code`: same prefix first, then by similarity."""
+    """Known codes closest to `code`: same prefix first, then by similarity, ties A→Z."""
     upper = code.upper()
-    names = [str(k) for k in known]
+    names = sorted(str(k) for k in known)
     prefixed = [k for k in names if k.upper().startswith(upper) or upper.startswith(k.upper())]
-    similar = difflib.get_close_matches(upper, [k.upper() for k in names], n=3, cutoff=0.6)
-    by_upper = {k.upper(): k for k in names}
-    ordered = prefixed + [by_upper[s] for s in similar]
-    return list(dict.fromkeys(ordered))[:3]
+    scored = sorted(
+        (-difflib.SequenceMatcher(None, upper, k.upper()).ratio(), k) for k in names
+    )
+    similar = [k for score, k in scored if -score >= 0.6]
+    return list(dict.fromkeys(prefixed + similar))[:3]
 
 
 def _suggest(code: str, known) -> str:
