@@ -12,6 +12,8 @@ from models.enums import (
 )
 from models.shipment import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields, utcnow
 from models.sync import (
+    ApiCallSlot,
+    RateLimitBlock,
     AppUser,
     AuditEvent,
     IntegrationLog,
@@ -32,6 +34,8 @@ from models.xero import (
 )
 
 __all__ = [
+    "ApiCallSlot",
+    "RateLimitBlock",
     "AppUser",
     "AuditEvent",
     "ConnectionStatus",

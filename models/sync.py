@@ -115,3 +115,24 @@ class AppUser(SQLModel, table=True):
     email: str = Field(max_length=255)
     role: str = Field(max_length=20)
     password_hash: str = Field(max_length=100)
+
+
+class ApiCallSlot(SQLModel, table=True):
+    """One call to Xero, for the rate limiter that holds across processes."""
+
+    __tablename__ = "api_call_slot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+
+
+class RateLimitBlock(SQLModel, table=True):
+    """Xero told us to wait (429 Retry-After, or no calls left this minute)."""
+
+    __tablename__ = "rate_limit_block"
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    blocked_until: datetime
+    reason: str | None = Field(default=None, max_length=30)

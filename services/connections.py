@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from models import ConnectionStatus, OAuthState, XeroConnection, utcnow
 from services import audit
 from services.crypto import decrypt, encrypt
+from services.rate_limit import Limits, RateLimiter
 from services.settings import Settings, get_settings
 from services.xero.adapter import TokenSet, XeroAdapter, new_pkce_pair, utc_from_epoch
 from services.xero.errors import XeroAuthError
@@ -146,7 +147,8 @@ def adapter_for(
             session.add(row)
         session.commit()
 
-    return XeroAdapter(settings, token=token, on_token_refreshed=save)
+    limiter = RateLimiter(session.get_bind(), Limits(clock_scale=settings.xero_rate_clock_scale))
+    return XeroAdapter(settings, token=token, on_token_refreshed=save, limiter=limiter)
 
 
 def mark_needs_reconnect(*, session: Session, connection: XeroConnection, reason: str) -> None:

@@ -48,12 +48,20 @@ def refresh(
     started = utcnow()
     tenant = connection.tenant_id
     summary = RefreshSummary()
-
+    # Read everything first, then write: no database transaction stays open across API calls
+    # (on SQLite that would block the rate limiter's own writes).
+    session.commit()
     org = adapter.organisation(tenant)
+    contacts = adapter.contacts(tenant, modified_since=since)
+    items = adapter.items(tenant, modified_since=since)
+    accounts = adapter.accounts(tenant, modified_since=since)
+    tax_rates = adapter.tax_rates(tenant)
+    currencies = adapter.currencies(tenant)
+
     connection.base_currency = org.get("BaseCurrency") or connection.base_currency
     connection.tenant_name = org.get("Name") or connection.tenant_name
 
-    for raw in adapter.contacts(tenant, modified_since=since):
+    for raw in contacts:
         values = dict(
             account_number=raw.get("AccountNumber") or None,
             name=raw.get("Name") or "",
@@ -74,7 +82,7 @@ def refresh(
             values,
         )
 
-    for raw in adapter.items(tenant, modified_since=since):
+    for raw in items:
         sales = raw.get("SalesDetails") or {}
         values = dict(
             code=raw.get("Code") or "",
@@ -84,7 +92,7 @@ def refresh(
         )
         _upsert(session, summary, "items", XeroItem, tenant, {"item_id": raw["ItemID"]}, values)
 
-    for raw in adapter.accounts(tenant, modified_since=since):
+    for raw in accounts:
         values = dict(
             code=raw.get("Code"),
             name=raw.get("Name") or "",
@@ -102,7 +110,7 @@ def refresh(
         )
 
     # Tax rates and currencies have no If-Modified-Since: they are few, read them whole.
-    for raw in adapter.tax_rates(tenant):
+    for raw in tax_rates:
         values = dict(
             name=raw.get("Name") or "",
             rate=Decimal(str(raw.get("EffectiveRate") or 0)),
@@ -111,7 +119,7 @@ def refresh(
         _upsert(
             session, summary, "tax rates", XeroTaxRate, tenant, {"tax_type": raw["TaxType"]}, values
         )
-    codes = [raw["Code"] for raw in adapter.currencies(tenant)]
+    codes = [raw["Code"] for raw in currencies]
     session.exec(delete(XeroCurrency).where(XeroCurrency.tenant_id == tenant))
     for code in codes:
         session.add(XeroCurrency(tenant_id=tenant, code=code))

@@ -201,6 +201,7 @@ def _send_group(
             return
         calls_before = adapter.stats.calls
         sync_settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+        session.commit()  # no write transaction stays open across API calls
         try:
             checked = _validate(session, connection, adapter, shipments, sync_settings)
         except XeroAuthError as error:
@@ -238,6 +239,7 @@ def _send_group(
                     )
                 )
         if ready:
+            session.commit()
             _send_documents(
                 session, adapter, connection, sync_settings.document_type, ready, result, options
             )

@@ -104,7 +104,9 @@ def _line_problems(number: int, line) -> list[str]:
         if value is None or value == ""
     ]
     if missing:
-        names = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        names = " and ".join(
+            [", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing
+        )
         verb = "are" if len(missing) > 1 else "is"
         problems.append(f"Line {number}: {names} {verb} missing: fill in every line field.")
         return problems
@@ -191,9 +193,7 @@ def nearest(code: str, known) -> list[str]:
     upper = code.upper()
     names = sorted(str(k) for k in known)
     prefixed = [k for k in names if k.upper().startswith(upper) or upper.startswith(k.upper())]
-    scored = sorted(
-        (-difflib.SequenceMatcher(None, upper, k.upper()).ratio(), k) for k in names
-    )
+    scored = sorted((-difflib.SequenceMatcher(None, upper, k.upper()).ratio(), k) for k in names)
     similar = [k for score, k in scored if -score >= 0.6]
     return list(dict.fromkeys(prefixed + similar))[:3]
 

@@ -39,6 +39,7 @@ from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import ApiException, OAuth2Error
 from xero_python.identity import IdentityApi
 
+from services.rate_limit import RateLimiter
 from services.settings import Settings
 from services.xero.errors import (
     XeroAuthError,
@@ -149,8 +150,10 @@ class XeroAdapter:
         settings: Settings,
         token: TokenSet | None = None,
         on_token_refreshed: Callable[[TokenSet], None] | None = None,
+        limiter: RateLimiter | None = None,
     ):
         self.settings = settings
+        self.limiter = limiter
         self.token = token
         self.on_token_refreshed = on_token_refreshed
         self.stats = CallStats()
@@ -227,7 +230,7 @@ class XeroAdapter:
     # --- Reference data ------------------------------------------------------------------
 
     def organisation(self, tenant_id: str) -> dict[str, Any]:
-        orgs = self._call(self.accounting.get_organisations, tenant_id).organisations
+        orgs = self._api(self.accounting.get_organisations, tenant_id).organisations
         return self._plain(orgs[0])
 
     def contacts(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
@@ -258,7 +261,7 @@ class XeroAdapter:
     ) -> list[ElementResult]:
         """Create or update up to 50 invoices in ONE call; one result per document, in order."""
         body = Invoices(invoices=[_invoice_model(d) for d in documents])
-        answer = self._call(
+        answer = self._api(
             self.accounting.update_or_create_invoices,
             tenant_id,
             body,
@@ -271,7 +274,7 @@ class XeroAdapter:
         self, tenant_id: str, documents: list[dict], *, idempotency_key: str
     ) -> list[ElementResult]:
         body = Quotes(quotes=[_quote_model(d) for d in documents])
-        answer = self._call(
+        answer = self._api(
             self.accounting.update_or_create_quotes,
             tenant_id,
             body,
@@ -284,19 +287,17 @@ class XeroAdapter:
         """Invoices with these numbers, in one call (used to reconcile a lost answer)."""
         if not numbers:
             return []
-        answer = self._call(
-            self.accounting.get_invoices, tenant_id, invoice_numbers=numbers, page=1
-        )
+        answer = self._api(self.accounting.get_invoices, tenant_id, invoice_numbers=numbers, page=1)
         return [_element(i, "invoice") for i in answer.invoices or []]
 
     def invoices_by_id(self, tenant_id: str, ids: list[str]) -> list[ElementResult]:
         if not ids:
             return []
-        answer = self._call(self.accounting.get_invoices, tenant_id, i_ds=ids, page=1)
+        answer = self._api(self.accounting.get_invoices, tenant_id, i_ds=ids, page=1)
         return [_element(i, "invoice") for i in answer.invoices or []]
 
     def find_quote(self, tenant_id: str, number: str) -> ElementResult | None:
-        answer = self._call(self.accounting.get_quotes, tenant_id, quote_number=number)
+        answer = self._api(self.accounting.get_quotes, tenant_id, quote_number=number)
         quotes = [q for q in answer.quotes or [] if (q.quote_number or "") == number]
         return _element(quotes[0], "quote") if quotes else None
 
@@ -307,7 +308,7 @@ class XeroAdapter:
 
     def _listed(self, method, attr, tenant_id, modified_since) -> list[dict]:
         kwargs = {"if_modified_since": modified_since} if modified_since else {}
-        answer = self._call(method, tenant_id, **kwargs)
+        answer = self._api(method, tenant_id, **kwargs)
         return [self._plain(x) for x in getattr(answer, attr) or []]
 
     def _paged(self, method, attr, tenant_id, modified_since, **extra) -> list[dict]:
@@ -318,7 +319,7 @@ class XeroAdapter:
             kwargs = dict(extra, page=page)
             if modified_since:
                 kwargs["if_modified_since"] = modified_since
-            rows = getattr(self._call(method, tenant_id, **kwargs), attr) or []
+            rows = getattr(self._api(method, tenant_id, **kwargs), attr) or []
             found.extend(self._plain(x) for x in rows)
             if len(rows) < 100:
                 return found
@@ -362,6 +363,26 @@ class XeroAdapter:
                 "start the connection again."
             )
         return body
+
+    def _api(self, method, tenant_id: str, *args, **kwargs):
+        """One Accounting API call for an organisation, inside its rate limit."""
+        kwargs["_return_http_data_only"] = False
+        if self.limiter is None:
+            data, _status, headers = self._call(method, tenant_id, *args, **kwargs)
+        else:
+            with self.limiter.slot(tenant_id):
+                try:
+                    data, _status, headers = self._call(method, tenant_id, *args, **kwargs)
+                except XeroRateLimited as error:
+                    self.limiter.block(tenant_id, error.retry_after, error.problem or "429")
+                    raise
+        remaining = (headers or {}).get("X-MinLimit-Remaining")
+        if remaining is not None:
+            self.stats.min_remaining = int(remaining)
+        day = (headers or {}).get("X-DayLimit-Remaining")
+        if day is not None:
+            self.stats.day_remaining = int(day)
+        return data
 
     def _call(self, method, *args, **kwargs):
         """Run one SDK call, count it, and turn SDK failures into Shipbridge's errors."""

@@ -1,0 +1,68 @@
+"""The rate limiter holds across processes: no window ever sees more calls than Xero allows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+
+from sqlmodel import select
+
+from models import ApiCallSlot
+from services.db import session_scope
+from services.rate_limit import Limits, RateLimiter
+
+# A "minute" of 0.5 s real time, as with a sandbox whose rate clock is scaled by 120.
+FAST = Limits(per_minute=4, in_flight=2, per_day=1000, clock_scale=120)
+
+
+def starts(engine) -> list:
+    with session_scope(engine) as session:
+        return sorted(session.exec(select(ApiCallSlot.started_at)))
+
+
+def assert_never_more_than(moments, limit: int, window: timedelta) -> None:
+    for i, moment in enumerate(moments):
+        inside = [m for m in moments[i:] if m - moment < window]
+        assert len(inside) <= limit, (moment, len(inside))
+
+
+def test_minute_limit_makes_the_fifth_call_wait(engine):
+    limiter = RateLimiter(engine, FAST)
+    for _ in range(5):
+        with limiter.slot("org"):
+            pass
+    assert limiter.waited > 0.2
+    assert_never_more_than(starts(engine), 4, FAST.span(60))
+
+
+def test_a_block_from_retry_after_holds_the_next_call(engine):
+    limiter = RateLimiter(engine, FAST)
+    limiter.block("org", 0.3, "minute")
+    with limiter.slot("org"):
+        pass
+    assert limiter.waited >= 0.25
+    other = RateLimiter(engine, FAST)
+    with other.slot("another-org"):
+        pass
+    assert other.waited == 0
+
+
+def test_two_processes_share_one_limit(engine):
+    script = textwrap.dedent(
+        """
+        import sys
+        from services.db import get_engine
+        from services.rate_limit import Limits, RateLimiter
+        limiter = RateLimiter(get_engine(), Limits(per_minute=4, in_flight=2, clock_scale=120))
+        for _ in range(6):
+            with limiter.slot("org"):
+                pass
+        """
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(2)]
+    assert [w.wait(timeout=60) for w in workers] == [0, 0]
+    moments = starts(engine)
+    assert len(moments) == 12
+    assert_never_more_than(moments, 4, FAST.span(60))

@@ -1,0 +1,98 @@
+"""Sending shipments to the sandbox through the real xero-python SDK."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from models import IntegrationLog, Shipment, SyncState
+from services.db import session_scope
+from services.mapping import update_sync_settings
+from services.sync import SyncError, send_shipments
+from tests.utils.factories import make_shipment
+
+
+def create_calls(sandbox, kind="Invoices"):
+    return [
+        c
+        for c in sandbox.calls()
+        if c["method"] in ("PUT", "POST") and c["path"].rstrip("/").endswith(f"/{kind}")
+    ]
+
+
+def shipments(engine, n, **overrides):
+    with session_scope(engine) as session:
+        return [make_shipment(session, **overrides).id for _ in range(n)]
+
+
+def test_connect_shows_the_organisation(connected):
+    assert connected.tenant_name == "Shipbridge Demo Exports Ltd"
+    assert connected.base_currency == "NZD"
+    assert connected.access_token_enc and "." not in connected.access_token_enc[:4]
+
+
+def test_batch_of_ten_with_two_invalid_is_one_api_call(engine, connected, sandbox):
+    ids = shipments(engine, 8)
+    with session_scope(engine) as session:
+        ids.append(make_shipment(session, buyer_code="ALOK").id)
+        ids.append(make_shipment(session, due_date=None).id)
+    result = send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
+    assert result.count("Processed") == 8 and result.count("Rejected") == 2
+    assert len(create_calls(sandbox)) == 1
+    by_id = {o.shipment_id: o for o in result.outcomes}
+    assert by_id[ids[8]].messages == [
+        "Customer code ALOK is not a Xero contact's account number: fix the code or add it "
+        "in Xero (did you mean ALOK-01?)."
+    ]
+    assert by_id[ids[9]].messages == ["Due date is missing: enter the date payment is due."]
+    with session_scope(engine) as session:
+        rows = {s.id: s for s in session.exec(select(Shipment))}
+        assert all(rows[i].sync_state == SyncState.PROCESSED for i in ids[:8])
+        assert all(rows[i].xero_document_number == rows[i].shipment_number for i in ids[:8])
+        assert {rows[i].sync_state for i in ids[8:]} == {SyncState.REJECTED}
+        logs = session.exec(select(IntegrationLog)).all()
+        assert len(logs) == 10 and {log.batch_id for log in logs} == {result.batch_id}
+    numbers = (
+        {c["number"] for c in sandbox.documents("Invoices")}
+        if hasattr(sandbox, "documents")
+        else None
+    )
+    if numbers is not None:
+        assert len(numbers) == 8
+
+
+def test_eleven_selected_sends_nothing(engine, connected, sandbox):
+    ids = shipments(engine, 11)
+    with pytest.raises(SyncError, match="11 shipments are selected; send at most 10"):
+        send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
+    assert create_calls(sandbox) == []
+    with session_scope(engine) as session:
+        assert session.exec(select(IntegrationLog)).all() == []
+
+
+def test_resending_an_edited_shipment_updates_not_duplicates(engine, connected, sandbox):
+    [sid] = shipments(engine, 1)
+    first = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes[0]
+    second = send_shipments(shipment_ids=[sid], trigger="retry", user="ops").outcomes[0]
+    assert first.outcome == second.outcome == "Processed"
+    assert first.document_id == second.document_id
+    with session_scope(engine) as session:
+        actions = [
+            x.action for x in session.exec(select(IntegrationLog).order_by(IntegrationLog.id))
+        ]
+    assert actions == ["create", "update"]
+
+
+def test_quotes_when_the_setting_says_so(engine, connected, sandbox):
+    with session_scope(engine) as session:
+        update_sync_settings(session=session, user="admin", changes={"document_type": "quote"})
+    ids = shipments(engine, 3)
+    result = send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
+    assert result.count("Processed") == 3, result.outcomes
+    assert len(create_calls(sandbox, "Quotes")) == 1 and create_calls(sandbox) == []
+
+
+def test_without_a_connection_the_send_says_so(engine, sandbox):
+    ids = shipments(engine, 1)
+    with pytest.raises(SyncError, match="No Xero organisation is connected"):
+        send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
