@@ -185,6 +185,13 @@ class Store:
                 (kind, record_id.lower(), tenant_id, text),
             )
 
+    def tenant_of(self, kind: str, record_id: str) -> str | None:
+        """The tenant a record belongs to."""
+        row = self.execute(
+            "SELECT tenant_id FROM records WHERE kind = ? AND id = ?", (kind, record_id.lower())
+        ).fetchone()
+        return row["tenant_id"] if row else None
+
     def next_counter(self, tenant_id: str, name: str) -> int:
         """Increment and return a per-tenant counter (document numbering)."""
         row = self.execute(

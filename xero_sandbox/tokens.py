@@ -132,8 +132,16 @@ class TokenService:
                 "tenant_ids, code_challenge, code_challenge_method, nonce, created_at, used) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
                 (
-                    code, client_id, grant_id, redirect_uri, scope, json.dumps(tenant_ids),
-                    code_challenge, code_challenge_method, nonce, now,
+                    code,
+                    client_id,
+                    grant_id,
+                    redirect_uri,
+                    scope,
+                    json.dumps(tenant_ids),
+                    code_challenge,
+                    code_challenge_method,
+                    nonce,
+                    now,
                 ),
             )
         return code
@@ -265,10 +273,16 @@ class TokenService:
         expires = now + ACCESS_TOKEN_SECONDS
         token = self._jwt(
             {
-                "nbf": int(now), "exp": int(expires), "iss": self.issuer,
-                "aud": f"{self.issuer}/resources", "client_id": client_id,
-                "sub": SANDBOX_USER["xero_userid"], "xero_userid": SANDBOX_USER["xero_userid"],
-                "authentication_event_id": grant_id, "jti": uuid.uuid4().hex, "scope": scopes,
+                "nbf": int(now),
+                "exp": int(expires),
+                "iss": self.issuer,
+                "aud": f"{self.issuer}/resources",
+                "client_id": client_id,
+                "sub": SANDBOX_USER["xero_userid"],
+                "xero_userid": SANDBOX_USER["xero_userid"],
+                "authentication_event_id": grant_id,
+                "jti": uuid.uuid4().hex,
+                "scope": scopes,
             }
         )
         self.store.execute(
@@ -279,8 +293,12 @@ class TokenService:
 
     def _id_token(self, client_id: str, nonce: str | None, now: float) -> str:
         claims = {
-            "nbf": int(now), "exp": int(now + 300), "iss": self.issuer, "aud": client_id,
-            "iat": int(now), "sub": SANDBOX_USER["xero_userid"],
+            "nbf": int(now),
+            "exp": int(now + 300),
+            "iss": self.issuer,
+            "aud": client_id,
+            "iat": int(now),
+            "sub": SANDBOX_USER["xero_userid"],
             "preferred_username": SANDBOX_USER["email"],
             "name": f"{SANDBOX_USER['given_name']} {SANDBOX_USER['family_name']}",
             **SANDBOX_USER,

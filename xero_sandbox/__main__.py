@@ -1,0 +1,5 @@
+"""``python -m xero_sandbox``."""
+
+from xero_sandbox.server import main
+
+main()

@@ -1,0 +1,230 @@
+"""Contacts: GET/PUT/POST, and how documents find (or create) their contact."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from xero_sandbox.accounting.batch import batch_result, list_result
+from xero_sandbox.accounting.context import ApiRequest, Result
+from xero_sandbox.accounting.serialize import contact_json, envelope
+
+CONTACT_IDENTIFIERS_MESSAGE = (
+    "The Contact must contain at least 1 of the following elements to identify the contact: "
+    "Name, ContactID, ContactNumber"
+)
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TEXT_LIMITS = {
+    "Name": 255,
+    "ContactNumber": 50,
+    "AccountNumber": 50,
+    "FirstName": 255,
+    "LastName": 255,
+    "EmailAddress": 255,
+    "CompanyNumber": 50,
+    "TaxNumber": 50,
+}
+WRITABLE = (
+    *TEXT_LIMITS,
+    "ContactStatus",
+    "IsSupplier",
+    "IsCustomer",
+    "DefaultCurrency",
+    "ContactPersons",
+    "Addresses",
+    "Phones",
+    "BankAccountDetails",
+)
+
+
+@dataclass
+class ContactOutcome:
+    """One contact element's result."""
+
+    document: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    saved: bool = False
+
+
+def _by(ctx: ApiRequest, key: str, value: str) -> dict[str, Any] | None:
+    wanted = value.strip().lower()
+    for contact in ctx.records("contact"):
+        matches = str(contact.get(key) or "").strip().lower() == wanted
+        if matches and (key != "Name" or contact.get("ContactStatus") == "ACTIVE"):
+            return contact
+    return None
+
+
+def find_contact(ctx: ApiRequest, key: str) -> dict[str, Any] | None:
+    """A contact by ContactID or ContactNumber."""
+    try:
+        found = ctx.get("contact", str(uuid.UUID(key)))
+    except ValueError:
+        found = None
+    return found or _by(ctx, "ContactNumber", key)
+
+
+def resolve_contact(ctx: ApiRequest, given: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The contact a document names: by ContactID, ContactNumber, or Name.
+
+    A Name that matches no active contact makes a new one (saved with the
+    document, flagged ``_new``), as Xero does. An unknown ContactID is an error.
+    """
+    if not isinstance(given, dict):
+        return None, CONTACT_IDENTIFIERS_MESSAGE
+    contact_id = str(given.get("ContactID") or "").strip()
+    number = str(given.get("ContactNumber") or "").strip()
+    name = str(given.get("Name") or "").strip()
+    if not (contact_id or number or name):
+        return None, CONTACT_IDENTIFIERS_MESSAGE
+    contact = None
+    if contact_id:
+        contact = find_contact(ctx, contact_id) if _is_guid(contact_id) else None
+        if contact is None:
+            return None, "Contact could not be found"
+    elif number:
+        contact = _by(ctx, "ContactNumber", number)
+    if contact is None and name:
+        contact = _by(ctx, "Name", name)
+    if contact is None:
+        if not name:
+            return None, "Contact could not be found"
+        contact = {
+            "ContactID": str(uuid.uuid4()),
+            "Name": name,
+            "ContactStatus": "ACTIVE",
+            "IsCustomer": False,
+            "IsSupplier": False,
+            "ContactPersons": [],
+            "_new": True,
+        }
+        for key in ("ContactNumber", "AccountNumber", "FirstName", "LastName", "EmailAddress"):
+            if given.get(key):
+                contact[key] = str(given[key])
+    if contact.get("ContactStatus") == "ARCHIVED":
+        return contact, (
+            f"The contact '{contact['Name']}' is archived. "
+            "Archived contacts cannot be used on transactions."
+        )
+    return contact, None
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def save_contact(ctx: ApiRequest, contact: dict[str, Any]) -> None:
+    """Persist a contact, stamping UpdatedDateUTC."""
+    contact["UpdatedDateUTC"] = ctx.stamp()
+    ctx.put("contact", contact["ContactID"], contact)
+
+
+def _save_element(ctx: ApiRequest, element: Any, forced_id: str | None) -> ContactOutcome:
+    if not isinstance(element, dict):
+        return ContactOutcome({}, ["The contact could not be read."])
+    existing = None
+    raw_id = forced_id or element.get("ContactID")
+    if raw_id:
+        existing = find_contact(ctx, str(raw_id))
+        if existing is None:
+            return ContactOutcome(dict(element), ["Contact could not be found"])
+    elif element.get("ContactNumber") and ctx.method == "POST":
+        existing = _by(ctx, "ContactNumber", str(element["ContactNumber"]))
+    contact = (
+        dict(existing)
+        if existing
+        else {
+            "ContactID": str(uuid.uuid4()),
+            "ContactStatus": "ACTIVE",
+            "IsCustomer": False,
+            "IsSupplier": False,
+            "ContactPersons": [],
+        }
+    )
+    outcome = ContactOutcome(contact)
+    for key in WRITABLE:
+        if key in element:
+            contact[key] = element[key]
+    for key, limit in TEXT_LIMITS.items():
+        if contact.get(key) is not None and len(str(contact[key])) > limit:
+            outcome.errors.append(f"{key} must not be more than {limit} characters long.")
+    name = str(contact.get("Name") or "").strip()
+    if not name:
+        outcome.errors.append("Contact Name cannot be empty.")
+    else:
+        clash = _by(ctx, "Name", name)
+        if clash and clash["ContactID"] != contact["ContactID"]:
+            outcome.errors.append(
+                f"The contact name {name} is already assigned to another contact. "
+                "The contact name must be unique across all active contacts."
+            )
+    if contact.get("EmailAddress") and not EMAIL_RE.match(str(contact["EmailAddress"])):
+        outcome.errors.append("Email address must be valid.")
+    if contact.get("ContactStatus") not in ("ACTIVE", "ARCHIVED"):
+        outcome.errors.append(f"'{contact.get('ContactStatus')}' is not a valid contact status.")
+    currency = contact.get("DefaultCurrency")
+    if currency and currency not in ctx.organisation["Currencies"]:
+        outcome.errors.append(f"Organisation is not subscribed to currency {currency}")
+    if not outcome.errors:
+        save_contact(ctx, contact)
+        outcome.saved = True
+    return outcome
+
+
+def save_contacts(ctx: ApiRequest) -> Result:
+    """PUT/POST /Contacts and POST /Contacts/{id}."""
+    forced_id = ctx.path_params.get("id")
+    elements = ctx.elements("Contacts")
+    outcomes = [_save_element(ctx, element, forced_id) for element in elements]
+    return batch_result(
+        ctx,
+        "Contacts",
+        outcomes,
+        contact_json,
+        id_field="ContactID",
+        error_flag="HasValidationErrors",
+    )
+
+
+def get_contacts(ctx: ApiRequest) -> Result:
+    """GET /Contacts with where, order, page, IDs, includeArchived, If-Modified-Since."""
+    records = ctx.records("contact")
+    ids = {value.lower() for value in ctx.list_arg("IDs")}
+    if ids:
+        records = [c for c in records if c["ContactID"] in ids]
+    if not ctx.flag("includeArchived", default=False) and not ids:
+        records = [c for c in records if c.get("ContactStatus") != "ARCHIVED"]
+    search = (ctx.arg("searchTerm") or "").strip().lower()
+    if search:
+        records = [
+            c
+            for c in records
+            if search
+            in " ".join(
+                str(c.get(k) or "")
+                for k in (
+                    "Name",
+                    "FirstName",
+                    "LastName",
+                    "ContactNumber",
+                    "EmailAddress",
+                    "AccountNumber",
+                )
+            ).lower()
+        ]
+    return list_result(ctx, "Contacts", "Contact", records, contact_json, pageable=True)
+
+
+def get_contact(ctx: ApiRequest) -> Result:
+    """GET /Contacts/{ContactID or ContactNumber}."""
+    contact = find_contact(ctx, ctx.path_params["id"])
+    if contact is None:
+        return Result(404, None)
+    return Result(200, envelope(ctx, "Contacts", [contact_json(contact)]))

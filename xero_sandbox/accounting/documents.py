@@ -1,0 +1,317 @@
+"""Saving invoices, quotes and credit notes: matching, status rules, validation, totals.
+
+One element of a PUT/POST batch goes through :func:`save_document`, which
+returns the document (saved, or as it would have been) with its errors and
+warnings. Nothing is written for an element that has errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xero_sandbox.accounting.contacts import resolve_contact, save_contact
+from xero_sandbox.accounting.context import ApiRequest
+from xero_sandbox.accounting.lines import LineContext, Reference, build_lines, totals
+from xero_sandbox.accounting.serialize import dec
+from xero_sandbox.formats import FormatError, parse_date, to_decimal
+from xero_sandbox.seed import day_rate
+
+LINE_AMOUNT_TYPES = {"exclusive": "Exclusive", "inclusive": "Inclusive", "notax": "NoTax"}
+PAYMENT_LOCK_MESSAGE = (
+    "This document cannot be edited as it has a payment or credit note allocated to it."
+)
+
+
+@dataclass(frozen=True)
+class DocKind:
+    """What differs between invoices, quotes and credit notes."""
+
+    kind: str
+    label: str
+    id_field: str
+    number_field: str
+    number_prefix: str
+    types: tuple[str, ...]
+    create_statuses: tuple[str, ...]
+    transitions: dict[str, tuple[str, ...]]
+    editable: tuple[str, ...]
+    text_limits: dict[str, int]
+    line_amount_types: tuple[str, ...] = ("Exclusive", "Inclusive", "NoTax")
+    date_fields: tuple[str, ...] = ("Date", "DueDate")
+    extra_fields: tuple[str, ...] = ()
+
+
+@dataclass
+class Outcome:
+    """One element's result: the document and what went wrong."""
+
+    document: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    saved: bool = False
+
+
+def find_document(ctx: ApiRequest, spec: DocKind, key: str) -> dict[str, Any] | None:
+    """A document by ID, or by number (case-insensitive)."""
+    try:
+        found = ctx.get(spec.kind, str(uuid.UUID(key)))
+    except ValueError:
+        found = None
+    if found:
+        return found
+    wanted = key.strip().lower()
+    for document in ctx.records(spec.kind):
+        if str(document.get(spec.number_field) or "").lower() == wanted:
+            return document
+    return None
+
+
+def _match(ctx: ApiRequest, spec: DocKind, element: dict, forced_id: str | None) -> tuple:
+    """Return (existing document or None, error or None) for an element."""
+    raw_id = forced_id or element.get(spec.id_field)
+    if raw_id:
+        try:
+            existing = ctx.get(spec.kind, str(uuid.UUID(str(raw_id))))
+        except ValueError:
+            existing = None
+        if existing is None:
+            return None, "The document with the supplied id was not found for this endpoint."
+        return existing, None
+    number = str(element.get(spec.number_field) or "").strip()
+    if number:
+        doc_type = element.get("Type", spec.types[0])
+        for document in ctx.records(spec.kind):
+            same_number = str(document.get(spec.number_field) or "").lower() == number.lower()
+            if same_number and document.get("Type", spec.types[0]) == doc_type:
+                if ctx.method == "PUT":
+                    return None, f"{spec.label} # must be unique."
+                return document, None
+    return None, None
+
+
+def save_document(
+    ctx: ApiRequest, spec: DocKind, element: Any, ref: Reference, forced_id: str | None = None
+) -> Outcome:
+    """Create or update one document from a batch element."""
+    if not isinstance(element, dict):
+        return Outcome({}, [f"The {spec.label.lower()} could not be read."])
+    existing, match_error = _match(ctx, spec, element, forced_id)
+    document: dict[str, Any] = (
+        dict(existing)
+        if existing
+        else {
+            "Type": spec.types[0],
+            "Status": spec.create_statuses[0],
+            "LineAmountTypes": spec.line_amount_types[0],
+            "LineItems": [],
+            "AmountPaid": "0",
+            "AmountCredited": "0",
+            "PaymentIDs": [],
+            "Allocations": [],
+        }
+    )
+    outcome = Outcome(document)
+    if match_error:
+        outcome.errors.append(match_error)
+        _echo(spec, element, document)
+        return outcome
+    errors = outcome.errors
+    old_status = existing["Status"] if existing else None
+    if existing and old_status not in spec.editable:
+        locked = (
+            old_status == "PAID"
+            or dec(existing.get("AmountPaid"))
+            or dec(existing.get("AmountCredited"))
+        )
+        errors.append(
+            PAYMENT_LOCK_MESSAGE if locked else f"{spec.label} not of valid status for modification"
+        )
+        return outcome
+    if existing and (dec(existing.get("AmountPaid")) or dec(existing.get("AmountCredited"))):
+        errors.append(PAYMENT_LOCK_MESSAGE)
+        return outcome
+    _apply_fields(ctx, spec, element, document, errors)
+    _apply_status(spec, element, document, old_status, errors)
+    contact = _apply_contact(ctx, spec, element, document, errors)
+    _apply_currency(ctx, element, document, errors)
+    existing_lines = existing["LineItems"] if existing else []
+    if "LineItems" in element or not existing:
+        incoming = element.get("LineItems") or []
+        if not isinstance(incoming, list):
+            errors.append("LineItems must be a list.")
+            incoming = []
+    else:
+        incoming = [{"LineItemID": line["LineItemID"]} for line in existing_lines]
+    lc = LineContext(
+        line_amount_types=LINE_AMOUNT_TYPES[document["LineAmountTypes"].lower()],
+        require_account=spec.kind != "quote" and document["Status"] in ("SUBMITTED", "AUTHORISED"),
+        sales=document["Type"] in ("ACCREC", "ACCRECCREDIT"),
+    )
+    document["LineItems"] = build_lines(incoming, existing_lines, ref, lc, ctx.unitdp)
+    errors.extend(lc.errors)
+    _check_required(spec, document, errors)
+    document.update(totals(document["LineItems"], lc.line_amount_types))
+    paid = dec(document.get("AmountPaid")) + dec(document.get("AmountCredited"))
+    document["AmountDue"] = document["Total"] - paid
+    if errors:
+        _echo(spec, element, document)
+        return outcome
+    if contact is not None and contact.get("_new"):
+        contact.pop("_new")
+        save_contact(ctx, contact)
+    if contact is not None:
+        document["ContactID"] = contact["ContactID"]
+        _mark_customer(ctx, contact, document)
+    if not existing:
+        document[spec.id_field] = str(uuid.uuid4())
+        document["CreatedDateUTC"] = ctx.stamp()
+    if not document.get(spec.number_field) and document["Type"] == spec.types[0]:
+        document[spec.number_field] = next_number(ctx, spec)
+    document["UpdatedDateUTC"] = ctx.stamp()
+    ctx.put(spec.kind, document[spec.id_field], document)
+    outcome.saved = True
+    return outcome
+
+
+def _echo(spec: DocKind, element: dict, document: dict) -> None:
+    """Keep what the client sent that the response should show for a failed element."""
+    for key in (spec.number_field, "Reference"):
+        if isinstance(element.get(key), str):
+            document[key] = element[key]
+    if isinstance(element.get("Contact"), dict) and not document.get("ContactID"):
+        document["ContactEcho"] = element["Contact"]
+
+
+def _apply_fields(
+    ctx: ApiRequest, spec: DocKind, element: dict, document: dict, errors: list[str]
+) -> None:
+    if "Type" in element:
+        if element["Type"] not in spec.types:
+            errors.append(f"'{element['Type']}' is not a valid {spec.label.lower()} type.")
+        else:
+            document["Type"] = element["Type"]
+    for key, limit in spec.text_limits.items():
+        if key in element and element[key] is not None:
+            value = str(element[key])
+            if len(value) > limit:
+                label = {
+                    "InvoiceNumber": "Invoice Number",
+                    "QuoteNumber": "Quote Number",
+                    "CreditNoteNumber": "Credit Note Number",
+                }.get(key, key)
+                errors.append(f"{label} must not be more than {limit} characters long.")
+            document[key] = value.strip() if key == spec.number_field else value
+    for key in spec.extra_fields:
+        if key in element:
+            document[key] = element[key]
+    for key in spec.date_fields:
+        if key in element and element[key] not in (None, ""):
+            try:
+                document[key] = parse_date(element[key]).isoformat()
+            except FormatError:
+                errors.append(f"{key} '{element[key]}' is not a valid date.")
+    if not document.get("Date"):
+        document["Date"] = ctx.today().isoformat()
+    if "LineAmountTypes" in element:
+        wanted = str(element["LineAmountTypes"])
+        allowed = {value.lower(): value for value in spec.line_amount_types}
+        if wanted.lower() not in allowed:
+            errors.append(f"'{wanted}' is not a valid value for LineAmountTypes.")
+        else:
+            document["LineAmountTypes"] = allowed[wanted.lower()]
+
+
+def _apply_status(
+    spec: DocKind, element: dict, document: dict, old_status: str | None, errors: list[str]
+) -> None:
+    wanted = str(element.get("Status") or old_status or spec.create_statuses[0]).upper()
+    known = set(spec.transitions) | set(spec.create_statuses)
+    if wanted not in known:
+        errors.append(f"'{wanted}' is not a valid {spec.label.lower()} status.")
+        return
+    if old_status is None:
+        if wanted not in spec.create_statuses:
+            errors.append(f"A new {spec.label.lower()} cannot have a status of {wanted}.")
+            return
+    elif wanted != old_status and wanted not in spec.transitions.get(old_status, ()):
+        if wanted == "DELETED":
+            errors.append(
+                f"Only DRAFT or SUBMITTED {spec.label.lower()}s can be deleted; "
+                f"this one is {old_status}."
+            )
+        elif wanted == "VOIDED":
+            errors.append(
+                f"Only AUTHORISED {spec.label.lower()}s can be voided; this one is {old_status}."
+            )
+        else:
+            errors.append(
+                f"The status of this {spec.label.lower()} cannot be changed from "
+                f"{old_status} to {wanted}."
+            )
+        return
+    document["Status"] = wanted
+
+
+def _apply_contact(
+    ctx: ApiRequest, spec: DocKind, element: dict, document: dict, errors: list[str]
+) -> dict | None:
+    if "Contact" not in element:
+        if document.get("ContactID"):
+            return ctx.get("contact", document["ContactID"])
+        errors.append("A Contact must be specified with this type of transaction")
+        return None
+    contact, error = resolve_contact(ctx, element["Contact"])
+    if error:
+        errors.append(error)
+    return contact
+
+
+def _apply_currency(ctx: ApiRequest, element: dict, document: dict, errors: list[str]) -> None:
+    base = ctx.organisation["BaseCurrency"]
+    code = str(element.get("CurrencyCode") or document.get("CurrencyCode") or base).upper()
+    if code not in ctx.organisation["Currencies"]:
+        errors.append(f"Organisation is not subscribed to currency {code}")
+        return
+    currency_changed = code != document.get("CurrencyCode")
+    document["CurrencyCode"] = code
+    if code == base:
+        document["CurrencyRate"] = Decimal(1)
+    elif element.get("CurrencyRate") is not None:
+        try:
+            rate = to_decimal(element["CurrencyRate"])
+        except FormatError:
+            rate = Decimal(0)
+        if rate <= 0:
+            errors.append("The currency rate must be greater than zero.")
+        document["CurrencyRate"] = rate
+    elif currency_changed or not document.get("CurrencyRate"):
+        document["CurrencyRate"] = day_rate(base, code)
+
+
+def _check_required(spec: DocKind, document: dict, errors: list[str]) -> None:
+    active = document["Status"] in ("SUBMITTED", "AUTHORISED")
+    is_sales_invoice = spec.kind == "invoice" and document["Type"] == "ACCREC"
+    if is_sales_invoice and active and not document.get("DueDate"):
+        errors.append("Due Date is required.")
+    if active and spec.kind != "quote" and not document["LineItems"]:
+        errors.append(f"A {spec.label.lower()} must have at least one line item.")
+
+
+def _mark_customer(ctx: ApiRequest, contact: dict, document: dict) -> None:
+    flag = "IsCustomer" if document["Type"] in ("ACCREC", "ACCRECCREDIT") else "IsSupplier"
+    if not contact.get(flag):
+        contact[flag] = True
+        contact["UpdatedDateUTC"] = ctx.stamp()
+        ctx.put("contact", contact["ContactID"], contact)
+
+
+def next_number(ctx: ApiRequest, spec: DocKind) -> str:
+    """The next free auto-number (INV-0001, QU-0001, CN-0001) for the organisation."""
+    used = {str(d.get(spec.number_field) or "").lower() for d in ctx.records(spec.kind)}
+    while True:
+        number = f"{spec.number_prefix}{ctx.store.next_counter(ctx.tenant_id, spec.kind):04d}"
+        if number.lower() not in used:
+            return number

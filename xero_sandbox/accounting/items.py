@@ -1,0 +1,140 @@
+"""Items: GET (list and one), PUT, POST, POST /Items/{id}."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from xero_sandbox.accounting.batch import batch_result, list_result
+from xero_sandbox.accounting.context import ApiRequest, Result
+from xero_sandbox.accounting.lines import Reference
+from xero_sandbox.accounting.serialize import envelope, item_json
+from xero_sandbox.formats import FormatError, quantize, to_decimal
+
+TEXT_LIMITS = {"Code": 30, "Name": 50, "Description": 4000, "PurchaseDescription": 4000}
+WRITABLE = (*TEXT_LIMITS, "IsSold", "IsPurchased", "SalesDetails", "PurchaseDetails")
+
+
+@dataclass
+class ItemOutcome:
+    """One item element's result."""
+
+    document: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    saved: bool = False
+
+
+def find_item(ctx: ApiRequest, key: str) -> dict[str, Any] | None:
+    """An item by ItemID or Code (case-insensitive)."""
+    try:
+        found = ctx.get("item", str(uuid.UUID(key)))
+    except ValueError:
+        found = None
+    if found:
+        return found
+    return next((i for i in ctx.records("item") if i["Code"].lower() == key.lower()), None)
+
+
+def _check_details(ctx: ApiRequest, ref: Reference, details: Any, errors: list[str]) -> dict:
+    if not isinstance(details, dict):
+        return {}
+    details = dict(details)
+    if details.get("UnitPrice") is not None:
+        try:
+            details["UnitPrice"] = quantize(to_decimal(details["UnitPrice"]), ctx.unitdp)
+        except FormatError:
+            errors.append("Unit Price must be a number.")
+    code = details.get("AccountCode")
+    if code and str(code).lower() not in ref.accounts:
+        errors.append(f"Account code '{code}' is not a valid code for this document.")
+    tax_type = details.get("TaxType")
+    if tax_type and str(tax_type).upper() not in ref.tax_rates:
+        errors.append(
+            f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of "
+            "transaction."
+        )
+    return details
+
+
+def _save_element(
+    ctx: ApiRequest, ref: Reference, element: Any, forced_id: str | None
+) -> ItemOutcome:
+    if not isinstance(element, dict):
+        return ItemOutcome({}, ["The item could not be read."])
+    existing = None
+    if forced_id or element.get("ItemID"):
+        existing = find_item(ctx, str(forced_id or element["ItemID"]))
+        if existing is None:
+            return ItemOutcome(dict(element), ["Item could not be found"])
+    elif element.get("Code") and ctx.method == "POST":
+        existing = find_item(ctx, str(element["Code"]))
+    item = (
+        dict(existing)
+        if existing
+        else {
+            "ItemID": str(uuid.uuid4()),
+            "IsSold": True,
+            "IsPurchased": False,
+            "IsTrackedAsInventory": False,
+            "SalesDetails": {},
+            "PurchaseDetails": {},
+        }
+    )
+    outcome = ItemOutcome(item)
+    for key in WRITABLE:
+        if key in element:
+            item[key] = element[key]
+    for key in ("SalesDetails", "PurchaseDetails"):
+        item[key] = _check_details(ctx, ref, item.get(key), outcome.errors)
+    code = str(item.get("Code") or "").strip()
+    if not code:
+        outcome.errors.append("Item Code cannot be empty.")
+    else:
+        clash = find_item(ctx, code)
+        if clash and clash["ItemID"] != item["ItemID"]:
+            outcome.errors.append(f"Price List Item with Code '{code}' already exists")
+    for key, limit in TEXT_LIMITS.items():
+        if item.get(key) is not None and len(str(item[key])) > limit:
+            outcome.errors.append(f"{key} must not be more than {limit} characters long.")
+    if not outcome.errors:
+        item["UpdatedDateUTC"] = ctx.stamp()
+        ctx.put("item", item["ItemID"], item)
+        outcome.saved = True
+    return outcome
+
+
+def save_items(ctx: ApiRequest) -> Result:
+    """PUT/POST /Items and POST /Items/{ItemID}."""
+    ref = Reference(ctx)
+    forced_id = ctx.path_params.get("id")
+    outcomes = [_save_element(ctx, ref, e, forced_id) for e in ctx.elements("Items")]
+    return batch_result(
+        ctx,
+        "Items",
+        outcomes,
+        lambda item: item_json(item, ctx.unitdp),
+        id_field="ItemID",
+        error_flag=None,
+    )
+
+
+def get_items(ctx: ApiRequest) -> Result:
+    """GET /Items with where, order and If-Modified-Since."""
+    return list_result(
+        ctx,
+        "Items",
+        "Item",
+        ctx.records("item"),
+        lambda i: item_json(i, ctx.unitdp),
+        pageable=False,
+    )
+
+
+def get_item(ctx: ApiRequest) -> Result:
+    """GET /Items/{ItemID or Code}."""
+    item = find_item(ctx, ctx.path_params["id"])
+    if item is None:
+        return Result(404, None)
+    return Result(200, envelope(ctx, "Items", [item_json(item, ctx.unitdp)]))

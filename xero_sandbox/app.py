@@ -1,0 +1,71 @@
+"""The FastAPI application: identity service, Accounting API, web pages and control API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from xero_sandbox import control as control_api
+from xero_sandbox import deeplinks, identity
+from xero_sandbox.accounting import pipeline
+from xero_sandbox.clock import SandboxClock
+from xero_sandbox.faults import FaultInjector
+from xero_sandbox.limits import RateLimiter
+from xero_sandbox.middleware import SandboxMiddleware
+from xero_sandbox.responses import not_found
+from xero_sandbox.seed import seed
+from xero_sandbox.state import Sandbox
+from xero_sandbox.store import Store
+from xero_sandbox.tokens import TokenService
+
+ISSUER = "https://identity.xero.com"
+
+
+def create_app(
+    db_path: str,
+    *,
+    control: bool = True,
+    client_id: str = "shipbridge-sandbox",
+    client_secret: str = "sandbox-secret",
+) -> FastAPI:
+    """Build the sandbox app on a SQLite file (created and seeded on first start)."""
+    store = Store(db_path)
+    seed(store)
+    offset = float(store.get_meta(control_api.CLOCK_META_KEY, "0") or 0)
+    clock = SandboxClock(offset)
+    sandbox = Sandbox(
+        store=store,
+        clock=clock,
+        tokens=TokenService(
+            store, clock, client_id=client_id, client_secret=client_secret, issuer=ISSUER
+        ),
+        limiter=RateLimiter(clock),
+        faults=FaultInjector(),
+        control=control,
+    )
+    app = FastAPI(
+        title="Xero sandbox",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.sandbox = sandbox
+    app.include_router(identity.router)
+    app.include_router(pipeline.router)
+    app.include_router(deeplinks.router)
+    if control:
+        app.include_router(control_api.router)
+    app.add_middleware(SandboxMiddleware, sandbox=sandbox)
+
+    @app.exception_handler(404)
+    async def _not_found(request: Request, exc: Exception) -> Response:
+        return not_found()
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return Response(
+            "Xero sandbox: see xero_sandbox/README.md for URLs and control endpoints.\n",
+            media_type="text/plain",
+        )
+
+    return app

@@ -1,0 +1,211 @@
+"""Xero's identity service: authorise (consent page), token, revocation and Connections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from xero_sandbox import html
+from xero_sandbox.formats import naive_utc_string
+from xero_sandbox.responses import json_response, not_found, unauthorized
+from xero_sandbox.state import sandbox_of
+from xero_sandbox.tokens import AccessDenied, OAuthError
+
+router = APIRouter()
+
+AUTHORIZE_FIELDS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+)
+KNOWN_SCOPES = set(html.SCOPE_WORDS) | {
+    "accounting.banktransactions",
+    "accounting.banktransactions.read",
+    "accounting.manualjournals",
+    "accounting.manualjournals.read",
+    "accounting.budgets.read",
+    "files",
+    "files.read",
+    "assets",
+    "assets.read",
+    "projects",
+    "projects.read",
+    "marketplace.billing",
+}
+KNOWN_SCOPE_PREFIXES = ("payroll.", "paymentservices", "bankfeeds", "finance.", "app.")
+
+
+def _scope_is_known(scope: str) -> bool:
+    return scope in KNOWN_SCOPES or scope.startswith(KNOWN_SCOPE_PREFIXES)
+
+
+def _needs_organisation(scope: str) -> bool:
+    return any(not s.startswith(("openid", "profile", "email", "offline")) for s in scope.split())
+
+
+def _check_authorize_params(request: Request, params: dict[str, str]) -> str | None:
+    """Return an error message for bad authorise parameters, or None."""
+    sandbox = sandbox_of(request)
+    if params.get("client_id") != sandbox.tokens.client_id:
+        return "unauthorized_client: Invalid client_id"
+    if params.get("response_type") != "code":
+        return "unsupported_response_type: response_type must be 'code'"
+    redirect = urlsplit(params.get("redirect_uri", ""))
+    if redirect.scheme not in ("http", "https") or not redirect.netloc or redirect.fragment:
+        return "invalid_request: Invalid redirect_uri"
+    scopes = params.get("scope", "").split()
+    if not scopes:
+        return "invalid_scope: No scopes were requested"
+    unknown = [s for s in scopes if not _scope_is_known(s)]
+    if unknown:
+        return f"invalid_scope: Invalid scope for client: {' '.join(unknown)}"
+    method = params.get("code_challenge_method")
+    if params.get("code_challenge") and method not in (None, "", "S256"):
+        return "invalid_request: code_challenge_method must be S256"
+    if method and not params.get("code_challenge"):
+        return "invalid_request: code_challenge is required with code_challenge_method"
+    return None
+
+
+def _organisations(request: Request) -> list[tuple[str, str]]:
+    return [(o["OrganisationID"], o["Name"]) for o in sandbox_of(request).store.organisations()]
+
+
+@router.get("/identity/connect/authorize")
+def authorize_page(request: Request) -> Response:
+    """Show the consent page, or an error page for a bad request (never a redirect)."""
+    params = {k: v for k, v in request.query_params.items() if k in AUTHORIZE_FIELDS}
+    error = _check_authorize_params(request, params)
+    if error:
+        return HTMLResponse(html.error_page(error), status_code=400)
+    return HTMLResponse(html.consent_page(params, _organisations(request)))
+
+
+@router.post("/identity/connect/authorize")
+async def authorize_submit(request: Request) -> Response:
+    """Handle the consent form: redirect with a code, or with error=access_denied."""
+    pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+    params = {k: v for k, v in pairs if k in AUTHORIZE_FIELDS}
+    tenant_ids = [v.lower() for k, v in pairs if k == "tenant"]
+    action = next((v for k, v in pairs if k == "action"), "allow")
+    error = _check_authorize_params(request, params)
+    if error:
+        return HTMLResponse(html.error_page(error), status_code=400)
+    redirect_uri = params["redirect_uri"]
+    joiner = "&" if "?" in redirect_uri else "?"
+    state = {"state": params["state"]} if "state" in params else {}
+    if action == "cancel":
+        query = urlencode({"error": "access_denied", **state})
+        return RedirectResponse(f"{redirect_uri}{joiner}{query}", status_code=302)
+    known = {tenant_id for tenant_id, _ in _organisations(request)}
+    tenant_ids = [t for t in dict.fromkeys(tenant_ids) if t in known]
+    if _needs_organisation(params["scope"]) and not tenant_ids:
+        page = html.consent_page(
+            params, _organisations(request), "Select at least one organisation to connect."
+        )
+        return HTMLResponse(page, status_code=400)
+    code = _authorise(request, params, tenant_ids)
+    query = urlencode({"code": code, "scope": params["scope"], **state, "session_state": "sb"})
+    return RedirectResponse(f"{redirect_uri}{joiner}{query}", status_code=302)
+
+
+def _authorise(request: Request, params: dict[str, str], tenant_ids: list[str]) -> str:
+    return sandbox_of(request).tokens.authorise(
+        client_id=params["client_id"],
+        redirect_uri=params["redirect_uri"],
+        scope=params["scope"],
+        tenant_ids=tenant_ids,
+        code_challenge=params.get("code_challenge") or None,
+        code_challenge_method=params.get("code_challenge_method") or None,
+        nonce=params.get("nonce") or None,
+    )
+
+
+def _oauth_error(code: str) -> Response:
+    return json_response({"error": code}, 400, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/connect/token")
+async def token(request: Request) -> Response:
+    """The token endpoint: authorization_code, refresh_token and client_credentials grants."""
+    tokens = sandbox_of(request).tokens
+    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    try:
+        client_id = tokens.authenticate_client(form, request.headers.get("authorization"))
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            body = tokens.exchange_code(client_id, form)
+        elif grant_type == "refresh_token":
+            body = tokens.refresh(client_id, form)
+        elif grant_type == "client_credentials":
+            body = tokens.client_credentials(client_id, form)
+        else:
+            raise OAuthError("unsupported_grant_type")
+    except OAuthError as exc:
+        return _oauth_error(exc.code)
+    return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+@router.post("/connect/revocation")
+async def revocation(request: Request) -> Response:
+    """Revoke a refresh token: its grant ends and its connections are removed."""
+    tokens = sandbox_of(request).tokens
+    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    try:
+        client_id = tokens.authenticate_client(form, request.headers.get("authorization"))
+    except OAuthError as exc:
+        return _oauth_error(exc.code)
+    if not form.get("token"):
+        return _oauth_error("invalid_request")
+    tokens.revoke(client_id, form["token"])
+    return Response(status_code=200)
+
+
+def _connection_json(request: Request, row: dict) -> dict:
+    organisation = sandbox_of(request).store.organisation(row["tenant_id"]) or {}
+    created = datetime.fromtimestamp(row["created_at"], tz=UTC)
+    updated = datetime.fromtimestamp(row["updated_at"], tz=UTC)
+    return {
+        "id": row["id"],
+        "authEventId": row["auth_event_id"],
+        "tenantId": row["tenant_id"],
+        "tenantType": "ORGANISATION",
+        "tenantName": organisation.get("Name"),
+        "createdDateUtc": naive_utc_string(created),
+        "updatedDateUtc": naive_utc_string(updated),
+    }
+
+
+@router.get("/Connections")
+@router.get("/connections", include_in_schema=False)
+def list_connections(request: Request) -> Response:
+    """GET /Connections: the organisations this app is connected to."""
+    sandbox = sandbox_of(request)
+    try:
+        access = sandbox.tokens.check_access(request.headers.get("authorization"))
+    except AccessDenied as exc:
+        return unauthorized(exc.detail)
+    rows = sandbox.tokens.connections(access.client_id, request.query_params.get("authEventId"))
+    return json_response([_connection_json(request, row) for row in rows])
+
+
+@router.delete("/Connections/{connection_id}")
+@router.delete("/connections/{connection_id}", include_in_schema=False)
+def delete_connection(request: Request, connection_id: str) -> Response:
+    """DELETE /Connections/{id}: disconnect one organisation (204, or 404)."""
+    sandbox = sandbox_of(request)
+    try:
+        access = sandbox.tokens.check_access(request.headers.get("authorization"))
+    except AccessDenied as exc:
+        return unauthorized(exc.detail)
+    if not sandbox.tokens.delete_connection(access.client_id, connection_id):
+        return not_found()
+    return Response(status_code=204)
