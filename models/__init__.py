@@ -13,23 +13,26 @@ from models.enums import (
 from models.shipment import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields, utcnow
 from models.sync import (
     ApiCallSlot,
-    RateLimitBlock,
     AppUser,
     AuditEvent,
     IntegrationLog,
     OAuthState,
+    RateLimitBlock,
     SyncJob,
     SyncSettings,
     SyncSettingsFields,
 )
 from models.xero import (
     CustomerMapping,
+    PinnedDocument,
     ProductMapping,
+    SyncBookmark,
     XeroAccount,
     XeroConnection,
     XeroContact,
     XeroCurrency,
     XeroItem,
+    XeroPayment,
     XeroTaxRate,
 )
 
@@ -44,6 +47,9 @@ __all__ = [
     "IntegrationLog",
     "JobStatus",
     "OAuthState",
+    "PinnedDocument",
+    "SyncBookmark",
+    "XeroPayment",
     "Outcome",
     "ProductMapping",
     "Role",

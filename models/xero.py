@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as date_
 from datetime import datetime
 from decimal import Decimal
 
@@ -127,3 +128,44 @@ class ProductMapping(SQLModel, table=True):
     tenant_id: str = Field(index=True, max_length=64)
     shipment_code: str = Field(max_length=60)
     item_code: str = Field(max_length=60)
+
+
+class XeroPayment(SQLModel, table=True):
+    """A payment Xero recorded against a document Shipbridge sent."""
+
+    __tablename__ = "xero_payment"
+    __table_args__ = (UniqueConstraint("tenant_id", "payment_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(index=True, max_length=64)
+    payment_id: str = Field(max_length=64)
+    invoice_id: str = Field(index=True, max_length=64)
+    shipment_id: int | None = Field(default=None, foreign_key="shipment.id", index=True)
+    date: date_ | None = None
+    amount: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(18, 2)))
+    currency_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6)))
+    reference: str | None = None
+    status: str = Field(default="AUTHORISED", max_length=20)
+    updated_at: datetime | None = None
+
+
+class PinnedDocument(SQLModel, table=True):
+    """A document a finance user pinned to their Pinned view."""
+
+    __tablename__ = "pinned_document"
+    __table_args__ = (UniqueConstraint("username", "shipment_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, max_length=60)
+    shipment_id: int = Field(foreign_key="shipment.id", index=True)
+
+
+class SyncBookmark(SQLModel, table=True):
+    """Where the last incremental read from Xero stopped, per organisation and kind."""
+
+    __tablename__ = "sync_bookmark"
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=30)
+    modified_since: datetime | None = None
+    refreshed_at: datetime | None = None

@@ -214,7 +214,7 @@ def _send_group(
             _requeue(session, shipments, result, options, connection, str(error), 30)
             return
         ready = []
-        for shipment, (problems, resolved) in checked.items():
+        for shipment, problems, resolved in checked:
             if problems:
                 _record(
                     session,
@@ -253,17 +253,17 @@ def _validate(session, connection, adapter, shipments, sync_settings):
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
         ref = reference_data.load(session=session, connection=connection)
         refreshed = True
-    checked = {s: validation.check(s, sync_settings, ref) for s in shipments}
+    checked = [(s, *validation.check(s, sync_settings, ref)) for s in shipments]
     unmapped = any(
         "Xero" in p and "did you mean" in p or "is not a Xero" in p
-        for problems, _ in checked.values()
+        for _, problems, _ in checked
         for p in problems
     )
     if unmapped and not refreshed:
         # A code may have been added in Xero since the last refresh: one cheap incremental look.
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
         ref = reference_data.load(session=session, connection=connection)
-        checked = {s: validation.check(s, sync_settings, ref) for s in shipments}
+        checked = [(s, *validation.check(s, sync_settings, ref)) for s in shipments]
     return checked
 
 

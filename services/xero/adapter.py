@@ -30,6 +30,7 @@ from xero_python.accounting import (
     LineItem,
     Quote,
     Quotes,
+    QuoteLineAmountTypes,
     QuoteStatusCodes,
 )
 from xero_python.api_client import ApiClient
@@ -102,6 +103,20 @@ class ElementResult:
     errors: list[str]
     warnings: list[str]
     raw: dict[str, Any]
+    fully_paid_on: date | None = None
+    due_date: date | None = None
+
+
+@dataclass
+class PaymentRecord:
+    payment_id: str
+    invoice_id: str
+    date: date | None
+    amount: Decimal
+    currency_rate: Decimal | None
+    reference: str | None
+    status: str
+    updated_at: datetime | None
 
 
 @dataclass
@@ -301,8 +316,41 @@ class XeroAdapter:
         quotes = [q for q in answer.quotes or [] if (q.quote_number or "") == number]
         return _element(quotes[0], "quote") if quotes else None
 
-    def payments(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
-        return self._paged(self.accounting.get_payments, "payments", tenant_id, modified_since)
+    def payments(
+        self, tenant_id: str, *, modified_since: datetime | None = None
+    ) -> list[PaymentRecord]:
+        """Payments on sales invoices changed since `modified_since` (all pages)."""
+        found: list[PaymentRecord] = []
+        page = 1
+        while True:
+            kwargs = {"page": page, "where": 'PaymentType=="ACCRECPAYMENT"'}
+            if modified_since:
+                kwargs["if_modified_since"] = modified_since
+            rows = self._api(self.accounting.get_payments, tenant_id, **kwargs).payments or []
+            for p in rows:
+                invoice = p.invoice
+                found.append(
+                    PaymentRecord(
+                        payment_id=str(p.payment_id),
+                        invoice_id=str(invoice.invoice_id) if invoice else "",
+                        date=p.date,
+                        amount=_dec(p.amount) or Decimal(0),
+                        currency_rate=_dec(p.currency_rate),
+                        reference=p.reference,
+                        status=str(getattr(p.status, "value", p.status) or ""),
+                        updated_at=p.updated_date_utc,
+                    )
+                )
+            if len(rows) < 100:
+                return found
+            page += 1
+
+    def quotes_changed(
+        self, tenant_id: str, *, modified_since: datetime | None = None
+    ) -> list[ElementResult]:
+        kwargs = {"if_modified_since": modified_since} if modified_since else {}
+        answer = self._api(self.accounting.get_quotes, tenant_id, **kwargs)
+        return [_element(q, "quote") for q in answer.quotes or []]
 
     # --- Plumbing ------------------------------------------------------------------------
 
@@ -503,7 +551,8 @@ def _quote_model(doc: dict) -> Quote:
         currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
         currency_rate=_dec(doc.get("CurrencyRate")),
         status=QuoteStatusCodes(doc.get("Status", "DRAFT")),
-        line_amount_types=LineAmountTypes(doc.get("LineAmountTypes", "Exclusive")),
+        # Quotes spell the same three choices in capitals.
+        line_amount_types=QuoteLineAmountTypes(doc.get("LineAmountTypes", "Exclusive").upper()),
         line_items=[_line(x) for x in doc.get("LineItems", [])],
     )
 
@@ -528,6 +577,8 @@ def _element(model, kind: str) -> ElementResult:
         errors=errors,
         warnings=warnings,
         raw=serialize(model),
+        fully_paid_on=getattr(model, "fully_paid_on_date", None),
+        due_date=getattr(model, "due_date", None) or getattr(model, "expiry_date", None),
     )
 
 

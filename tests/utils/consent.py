@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlparse
 
@@ -48,10 +49,14 @@ def allow_access(authorize_url: str) -> tuple[str, str]:
     with httpx.Client(follow_redirects=False, timeout=10) as client:
         page = client.get(authorize_url)
         assert page.status_code == 200, page.text
-        assert "Shipbridge would like access to your organisation's data" in page.text
+        assert "Shipbridge would like access to your organisation's data" in html.unescape(
+            page.text
+        )
         form = _Form()
         form.feed(page.text)
-        data = list(form.fields) + ([form.submit] if form.submit else [])
+        data: dict[str, list[str]] = {}
+        for name, value in list(form.fields) + ([form.submit] if form.submit else []):
+            data.setdefault(name, []).append(value)
         answer = client.post(urljoin(authorize_url, form.action or ""), data=data)
         assert answer.status_code in (302, 303), answer.text
     query = parse_qs(urlparse(answer.headers["location"]).query)

@@ -1,0 +1,143 @@
+"""Money back from Xero: payments and document statuses for what Shipbridge sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from models import DocumentType, Shipment, SyncBookmark, XeroConnection, XeroPayment, utcnow
+from services.xero.adapter import XeroAdapter
+
+ID_CHUNK = 50  # invoice IDs per status call
+
+
+@dataclass
+class PullSummary:
+    payments_new: int = 0
+    payments_updated: int = 0
+    documents_updated: int = 0
+    api_calls: int = 0
+
+
+def _bookmark(session: Session, tenant_id: str, kind: str) -> SyncBookmark:
+    mark = session.get(SyncBookmark, (tenant_id, kind))
+    if mark is None:
+        mark = SyncBookmark(tenant_id=tenant_id, kind=kind)
+        session.add(mark)
+    return mark
+
+
+def pull(
+    *, session: Session, connection: XeroConnection, adapter: XeroAdapter, full: bool = False
+) -> PullSummary:
+    """Pull payments (incremental) and refresh the status and balance of affected documents."""
+    tenant = connection.tenant_id
+    calls_before = adapter.stats.calls
+    summary = PullSummary()
+    started = utcnow()
+    payments_mark = _bookmark(session, tenant, "payments")
+    quotes_mark = _bookmark(session, tenant, "quotes")
+    since = None if full else payments_mark.modified_since
+    quotes_since = None if full else quotes_mark.modified_since
+    session.commit()  # no write transaction across API calls
+
+    sent = {
+        s.xero_document_id: s
+        for s in session.exec(
+            select(Shipment).where(
+                Shipment.xero_document_id.is_not(None),
+                (Shipment.tenant_id == tenant) | Shipment.tenant_id.is_(None),
+            )
+        )
+    }
+    records = adapter.payments(tenant, modified_since=since)
+    touched: set[str] = set()
+    for record in records:
+        shipment = sent.get(record.invoice_id)
+        if shipment is None:
+            continue  # a payment on a document Shipbridge did not send
+        touched.add(record.invoice_id)
+        row = session.exec(
+            select(XeroPayment).where(
+                XeroPayment.tenant_id == tenant, XeroPayment.payment_id == record.payment_id
+            )
+        ).first()
+        if row is None:
+            row = XeroPayment(
+                tenant_id=tenant, payment_id=record.payment_id, invoice_id=record.invoice_id
+            )
+            summary.payments_new += 1
+        else:
+            summary.payments_updated += 1
+        row.shipment_id = shipment.id
+        row.date = record.date
+        row.amount = record.amount
+        row.currency_rate = record.currency_rate
+        row.reference = record.reference
+        row.status = record.status
+        row.updated_at = _aware(record.updated_at)
+        session.add(row)
+
+    # Statuses: the invoices that got payments, plus every sent invoice on a full pull.
+    invoice_ids = [
+        doc_id
+        for doc_id, s in sent.items()
+        if s.xero_document_type != DocumentType.QUOTE and (full or doc_id in touched)
+    ]
+    session.commit()
+    answers = []
+    for start in range(0, len(invoice_ids), ID_CHUNK):
+        answers.extend(adapter.invoices_by_id(tenant, invoice_ids[start : start + ID_CHUNK]))
+    quotes = (
+        adapter.quotes_changed(tenant, modified_since=quotes_since)
+        if any(s.xero_document_type == DocumentType.QUOTE for s in sent.values())
+        else []
+    )
+    for answer in [*answers, *quotes]:
+        shipment = sent.get(answer.document_id)
+        if shipment is None:
+            continue
+        shipment.xero_status = answer.status
+        shipment.xero_total = answer.total
+        if shipment.xero_document_type != DocumentType.QUOTE:
+            shipment.xero_amount_due = answer.amount_due
+            shipment.xero_amount_paid = answer.amount_paid
+            shipment.xero_fully_paid_on = answer.fully_paid_on
+        session.add(shipment)
+        summary.documents_updated += 1
+
+    payments_mark = _bookmark(session, tenant, "payments")
+    quotes_mark = _bookmark(session, tenant, "quotes")
+    payments_mark.modified_since = quotes_mark.modified_since = started
+    payments_mark.refreshed_at = quotes_mark.refreshed_at = utcnow()
+    connection.payments_pulled_at = utcnow()
+    session.add_all([payments_mark, quotes_mark, connection])
+    session.flush()
+    summary.api_calls = adapter.stats.calls - calls_before
+    return summary
+
+
+def payments_of(*, session: Session, shipment_id: int) -> list[XeroPayment]:
+    return list(
+        session.exec(
+            select(XeroPayment)
+            .where(XeroPayment.shipment_id == shipment_id)
+            .order_by(XeroPayment.date, XeroPayment.id)
+        )
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def is_overdue(shipment: Shipment, today: date) -> bool:
+    return bool(
+        shipment.due_date and shipment.due_date < today and (shipment.xero_amount_due or 0) > 0
+    )
