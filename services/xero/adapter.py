@@ -29,8 +29,8 @@ from xero_python.accounting import (
     LineAmountTypes,
     LineItem,
     Quote,
-    Quotes,
     QuoteLineAmountTypes,
+    Quotes,
     QuoteStatusCodes,
 )
 from xero_python.api_client import ApiClient
