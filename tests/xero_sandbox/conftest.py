@@ -14,6 +14,7 @@ from xero_python.api_client.configuration import Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.identity import IdentityApi
 
+from tests.xero_sandbox.spec_check import SpecRecorder
 from xero_sandbox.seed import DEMO_TENANT_ID, UK_TENANT_ID
 from xero_sandbox.testing import SandboxHandle, running_sandbox
 
@@ -52,9 +53,31 @@ def make_sdk(sandbox: SandboxHandle, token: dict[str, Any]) -> Sdk:
 
 
 @pytest.fixture(scope="session")
-def sandbox_session() -> Iterator[SandboxHandle]:
+def spec_recorder() -> SpecRecorder:
+    return SpecRecorder()
+
+
+@pytest.fixture(scope="session")
+def sandbox_session(spec_recorder: SpecRecorder) -> Iterator[SandboxHandle]:
     with running_sandbox() as handle:
+        handle.app.state.sandbox.observers.append(spec_recorder)
         yield handle
+
+
+@pytest.fixture
+def spec_exempt() -> list[bool]:
+    """Request this in a test that sends deliberately invalid requests."""
+    return [True]
+
+
+@pytest.fixture(autouse=True)
+def _conforms_to_spec(request, sandbox_session, spec_recorder) -> Iterator[None]:
+    """Every exchange a test causes must conform to Xero's OpenAPI specs."""
+    spec_recorder.drain()
+    yield
+    found = spec_recorder.check()
+    if found and "spec_exempt" not in request.fixturenames:
+        pytest.fail("exchanges that do not conform to the spec:\n" + "\n".join(found))
 
 
 @pytest.fixture
