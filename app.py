@@ -1,0 +1,207 @@
+"""Shipbridge's only router: the database, login, the pages the user's role may open,
+the Xero OAuth callback, and the reconnect banner."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from pages import common, state
+from services import connections, users
+from services.connections import ConnectError
+from services.db import get_engine, migrate
+from services.settings import get_settings
+
+log = logging.getLogger("shipbridge.ui")
+
+# Page key (as in services.users.PAGES_BY_ROLE) -> (file, title, icon).
+PAGES = {
+    "dashboard": ("pages/dashboard.py", "Dashboard", ":material/monitoring:"),
+    "shipments": ("pages/shipments.py", "Shipments", ":material/local_shipping:"),
+    "send": ("pages/send.py", "Send to Accounting", ":material/send:"),
+    "logs": ("pages/logs.py", "Accounting Logs", ":material/receipt_long:"),
+    "mapping": ("pages/mapping.py", "Mapping", ":material/tune:"),
+    "connect": ("pages/connect.py", "Connect", ":material/link:"),
+}
+# Kept only for the user who set them; dropped at logout.
+PER_USER_KEYS = (
+    state.SELECTED_IDS,
+    state.TABLE_ROW_IDS,
+    state.LAST_SEND,
+    state.CONNECT_URL,
+    state.OPEN_ERROR_LOGS,
+    state.OPEN_ERROR_SHIPMENT,
+    state.ROLE,
+)
+
+
+@st.cache_resource(show_spinner=False)
+def _migrated(database_url: str) -> str:
+    """Bring the schema up to date once per process (and per database)."""
+    migrate(get_engine())
+    return database_url
+
+
+def _authenticator(credentials: dict) -> stauth.Authenticate:
+    return stauth.Authenticate(
+        credentials,
+        cookie_name="shipbridge_auth",
+        cookie_key=get_settings().cookie_key,
+        cookie_expiry_days=1,
+        auto_hash=False,
+        # The cookie is read from the request, so there is nothing to wait for.
+        login_sleep_time=0,
+    )
+
+
+def _log_in_from_cookie(authenticator: stauth.Authenticate) -> None:
+    try:
+        authenticator.login(location="unrendered")
+    except stauth.LoginError as error:  # a cookie for a user who no longer exists
+        log.info("Cookie login refused: %s", error)
+        authenticator.authentication_controller.logout()
+
+
+def _keep_cookie_in_step(authenticator: stauth.Authenticate) -> None:
+    """Write or delete the login cookie on a run that finishes (a rerun would drop the
+    invisible component that does it)."""
+    if st.session_state.pop(state.SET_COOKIE, False) and st.session_state.get(state.AUTH_STATUS):
+        authenticator.cookie_controller.set_cookie()
+    if st.session_state.pop(state.DELETE_COOKIE, False):
+        authenticator.cookie_controller.delete_cookie()
+
+
+def _role_of_logged_in_user(authenticator: stauth.Authenticate) -> str | None:
+    if not st.session_state.get(state.AUTH_STATUS):
+        return None
+    with common.session() as db_session:
+        role = users.role_of(session=db_session, username=st.session_state.get(state.AUTH_USERNAME))
+    if role is None:  # the user was removed while logged in
+        authenticator.authentication_controller.logout()
+    st.session_state[state.ROLE] = role
+    return role
+
+
+def _login_page(authenticator: stauth.Authenticate, has_users: bool):
+    def login() -> None:
+        st.title("Shipbridge")
+        if not has_users:
+            st.info(
+                "No users exist yet: load the demo with `python -m services.cli seed-demo`, "
+                "or add one with `python -m services.cli create-user`."
+            )
+        try:
+            authenticator.login(location="main", key=state.LOGIN_FORM)
+        except stauth.LoginError as error:
+            st.error(str(error))
+        status = st.session_state.get(state.AUTH_STATUS)
+        if status is False:
+            st.error("Username or password is incorrect.")
+        elif status:
+            # Draw the signed-in app on a clean run; the cookie is written there.
+            st.session_state[state.SET_COOKIE] = True
+            st.rerun()
+
+    return login
+
+
+def _log_out(authenticator: stauth.Authenticate) -> None:
+    authenticator.authentication_controller.logout()
+    st.session_state[state.DELETE_COOKIE] = True
+    for key in PER_USER_KEYS:
+        st.session_state.pop(key, None)
+
+
+def _sidebar(user: common.CurrentUser, authenticator: stauth.Authenticate) -> None:
+    with st.sidebar:
+        st.markdown(f"**{user.name}**")
+        st.caption(f"Role: {user.role}")
+        st.button("Logout", key=state.LOGOUT_BUTTON, on_click=_log_out, args=(authenticator,))
+
+
+def _finish_oauth(user: common.CurrentUser, connect_page: st.Page | None) -> None:
+    """Xero sent the browser back to the app's root with ?code&state (or ?error)."""
+    params = st.query_params
+    code, oauth_state, error = params.get("code"), params.get("state"), params.get("error")
+    if not (error or (code and oauth_state)):
+        return
+    if connect_page is None:
+        common.flash("error", "Only an admin can connect Xero organisations.")
+    elif error:
+        if error == "access_denied":
+            common.flash("error", "Xero access was not allowed.")
+        else:
+            common.flash(
+                "error", f"Xero did not connect: {params.get('error_description', error)}."
+            )
+    elif st.session_state.get(state.OAUTH_FINISHED) != oauth_state:
+        st.session_state[state.OAUTH_FINISHED] = oauth_state
+        try:
+            with common.session() as db_session:
+                connected = connections.finish_connect(
+                    session=db_session, code=code, state=oauth_state, user=user.username
+                )
+                names = ", ".join(c.tenant_name for c in connected)
+            common.flash("success", f"Connected to {names}")
+        except ConnectError as problem:
+            common.flash("error", str(problem))
+        except Exception as problem:  # noqa: BLE001 - plain words, never a traceback
+            common.flash("error", common.error_message(problem))
+            log.error("Finishing the Xero connection failed", exc_info=problem)
+    st.query_params.clear()
+    if connect_page is not None:
+        st.switch_page(connect_page)
+
+
+def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) -> None:
+    with common.session() as db_session:
+        names = [c.tenant_name for c in connections.needing_reconnect(session=db_session)]
+    if not names:
+        return
+    text = (
+        f"Xero needs reconnecting: {', '.join(names)}. Sends for it wait in the queue until then."
+    )
+    if connect_page is not None:
+        st.error(text)
+        st.page_link(connect_page, label="Reconnect", icon=":material/link:")
+    else:
+        st.error(text + " Ask an admin to reconnect it on the Connect page.")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Shipbridge", layout="wide")
+    _migrated(get_settings().database_url)
+    with common.session() as db_session:
+        credentials = users.credentials(session=db_session)
+    authenticator = _authenticator(credentials)
+    _log_in_from_cookie(authenticator)
+    _keep_cookie_in_step(authenticator)
+    role = _role_of_logged_in_user(authenticator)
+
+    if role is None:
+        # Anonymous: the login form and nothing else.
+        has_users = bool(credentials["usernames"])
+        login = st.Page(_login_page(authenticator, has_users), title="Log in", default=True)
+        st.navigation([login], position="hidden").run()
+        return
+
+    user = common.current_user()
+    allowed = users.PAGES_BY_ROLE.get(role, ())
+    pages = {
+        key: st.Page(PAGES[key][0], title=PAGES[key][1], icon=PAGES[key][2], default=n == 0)
+        for n, key in enumerate(allowed)
+    }
+    navigation = st.navigation(list(pages.values()))
+    _sidebar(user, authenticator)
+    _finish_oauth(user, pages.get("connect"))
+    _reconnect_banner(user, pages.get("connect"))
+    common.show_flashes()
+    try:
+        navigation.run()
+    except Exception as error:  # noqa: BLE001 - a page bug shows plain words, not a traceback
+        common.show_error(error)
+
+
+main()

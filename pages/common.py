@@ -1,0 +1,171 @@
+"""What every page shares: the current user, a database session, the role guard,
+showing service errors in plain words, and formatting money and time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+from sqlmodel import Session
+from streamlit.errors import StreamlitAPIException
+
+from pages import state
+from services import users
+from services.connections import ConnectError
+from services.csv_import import ImportError_
+from services.db import session_scope
+from services.mapping import MappingError
+from services.shipments import ShipmentError
+from services.sync import SyncError
+from services.xero.errors import XeroError
+
+log = logging.getLogger("shipbridge.ui")
+
+# Errors whose message is written for the user: shown as they are.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    SyncError,
+    ShipmentError,
+    MappingError,
+    ConnectError,
+    ImportError_,
+    XeroError,
+    ValueError,
+)
+UNEXPECTED = "Something went wrong ({kind}). It has been logged; try again, or tell an admin."
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    username: str
+    name: str
+    role: str
+
+    def can_edit(self, page: str) -> bool:
+        return users.can_edit(self.role, page)
+
+
+def current_user() -> CurrentUser | None:
+    """The logged-in user, or None. app.py sets the role on every run."""
+    ss = st.session_state
+    if not ss.get(state.AUTH_STATUS) or not ss.get(state.AUTH_USERNAME) or not ss.get(state.ROLE):
+        return None
+    username = ss[state.AUTH_USERNAME]
+    return CurrentUser(username, ss.get(state.AUTH_NAME) or username, ss[state.ROLE])
+
+
+def require(page: str) -> CurrentUser:
+    """Stop the page unless the user's role may open it (app.py's navigation already
+    leaves such pages out; this is the second lock)."""
+    user = current_user()
+    if user is None:
+        # The first run of a fresh server may route a deep link here without app.py
+        # (Streamlit's older pages-folder routing): go through the login instead.
+        with suppress(StreamlitAPIException):
+            st.switch_page("app.py")
+        st.error("Log in to see this page.")
+        st.stop()
+    if not users.can_open(user.role, page):
+        st.error(f"The {user.role} role cannot open this page.")
+        st.stop()
+    return user
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A unit of work on the app's database: committed at the end of the block."""
+    with session_scope() as db_session:
+        yield db_session
+
+
+def error_message(error: Exception) -> str:
+    if isinstance(error, USER_ERRORS):
+        return str(error)
+    return UNEXPECTED.format(kind=type(error).__name__)
+
+
+@contextmanager
+def shown_errors() -> Iterator[None]:
+    """Run a service call; show what went wrong with st.error instead of a traceback.
+
+    Code after the failing line inside the block does not run; the page carries on
+    after the block.
+    """
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - the user sees plain words, the log the rest
+        show_error(error)
+
+
+def show_error(error: Exception) -> None:
+    """st.error with the service's own words, or a plain note (and a log entry) for a bug."""
+    if not isinstance(error, USER_ERRORS):
+        log.error("Unexpected error in a page", exc_info=error)
+    st.error(error_message(error))
+
+
+def flash(kind: str, text: str) -> None:
+    """Show a message on the next run (it survives st.switch_page and st.rerun)."""
+    st.session_state.setdefault(state.FLASH, []).append((kind, text))
+
+
+def show_flashes() -> None:
+    show = {"success": st.success, "error": st.error, "info": st.info, "warning": st.warning}
+    for kind, text in st.session_state.pop(state.FLASH, []):
+        show.get(kind, st.info)(text)
+
+
+# --- selection shared by the Shipments and Send pages ---------------------------------
+
+
+def selected_ids() -> list[int]:
+    return list(st.session_state.get(state.SELECTED_IDS, []))
+
+
+def set_selected_ids(ids, *, from_table: bool = False) -> None:
+    st.session_state[state.SELECTED_IDS] = list(dict.fromkeys(ids))
+    if not from_table:
+        # The table's own selection is now out of date: redraw it from this list.
+        st.session_state.pop(state.TABLE_ROW_IDS, None)
+
+
+# --- formatting ------------------------------------------------------------------------
+
+
+def local_zone() -> ZoneInfo:
+    """The browser's time zone (UTC when the browser did not say)."""
+    name = st.context.timezone
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(moment: datetime | None) -> str:
+    """A stored (UTC) moment in the user's time zone, e.g. 2026-11-22 14:05."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def local_date(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def money(amount: Decimal | None, currency: str | None) -> str:
+    """An amount with its currency code, e.g. 1,234.50 USD. Never converted, never summed."""
+    if amount is None:
+        return ""
+    return f"{Decimal(amount):,.2f} {currency or ''}".strip()
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of a local date, in UTC, for filtering stored moments."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=local_zone()).astimezone(UTC)

@@ -1,0 +1,111 @@
+"""Connect: connect, reconnect and disconnect Xero organisations (admins only)."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from models import ConnectionStatus, XeroConnection
+from pages import common, state
+from services import connections
+from services.settings import get_settings
+
+# A link the browser follows in this tab: st.link_button always opens a new one, and the
+# OAuth redirect must come back to this browser tab's cookie-logged-in app.
+LINK_STYLE = (
+    "display:inline-block;padding:0.5rem 1rem;border-radius:0.5rem;background:#13B5EA;"
+    "color:#fff;font-weight:600;text-decoration:none"
+)
+
+
+def start(user: common.CurrentUser) -> None:
+    """Create the OAuth state now (only when asked) and offer the link to Xero."""
+    url = None
+    with common.shown_errors(), common.session() as db_session:
+        url = connections.start_connect(session=db_session, user=user.username)
+    if url:
+        st.session_state[state.CONNECT_URL] = url
+        st.rerun()
+
+
+def continue_link(url: str) -> None:
+    st.markdown(
+        f'<a href="{html.escape(url, quote=True)}" target="_self" style="{LINK_STYLE}">'
+        "Continue to Xero</a>",
+        unsafe_allow_html=True,
+    )
+    st.caption(
+        "Xero asks which organisations Shipbridge may use, then sends you back here. "
+        "The link works once, within 15 minutes."
+    )
+    st.button(
+        "Cancel",
+        key=state.CONNECT_CANCEL,
+        on_click=st.session_state.pop,
+        args=(state.CONNECT_URL, None),
+    )
+
+
+def connection_rows(rows: list[XeroConnection]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Organisation": c.tenant_name,
+                "Status": c.status,
+                "Base currency": c.base_currency or "",
+                "Connected by": c.connected_by or "",
+                "Connected": common.local_time(c.connected_at),
+                "Default": "yes" if c.is_default else "",
+                "Last problem": c.last_error or "",
+            }
+            for c in rows
+        ]
+    )
+
+
+def disconnect(connection_id: int, user: common.CurrentUser) -> None:
+    done = False
+    with common.shown_errors(), common.session() as db_session:
+        row = db_session.get(XeroConnection, connection_id)
+        if row is not None:
+            connections.disconnect(session=db_session, connection=row, user=user.username)
+            common.flash("success", f"Disconnected {row.tenant_name}.")
+        done = True
+    if done:
+        st.rerun()
+
+
+user = common.require("connect")
+st.title("Xero connections")
+settings = get_settings()
+if settings.uses_sandbox:
+    st.info(
+        f"Using the local Xero sandbox at {settings.api_url}: no Xero app credentials "
+        "(XERO_CLIENT_ID and XERO_CLIENT_SECRET) are configured."
+    )
+else:
+    st.caption(f"Using Xero at {settings.api_url}; Xero sends you back to {settings.redirect_uri}")
+
+url = st.session_state.get(state.CONNECT_URL)
+if url:
+    continue_link(url)
+elif st.button("Connect to Xero", key=state.CONNECT_START, type="primary"):
+    start(user)
+
+with common.session() as db_session:
+    rows = connections.list_connections(session=db_session)
+if not rows:
+    st.caption("No organisation is connected yet.")
+    st.stop()
+
+st.dataframe(connection_rows(rows), hide_index=True)
+for row in rows:
+    name, action = st.columns([4, 1], vertical_alignment="center")
+    name.write(f"{row.tenant_name} — {row.status}")
+    if row.status == ConnectionStatus.ACTIVE:
+        if action.button("Disconnect", key=f"{state.DISCONNECT_PREFIX}{row.id}"):
+            disconnect(row.id, user)
+    elif action.button("Reconnect", key=f"{state.RECONNECT_PREFIX}{row.id}"):
+        start(user)

@@ -1,0 +1,338 @@
+"""One shipment on the Shipments page: its form (new or edit, with its lines), Sync now,
+and its integration history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import pandas as pd
+import streamlit as st
+
+from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
+from pages import common, panels, state
+from services import connections, integration_log, shipments
+from services.integration_log import LogFilter
+from services.mapping import get_sync_settings
+
+LINE_COLUMNS = {
+    "product_code": "Product code",
+    "description": "Description",
+    "quantity": "Quantity",
+    "unit_price": "Unit price",
+    "item_value": "Item value",
+}
+CENT = Decimal("0.01")
+
+
+@dataclass
+class FormInput:
+    fields: dict = field(default_factory=dict)
+    status: str = WorkflowStatus.DRAFT
+    lines: list[ShipmentLineFields] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    sync_now: bool = False
+
+
+def _decimal(text: str | None, label: str, problems: list[str]) -> Decimal | None:
+    text = (text or "").strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+        if not value.is_finite():
+            raise InvalidOperation
+        return value
+    except InvalidOperation:
+        problems.append(f"{label}: {text!r} is not a number; use digits with a dot, e.g. 12.50.")
+        return None
+
+
+def _lines_frame(shipment: Shipment | None) -> pd.DataFrame:
+    rows = [
+        {
+            "product_code": line.product_code or "",
+            "description": line.description or "",
+            **{
+                name: "" if getattr(line, name) is None else format(getattr(line, name), "f")
+                for name in ("quantity", "unit_price", "item_value")
+            },
+        }
+        for line in (shipment.lines if shipment else [])
+    ]
+    return pd.DataFrame(rows, columns=list(LINE_COLUMNS), dtype="string")
+
+
+def _read_lines(frame: pd.DataFrame, problems: list[str]) -> list[ShipmentLineFields]:
+    lines = []
+    for number, row in enumerate(frame.to_dict("records"), start=1):
+        cells = {k: ("" if pd.isna(v) else str(v).strip()) for k, v in row.items()}
+        if not any(cells.values()):
+            continue
+        quantity = _decimal(cells["quantity"], f"Line {number} quantity", problems)
+        price = _decimal(cells["unit_price"], f"Line {number} unit price", problems)
+        value = _decimal(cells["item_value"], f"Line {number} item value", problems)
+        if value is None and quantity is not None and price is not None:
+            value = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
+        lines.append(
+            ShipmentLineFields(
+                product_code=cells["product_code"] or None,
+                description=cells["description"] or None,
+                quantity=quantity,
+                unit_price=price,
+                item_value=value,
+            )
+        )
+    return lines
+
+
+def _form(prefix: str, shipment: Shipment | None, *, trigger_status: str) -> FormInput:
+    """Draw the fields and lines; return what they hold. Keys start with `prefix`."""
+    given = FormInput()
+    s = shipment
+
+    def text(label: str, name: str, column, help: str | None = None) -> None:
+        value = getattr(s, name) if s else None
+        entered = column.text_input(label, value=value or "", key=f"{prefix}_{name}", help=help)
+        given.fields[name] = entered.strip() or None
+
+    def day(label: str, name: str, column) -> None:
+        value: date | None = getattr(s, name) if s else None
+        given.fields[name] = column.date_input(label, value=value, key=f"{prefix}_{name}")
+
+    def amount(label: str, name: str, column) -> None:
+        value = getattr(s, name) if s else None
+        entered = column.text_input(
+            label, value="" if value is None else format(value, "f"), key=f"{prefix}_{name}"
+        )
+        given.fields[name] = _decimal(entered, label, given.problems)
+
+    a, b, c, d = st.columns(4)
+    text("Shipment number", "shipment_number", a)
+    text("Exporter reference", "exporter_reference", b)
+    text("Invoice number", "invoice_number", c)
+    statuses = [w.value for w in WorkflowStatus]
+    current = s.workflow_status if s else WorkflowStatus.DRAFT
+    given.status = d.selectbox(
+        "Status", statuses, index=statuses.index(current), key=f"{prefix}_status"
+    )
+    text("Buyer code", "buyer_code", a)
+    text("Consignee code", "consignee_code", b)
+    text("Currency", "currency", c, help="Three letters, e.g. USD")
+    amount("Exchange rate", "exchange_rate", d)
+    day("Invoice date", "invoice_date", a)
+    day("Date of issue", "date_of_issue", b)
+    day("Due date", "due_date", c)
+    text("Incoterms", "incoterms", d)
+    amount("Freight amount", "freight_amount", a)
+    with common.session() as db_session:
+        organisations = {
+            c.tenant_id: c.tenant_name for c in connections.list_connections(session=db_session)
+        }
+    tenants = [None, *organisations]
+    tenant = s.tenant_id if s else None
+    if tenant not in tenants:
+        tenants.append(tenant)
+    given.fields["tenant_id"] = b.selectbox(
+        "Xero organisation",
+        tenants,
+        index=tenants.index(tenant),
+        format_func=lambda t: "The default organisation" if t is None else organisations.get(t, t),
+        key=f"{prefix}_tenant",
+    )
+    if given.fields.get("currency"):
+        given.fields["currency"] = given.fields["currency"].upper()
+
+    st.markdown("**Lines**")
+    edited = st.data_editor(
+        _lines_frame(s),
+        key=f"{prefix}_lines",
+        num_rows="dynamic",
+        hide_index=True,
+        column_config={
+            name: st.column_config.TextColumn(label) for name, label in LINE_COLUMNS.items()
+        },
+    )
+    st.caption("An empty item value is filled with quantity × unit price.")
+    given.lines = _read_lines(edited, given.problems)
+    if given.status == trigger_status:
+        given.sync_now = st.checkbox(
+            "Sync now",
+            key=f"{prefix}_sync_now",
+            help=f"{trigger_status} is the trigger status: save, then send this shipment now.",
+        )
+    return given
+
+
+def _fields(given: FormInput) -> ShipmentFields | None:
+    try:
+        return ShipmentFields(**given.fields)
+    except ValueError as error:
+        given.problems.append(f"The shipment cannot be saved: {error}")
+        return None
+
+
+def _trigger_status(tenant_id: str | None) -> str:
+    with common.session() as db_session:
+        return get_sync_settings(session=db_session, tenant_id=tenant_id).trigger_status
+
+
+def _after_save(shipment_id: int, number: str, given: FormInput, user, verb: str) -> None:
+    """Sync now sends the saved shipment at once; the page then redraws with the result."""
+    if given.sync_now:
+        st.success(f"{verb} {number}.")
+        if panels.send([shipment_id], trigger="sync now", user=user) is None:
+            return  # the reason it was not sent is on screen; keep it there
+        common.flash("success", f"{verb} {number} and sent it (Sync now).")
+    else:
+        common.flash("success", f"{verb} {number}.")
+    st.rerun()
+
+
+def new_shipment(*, user: common.CurrentUser) -> None:
+    round_no = st.session_state.get(state.NEW_FORM_ROUND, 0)
+    with st.container(key=state.NEW_FORM):
+        given = _form(f"new{round_no}", None, trigger_status=_trigger_status(None))
+        if not st.button("Create shipment", key=state.CREATE_SHIPMENT, type="primary"):
+            return
+    fields = _fields(given)
+    if given.problems or fields is None:
+        st.error("\n".join(f"- {p}" for p in given.problems))
+        return
+    created = None
+    with common.shown_errors(), common.session() as db_session:
+        created = shipments.create_shipment(
+            session=db_session,
+            fields=fields,
+            lines=given.lines,
+            user=user.username,
+            workflow_status=given.status,
+        )
+        created_id = created.id
+    if created is not None:
+        st.session_state[state.NEW_FORM_ROUND] = round_no + 1
+        _after_save(created_id, fields.shipment_number, given, user, "Created")
+
+
+def open_shipment(rows: list[Shipment], *, user: common.CurrentUser, can_edit: bool) -> None:
+    names = {s.id: s.shipment_number for s in rows}
+    chosen = st.session_state.get(state.OPEN_SHIPMENT)
+    options = list(names)
+    if chosen is not None and chosen not in names:
+        with common.shown_errors(), common.session() as db_session:
+            names[chosen] = shipments.get_shipment(
+                session=db_session, shipment_id=chosen
+            ).shipment_number
+            options.insert(0, chosen)
+    shipment_id = st.selectbox(
+        "Shipment",
+        options,
+        index=None,
+        format_func=lambda i: names.get(i, str(i)),
+        placeholder="Choose a shipment from the table's page",
+        key=state.OPEN_SHIPMENT,
+    )
+    if shipment_id is None:
+        return
+    with common.session() as db_session:
+        shipment = shipments.get_shipment(session=db_session, shipment_id=shipment_id)
+        trigger = get_sync_settings(session=db_session, tenant_id=shipment.tenant_id)
+    details, history = st.tabs(["Details", "Integration"])
+    with details:
+        _xero_state(shipment)
+        if can_edit:
+            _edit(shipment, user=user, trigger_status=trigger.trigger_status)
+        else:
+            _read_only(shipment)
+    with history:
+        integration(shipment)
+
+
+def _xero_state(s: Shipment) -> None:
+    cells = [f"Sync state: **{s.sync_state}**"]
+    if s.xero_document_number:
+        cells.append(f"Xero {s.xero_document_type or 'document'} **{s.xero_document_number}**")
+    if s.xero_status:
+        cells.append(f"Xero status {s.xero_status}")
+    if s.xero_total is not None:
+        cells.append(f"total {common.money(s.xero_total, s.currency)}")
+    if s.xero_amount_paid:
+        cells.append(f"paid {common.money(s.xero_amount_paid, s.currency)}")
+    if s.xero_amount_due is not None and s.xero_document_number:
+        cells.append(f"due {common.money(s.xero_amount_due, s.currency)}")
+    if s.sent_at:
+        cells.append(f"sent {common.local_time(s.sent_at)}")
+    st.markdown(" · ".join(cells))
+    if s.last_error:
+        st.warning(s.last_error)
+
+
+def _edit(shipment: Shipment, *, user: common.CurrentUser, trigger_status: str) -> None:
+    version = int(shipment.updated_at.timestamp())
+    with st.container(key=state.EDIT_FORM):
+        given = _form(f"edit{shipment.id}v{version}", shipment, trigger_status=trigger_status)
+        if not st.button("Save", key=state.SAVE_SHIPMENT, type="primary"):
+            return
+    fields = _fields(given)
+    if given.problems or fields is None:
+        st.error("\n".join(f"- {p}" for p in given.problems))
+        return
+    saved = False
+    with common.shown_errors(), common.session() as db_session:
+        shipments.update_shipment(
+            session=db_session,
+            shipment_id=shipment.id,
+            fields=fields,
+            lines=given.lines,
+            user=user.username,
+        )
+        if given.status != shipment.workflow_status:
+            shipments.change_status(
+                session=db_session,
+                shipment_ids=[shipment.id],
+                status=given.status,
+                user=user.username,
+            )
+        saved = True
+    if saved:
+        _after_save(shipment.id, fields.shipment_number, given, user, "Saved")
+
+
+def _read_only(s: Shipment) -> None:
+    facts = {
+        "Status": s.workflow_status,
+        "Exporter reference": s.exporter_reference,
+        "Invoice number": s.invoice_number,
+        "Buyer code": s.buyer_code,
+        "Consignee code": s.consignee_code,
+        "Currency": s.currency,
+        "Exchange rate": s.exchange_rate,
+        "Invoice date": common.local_date(s.invoice_date),
+        "Date of issue": common.local_date(s.date_of_issue),
+        "Due date": common.local_date(s.due_date),
+        "Incoterms": s.incoterms,
+        "Freight": common.money(s.freight_amount, s.currency),
+    }
+    st.dataframe(
+        pd.DataFrame(
+            [{"Field": k, "Value": "" if v is None else str(v)} for k, v in facts.items()]
+        ),
+        hide_index=True,
+    )
+    st.dataframe(_lines_frame(s).rename(columns=LINE_COLUMNS), hide_index=True)
+
+
+def integration(shipment: Shipment) -> None:
+    """Every attempt to send this shipment, newest first, with each rejection's details."""
+    st.button("Refresh", key=state.INTEGRATION_REFRESH)
+    with common.session() as db_session:
+        entries, total = integration_log.list_entries(
+            session=db_session, flt=LogFilter(shipment_id=shipment.id), page_size=50
+        )
+    if not entries:
+        st.caption(f"{shipment.shipment_number} has not been sent yet.")
+        return
+    st.caption(f"{total} attempt(s); the newest {len(entries)} are shown.")
+    st.dataframe(panels.log_frame(entries), hide_index=True)
+    panels.rejection_buttons(entries, open_key=state.OPEN_ERROR_SHIPMENT)

@@ -1,0 +1,224 @@
+"""Shipments: the table (paged and filtered in SQL), a selection kept across table pages,
+Send to Accounting and Change status; one shipment's form and history; CSV import/export."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from models import Shipment, SyncState, WorkflowStatus
+from pages import common, panels, shipment_editor, shipment_import, state
+from services import shipments
+from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
+from services.sync import MAX_BATCH
+
+SORT_LABELS = {
+    "created": "Created",
+    "number": "Shipment number",
+    "customer": "Customer",
+    "due": "Due date",
+    "status": "Status",
+    "sync": "Sync state",
+}
+PAGE_SIZES = (25, 50, 100)
+COLUMNS = [
+    "Shipment",
+    "Status",
+    "Sync state",
+    "Customer",
+    "Value",
+    "Invoice date",
+    "Due date",
+    "Xero number",
+    "Problem",
+]
+
+
+def first_page() -> None:
+    st.session_state[state.SHIP_PAGE] = 1
+
+
+def step_page(step: int) -> None:
+    st.session_state[state.SHIP_PAGE] = max(1, st.session_state.get(state.SHIP_PAGE, 1) + step)
+
+
+def filters() -> ShipmentFilter:
+    search, status, sync, date_from, date_to = st.columns([3, 2, 2, 1.2, 1.2])
+    return ShipmentFilter(
+        search=search.text_input(
+            "Search",
+            key=state.SHIP_SEARCH,
+            placeholder="Shipment number, customer or product code",
+            on_change=first_page,
+        )
+        or None,
+        workflow_status=status.multiselect(
+            "Status", [s.value for s in WorkflowStatus], key=state.SHIP_STATUS, on_change=first_page
+        ),
+        sync_state=sync.multiselect(
+            "Sync state", [s.value for s in SyncState], key=state.SHIP_SYNC, on_change=first_page
+        ),
+        date_from=date_from.date_input(
+            "Invoice date from", value=None, key=state.SHIP_DATE_FROM, on_change=first_page
+        ),
+        date_to=date_to.date_input(
+            "Invoice date to", value=None, key=state.SHIP_DATE_TO, on_change=first_page
+        ),
+    )
+
+
+def table_frame(rows: list[Shipment]) -> pd.DataFrame:
+    def value(shipment: Shipment) -> str:
+        amounts = [line.item_value for line in shipment.lines if line.item_value is not None]
+        return common.money(sum(amounts), shipment.currency) if amounts else ""
+
+    return pd.DataFrame(
+        [
+            {
+                "Shipment": s.shipment_number,
+                "Status": s.workflow_status,
+                "Sync state": s.sync_state,
+                "Customer": s.buyer_code or s.consignee_code or "",
+                "Value": value(s),
+                "Invoice date": common.local_date(s.invoice_date),
+                "Due date": common.local_date(s.due_date),
+                "Xero number": s.xero_document_number or "",
+                "Problem": s.last_error or "",
+            }
+            for s in rows
+        ],
+        columns=COLUMNS,
+    )
+
+
+def keep_selection(page_ids: list[int]) -> None:
+    """The selection lives in session state by shipment id; the table's own selection
+    (row positions of the rows last drawn) is read into it, then redrawn for these rows."""
+    ss = st.session_state
+    drawn = ss.get(state.TABLE_ROW_IDS)
+    selected = common.selected_ids()
+    table = ss.get(state.SHIPMENTS_TABLE)
+    if drawn is not None and table is not None:
+        chosen = {drawn[n] for n in table["selection"]["rows"] if n < len(drawn)}
+        on_table = set(drawn)
+        selected = [i for i in selected if i not in on_table or i in chosen]
+        selected += [i for i in drawn if i in chosen and i not in selected]
+        common.set_selected_ids(selected, from_table=True)
+    if drawn != page_ids:
+        rows = [n for n, shipment_id in enumerate(page_ids) if shipment_id in selected]
+        ss[state.SHIPMENTS_TABLE] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+        ss[state.TABLE_ROW_IDS] = page_ids
+
+
+def pager(total: int, pages: int) -> None:
+    info, prev, number, nxt = st.columns([4, 1, 1.2, 1], vertical_alignment="bottom")
+    page = st.session_state.get(state.SHIP_PAGE, 1)
+    info.caption(f"{total} shipment(s) · page {page} of {pages}")
+    prev.button("Previous", key=state.SHIP_PREV, on_click=step_page, args=(-1,), disabled=page <= 1)
+    number.number_input("Page", min_value=1, max_value=pages, step=1, key=state.SHIP_PAGE)
+    nxt.button("Next", key=state.SHIP_NEXT, on_click=step_page, args=(1,), disabled=page >= pages)
+
+
+def actions(user: common.CurrentUser) -> None:
+    ids = common.selected_ids()
+    send, status, change, clear = st.columns([1.4, 1.4, 1.2, 1.2], vertical_alignment="bottom")
+    send_clicked = send.button("Send to Accounting", key=state.SEND_SELECTED, type="primary")
+    new_status = status.selectbox(
+        "New status", [s.value for s in WorkflowStatus], key=state.BULK_STATUS
+    )
+    change_clicked = change.button("Change status", key=state.CHANGE_STATUS)
+    clear.button(
+        "Clear selection", key=state.CLEAR_SELECTION, on_click=common.set_selected_ids, args=([],)
+    )
+    if send_clicked and panels.send(ids, trigger="bulk", user=user) is not None:
+        st.rerun()
+    if change_clicked and not ids:
+        st.error("Select the shipments whose status should change.")
+    elif change_clicked:
+        changed = None
+        with common.shown_errors(), common.session() as db_session:
+            changed = shipments.change_status(
+                session=db_session, shipment_ids=ids, status=new_status, user=user.username
+            )
+        if changed:
+            common.flash("success", f"{len(changed)} shipment(s) moved to {new_status}.")
+            st.rerun()
+
+
+user = common.require("shipments")
+can_edit = user.can_edit("shipments")
+st.title("Shipments")
+if not can_edit:
+    st.caption("Read-only: your role can look at shipments but not change or send them.")
+
+flt = filters()
+sort_col, order_col, size_col = st.columns([2, 2, 1])
+sort = sort_col.selectbox(
+    "Sort by", list(SORT_LABELS), format_func=SORT_LABELS.get, key=state.SHIP_SORT
+)
+descending = order_col.toggle("Newest / highest first", value=True, key=state.SHIP_DESCENDING)
+page_size = size_col.selectbox(
+    "Rows per page", PAGE_SIZES, index=1, key=state.SHIP_PAGE_SIZE, on_change=first_page
+)
+
+with common.session() as db_session:
+    listing = shipments.list_shipments(
+        session=db_session,
+        flt=flt,
+        page=st.session_state.get(state.SHIP_PAGE, 1),
+        page_size=page_size,
+        sort=sort,
+        descending=descending,
+    )
+    if listing.page > listing.pages:  # the filter shrank the result below this page
+        listing = shipments.list_shipments(
+            session=db_session,
+            flt=flt,
+            page=listing.pages,
+            page_size=page_size,
+            sort=sort,
+            descending=descending,
+        )
+st.session_state[state.SHIP_PAGE] = listing.page
+page_ids = [s.id for s in listing.rows]
+
+if can_edit:
+    keep_selection(page_ids)
+    st.dataframe(
+        table_frame(listing.rows),
+        key=state.SHIPMENTS_TABLE,
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+    )
+else:
+    st.dataframe(table_frame(listing.rows), hide_index=True)
+pager(listing.total, listing.pages)
+
+if can_edit:
+    count = len(common.selected_ids())
+    st.caption(f"{count} of {MAX_BATCH} selected")
+    if count > max(MAX_BATCH, MAX_STATUS_CHANGE):
+        st.warning(
+            f"{count} shipments are selected: Send to Accounting and Change status take at "
+            f"most {MAX_BATCH} at a time. Use Push remaining on the Send to Accounting page "
+            "to queue them all."
+        )
+    actions(user)
+    panels.show_last_send()
+
+st.divider()
+open_tab, *other_tabs = st.tabs(
+    ["Open shipment", "New shipment", "Import / export"]
+    if can_edit
+    else ["Open shipment", "Export"]
+)
+with open_tab:
+    shipment_editor.open_shipment(listing.rows, user=user, can_edit=can_edit)
+if can_edit:
+    with other_tabs[0]:
+        shipment_editor.new_shipment(user=user)
+with other_tabs[-1]:
+    if can_edit:
+        shipment_import.import_panel(user=user)
+    shipment_import.export_button(flt, sort=sort, descending=descending)

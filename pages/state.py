@@ -1,0 +1,102 @@
+"""Every session-state key the UI uses, in one place.
+
+Widget keys are session-state keys too, and browser tests find widgets by them
+(Streamlit adds the CSS class `st-key-<key>`), so they live here as well.
+"""
+
+# Owned by streamlit-authenticator; read here, never written except to log in.
+AUTH_STATUS = "authentication_status"
+AUTH_USERNAME = "username"
+AUTH_NAME = "name"
+
+# Set by app.py on every run.
+ROLE = "sb_role"
+# Set the login cookie / delete it on the next clean run (a rerun would drop the component).
+SET_COOKIE = "sb_set_cookie"
+DELETE_COOKIE = "sb_delete_cookie"
+# Messages to show once on the next run, e.g. after switching page: list of (kind, text).
+FLASH = "sb_flash"
+# The OAuth `state` this session already finished, so a rerun never finishes it twice.
+OAUTH_FINISHED = "sb_oauth_finished"
+
+# Shipment selection, shared by the Shipments and Send pages: a list of shipment ids.
+SELECTED_IDS = "sb_selected_ids"
+# The shipment ids of the table rows as last drawn (selection positions refer to them).
+TABLE_ROW_IDS = "sb_table_row_ids"
+# The last send's outcomes, shown until the next send: (title, BatchResult).
+LAST_SEND = "sb_last_send"
+# The authorize URL a "Connect to Xero" click produced.
+CONNECT_URL = "sb_connect_url"
+# The integration-log entry whose error is open, per page.
+OPEN_ERROR_SHIPMENT = "sb_open_error_shipment"
+OPEN_ERROR_LOGS = "sb_open_error_logs"
+
+# --- widgets -------------------------------------------------------------------
+LOGIN_FORM = "login"
+LOGOUT_BUTTON = "logout_button"
+RECONNECT_LINK = "reconnect_link"
+
+# Connect
+CONNECT_START = "connect_start"
+CONNECT_CANCEL = "connect_cancel"
+DISCONNECT_PREFIX = "disconnect_"
+RECONNECT_PREFIX = "reconnect_"
+
+# Shipments: filters, table, pager, actions
+SHIP_SEARCH = "ship_search"
+SHIP_STATUS = "ship_status"
+SHIP_SYNC = "ship_sync"
+SHIP_DATE_FROM = "ship_date_from"
+SHIP_DATE_TO = "ship_date_to"
+SHIP_SORT = "ship_sort"
+SHIP_DESCENDING = "ship_descending"
+SHIP_PAGE_SIZE = "ship_page_size"
+SHIP_PAGE = "ship_page"
+SHIP_PREV = "ship_prev"
+SHIP_NEXT = "ship_next"
+SHIPMENTS_TABLE = "shipments_table"
+SEND_SELECTED = "send_selected"
+BULK_STATUS = "bulk_status"
+CHANGE_STATUS = "change_status"
+CLEAR_SELECTION = "clear_selection"
+EXPORT_CSV = "export_csv"
+
+# Shipments: one shipment
+OPEN_SHIPMENT = "open_shipment"
+# The form's fields are keyed per shipment version (so a reopened shipment shows its saved
+# values); browser tests find them inside these containers by label.
+EDIT_FORM = "shipment_form_edit"
+NEW_FORM = "shipment_form_new"
+NEW_FORM_ROUND = "sb_new_form_round"  # bumped after a create, to start a blank form
+SAVE_SHIPMENT = "save_shipment"
+CREATE_SHIPMENT = "create_shipment"
+INTEGRATION_REFRESH = "integration_refresh"
+VIEW_ERROR_PREFIX = "view_error_"  # + integration-log id
+
+# Shipments: CSV import
+IMPORT_PANEL = "import_panel"
+IMPORT_FILE_PREFIX = "import_file_"  # + IMPORT_ROUND
+IMPORT_ROUND = "sb_import_round"  # bumped after an import, to empty the file picker
+IMPORT_GOOD_ROWS = "import_good_rows"
+IMPORT_BUTTON = "import_button"
+
+# Send to Accounting
+SEND_BUTTON = "send_button"
+PUSH_REMAINING = "push_remaining"
+QUEUE_REFRESH = "queue_refresh"
+
+# Accounting Logs
+LOG_OUTCOME = "log_outcome"
+LOG_TRIGGER = "log_trigger"
+LOG_USER = "log_user"
+LOG_DATE_FROM = "log_date_from"
+LOG_DATE_TO = "log_date_to"
+LOG_PAGE = "log_page"
+LOG_REFRESH = "log_refresh"
+LOG_TABLE = "log_table"
+LOG_EXPORT = "log_export"
+
+# Mapping
+MAPPING_TENANT = "mapping_tenant"
+MAPPING_FORM = "mapping_form"
+MAPPING_SAVE = "mapping_save"

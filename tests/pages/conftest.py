@@ -1,0 +1,99 @@
+"""Page tests: the real app.py in Streamlit's AppTest, on a per-test copy of a seeded database.
+
+tests/conftest.py already points the settings at a fresh SQLite file per test; here that
+file is filled with a copy of one migrated, seeded database (demo users and 30 shipments),
+made once per test session so each test starts in milliseconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from streamlit.components.v2.component_manager import BidiComponentManager
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from pages import state
+from services import db, settings
+from services.demo import seed_demo
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+DEMO_NAMES = {"admin": "Ada Admin", "operations": "Oscar Operations", "finance": "Fiona Finance"}
+
+
+@pytest.fixture(autouse=True)
+def _routing_by_app_py(monkeypatch):
+    """A server routes every run through app.py's st.navigation once app.py has run;
+    AppTest re-detects the pages/ folder before each run and would run a page file on
+    its own (Streamlit's older folder routing). Keep the server's steady state."""
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="session")
+def seeded_database(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "seeded.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    db.migrate(engine)
+    with db.session_scope(engine) as session:
+        seed_demo(session=session)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database(seeded_database) -> Path:
+    """The test's own copy of the seeded database, where the settings point."""
+    url = settings.get_settings().database_url
+    path = Path(url.split("///", 1)[1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(seeded_database, path)
+    db.get_engine.cache_clear()
+    return path
+
+
+@functools.cache
+def _components() -> BidiComponentManager:
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
+
+
+def new_app() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.context["timezone"] = "Pacific/Auckland"
+    # Every AppTest scans the installed packages for components (~0.5 s); scan once.
+    if hasattr(at, "_bidi_component_manager"):
+        at._bidi_component_manager = _components()
+    return at
+
+
+@pytest.fixture
+def app_as(database) -> Callable[..., AppTest]:
+    """app_as(role, page=None): the app, logged in as the demo user of that role, run once
+    (on the page's file when given)."""
+
+    def build(role: str | None, page: str | None = None) -> AppTest:
+        at = new_app()
+        if role is not None:
+            at.session_state[state.AUTH_STATUS] = True
+            at.session_state[state.AUTH_USERNAME] = role
+            at.session_state[state.AUTH_NAME] = DEMO_NAMES[role]
+            at.session_state["roles"] = [role]
+            at.session_state["logout"] = None
+        if page is not None:
+            # Before the first run AppTest names a page by its file, as app.py's st.Page does.
+            at.switch_page(f"pages/{page}.py")
+        return at.run()
+
+    return build

@@ -1,0 +1,225 @@
+"""The Shipments page: table, selection, send, status change, the form, import/export."""
+
+from __future__ import annotations
+
+from models import IntegrationLog
+from pages import state
+from tests.pages.helpers import (
+    assert_clean,
+    count_rows,
+    log_rejection,
+    select_rows,
+    shipment_by_number,
+    texts,
+)
+
+
+def labels(at) -> list[str]:
+    return [b.label for b in at.button]
+
+
+def test_operations_sees_the_demo_shipments_and_the_actions(app_as):
+    at = app_as("operations", "shipments")
+    assert_clean(at)
+    assert at.title[0].value == "Shipments"
+    table = at.dataframe(key=state.SHIPMENTS_TABLE)
+    assert len(table.value) == 30
+    assert "SHP-1030" in set(table.value["Shipment"])
+    assert "0 of 10 selected" in [c.value for c in at.caption]
+    assert {"Send to Accounting", "Change status", "Create shipment"} <= set(labels(at))
+    assert at.file_uploader  # CSV import
+
+
+def test_finance_sees_the_table_read_only(app_as):
+    at = app_as("finance", "shipments")
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == 30
+    assert not {"Send to Accounting", "Change status", "Create shipment", "Import", "Save"} & set(
+        labels(at)
+    )
+    assert not at.file_uploader
+    assert not at.data_editor
+    assert [t.label for t in at.tabs] == ["Open shipment", "Export"]
+    assert at.download_button(key=state.EXPORT_CSV).label == "Export CSV"
+
+
+def test_eleven_selected_send_nothing_and_say_at_most_ten(app_as):
+    at = select_rows(app_as("operations", "shipments"), list(range(11)))
+    assert "11 of 10 selected" in [c.value for c in at.caption]
+    at.button(key=state.SEND_SELECTED).click().run()
+    assert_clean(at, allow_errors=True)
+    assert any("send at most 10 at a time" in e.value for e in at.error), texts(at)
+    assert count_rows(IntegrationLog) == 0
+
+
+def test_send_with_no_xero_connection_says_so(app_as):
+    at = select_rows(app_as("operations", "shipments"), [0, 1])
+    at.button(key=state.SEND_SELECTED).click().run()
+    assert_clean(at, allow_errors=True)
+    assert any("No Xero organisation is connected" in e.value for e in at.error)
+    assert count_rows(IntegrationLog) == 0
+
+
+def test_selection_is_kept_by_shipment_across_table_pages(app_as):
+    at = app_as("operations", "shipments")
+    at.selectbox(key=state.SHIP_PAGE_SIZE).set_value(25).run()
+    assert len(at.dataframe(key=state.SHIPMENTS_TABLE).value) == 25
+    at = select_rows(at, [0, 1])
+    first_two = list(at.dataframe(key=state.SHIPMENTS_TABLE).value["Shipment"][:2])
+    at.button(key=state.SHIP_NEXT).click().run()
+    assert len(at.dataframe(key=state.SHIPMENTS_TABLE).value) == 5
+    at = select_rows(at, [4])
+    assert "3 of 10 selected" in [c.value for c in at.caption]
+    at.button(key=state.SHIP_PREV).click().run()
+    assert at.session_state[state.SHIPMENTS_TABLE]["selection"]["rows"] == [0, 1]
+    selected = at.session_state[state.SELECTED_IDS]
+    assert [shipment_by_number(n).id for n in first_two] == selected[:2]
+    at.button(key=state.CLEAR_SELECTION).click().run()
+    assert "0 of 10 selected" in [c.value for c in at.caption]
+    assert at.session_state[state.SHIPMENTS_TABLE]["selection"]["rows"] == []
+
+
+def test_search_filters_in_sql(app_as):
+    at = app_as("operations", "shipments")
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-1005").run()
+    assert list(at.dataframe(key=state.SHIPMENTS_TABLE).value["Shipment"]) == ["SHP-1005"]
+    at.multiselect(key=state.SHIP_STATUS).set_value(["Shipped"]).run()
+    assert len(at.dataframe(key=state.SHIPMENTS_TABLE).value) == 0
+
+
+def test_change_status_of_the_selection(app_as):
+    at = app_as("operations", "shipments")
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-100").run()  # SHP-1001 .. SHP-1009
+    at = select_rows(at, [0, 1])
+    numbers = list(at.dataframe(key=state.SHIPMENTS_TABLE).value["Shipment"][:2])
+    at.selectbox(key=state.BULK_STATUS).set_value("Delivered")
+    at.button(key=state.CHANGE_STATUS).click().run()
+    assert_clean(at)
+    assert any("2 shipment(s) moved to Delivered" in s.value for s in at.success)
+    assert [shipment_by_number(n).workflow_status for n in numbers] == ["Delivered"] * 2
+
+
+def open_shipment(at, number: str):
+    at.text_input(key=state.SHIP_SEARCH).input(number).run()
+    at.selectbox(key=state.OPEN_SHIPMENT).set_value(shipment_by_number(number).id).run()
+    return at
+
+
+def test_sync_now_appears_at_the_trigger_status_and_sends_on_save(app_as):
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1001")  # Draft
+    assert_clean(at)
+    assert not [c for c in at.checkbox if c.label == "Sync now"]
+    status = next(s for s in at.selectbox if s.label == "Status" and "edit" in s.key)
+    status.set_value("Shipped").run()  # the default trigger status
+    sync_now = next(c for c in at.checkbox if c.label == "Sync now")
+    sync_now.check()
+    at.button(key=state.SAVE_SHIPMENT).click().run()
+    assert_clean(at, allow_errors=True)
+    assert shipment_by_number("SHP-1001").workflow_status == "Shipped"
+    assert any("No Xero organisation is connected" in e.value for e in at.error)
+
+
+def test_edit_saves_fields(app_as):
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1015")  # no incoterms
+    incoterms = next(t for t in at.text_input if t.label == "Incoterms")
+    incoterms.input("CIF")
+    at.button(key=state.SAVE_SHIPMENT).click().run()
+    assert_clean(at)
+    assert shipment_by_number("SHP-1015").incoterms == "CIF"
+    assert any("Saved SHP-1015" in s.value for s in at.success)
+
+
+def test_create_a_shipment_with_a_line(app_as):
+    at = app_as("operations", "shipments")
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Shipment number"].input("SHP-2001")
+    fields["Buyer code"].input("ACME")
+    fields["Currency"].input("usd")
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {
+        "edited_rows": {},
+        "added_rows": [{"product_code": "WIDGET-A", "quantity": "4", "unit_price": "12.50"}],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key=state.CREATE_SHIPMENT).click().run()
+    assert_clean(at)
+    created = shipment_by_number("SHP-2001")
+    assert created.currency == "USD"
+    assert [(ln.product_code, str(ln.item_value)) for ln in created.lines] == [
+        ("WIDGET-A", "50.00")
+    ]
+
+
+def test_create_refuses_a_bad_number_in_plain_words(app_as):
+    at = app_as("operations", "shipments")
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Shipment number"].input("SHP-1001")  # taken
+    fields["Exchange rate"].input("abc")
+    at.button(key=state.CREATE_SHIPMENT).click().run()
+    assert_clean(at, allow_errors=True)
+    assert any("'abc' is not a number" in e.value for e in at.error)
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Exchange rate"].input("")
+    at.button(key=state.CREATE_SHIPMENT).click().run()
+    assert any("already used" in e.value for e in at.error)
+
+
+CSV = (
+    "shipment_number,buyer_code,currency,invoice_date,due_date,incoterms,product_code,quantity,"
+    "unit_price,item_value\n"
+    "SHP-3001,ACME,USD,2026-11-01,2026-12-01,FOB,WIDGET-A,2,12.50,25.00\n"
+    "SHP-3002,ACME,USD,01/11/2026,2026-12-01,FOB,WIDGET-A,2,12.50,25.00\n"
+)
+
+
+def test_csv_import_previews_problems_and_imports_only_good_rows_when_asked(app_as):
+    at = app_as("operations", "shipments")
+    at.file_uploader[0].upload("shipments.csv", CSV.encode(), "text/csv")
+    at.run()
+    assert_clean(at, allow_errors=True)
+    assert any("1 problem(s)" in e.value for e in at.error)
+    problems = at.dataframe[-1].value
+    assert list(problems["Row"]) == [3] and list(problems["Column"]) == ["invoice_date"]
+    at.button(key=state.IMPORT_BUTTON).click().run()
+    assert any("nothing was imported" in e.value for e in at.error)
+    assert count_rows_named("SHP-300") == 0
+    at.checkbox(key=state.IMPORT_GOOD_ROWS).check()
+    at.button(key=state.IMPORT_BUTTON).click().run()
+    assert_clean(at)
+    assert any("Imported 1 shipment(s). Rows left out: 3." in s.value for s in at.success)
+    assert count_rows_named("SHP-300") == 1
+
+
+def count_rows_named(prefix: str) -> int:
+    from sqlmodel import func, select
+
+    from models import Shipment
+    from services.db import session_scope
+
+    with session_scope() as session:
+        query = select(func.count()).where(Shipment.shipment_number.like(f"{prefix}%"))
+        return session.exec(query).one()
+
+
+def test_integration_history_shows_xero_words_and_the_fix(app_as):
+    entry_id = log_rejection("SHP-1005")
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1005")
+    assert_clean(at)
+    history = next(t for t in at.tabs if t.label == "Integration")
+    assert list(history.dataframe[0].value["Outcome"]) == ["Rejected"]
+    at.button(key=f"{state.VIEW_ERROR_PREFIX}{entry_id}").click().run()
+    shown = texts(at)
+    assert "Account code '999' is not a valid code" in shown
+    assert "choose an active revenue account" in shown
+    assert at.json  # the payload sent
+    at.button(key=state.INTEGRATION_REFRESH).click().run()
+    assert_clean(at)
+
+
+def test_finance_opens_a_shipment_read_only(app_as):
+    at = app_as("finance", "shipments")
+    at.selectbox(key=state.OPEN_SHIPMENT).set_value(shipment_by_number("SHP-1002").id).run()
+    assert_clean(at)
+    assert state.SAVE_SHIPMENT not in [b.key for b in at.button]
+    assert "Sync state: **Not sent**" in texts(at)
