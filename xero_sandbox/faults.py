@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,16 @@ def transport_of(receive: Any) -> asyncio.Transport | None:
     """The socket transport behind uvicorn's ``receive`` callable, if reachable."""
     owner = getattr(receive, "__self__", None)
     return getattr(owner, "transport", None)
+
+
+def disable_nagle(receive: Any) -> None:
+    """Send small responses at once: without TCP_NODELAY a keep-alive client waits ~40 ms
+    (delayed ACK) for the body, which uvicorn writes separately from the headers."""
+    transport = transport_of(receive)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 async def drop_connection(receive: Any, *, drain: bool) -> None:

@@ -7,7 +7,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from xero_sandbox.faults import ERROR_500, RATE_LIMIT_KINDS, STATUS_KINDS, drop_connection
+from xero_sandbox.faults import (
+    ERROR_500,
+    RATE_LIMIT_KINDS,
+    STATUS_KINDS,
+    disable_nagle,
+    drop_connection,
+)
 from xero_sandbox.responses import json_bytes
 from xero_sandbox.state import Sandbox
 
@@ -37,6 +43,8 @@ class SandboxMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         path = scope.get("path", "")
+        if scope["type"] == "http":
+            disable_nagle(receive)
         if scope["type"] != "http" or path.startswith(UNLOGGED_PREFIXES):
             await self.app(scope, receive, send)
             return

@@ -49,13 +49,14 @@ class ContactOutcome:
     saved: bool = False
 
 
-def _by(ctx: ApiRequest, key: str, value: str) -> dict[str, Any] | None:
+def _by(ctx: ApiRequest, key: str, value: str, *, active_only: bool = False) -> dict | None:
+    """A contact whose ``key`` matches (case-insensitive), preferring active contacts."""
     wanted = value.strip().lower()
-    for contact in ctx.records("contact"):
-        matches = str(contact.get(key) or "").strip().lower() == wanted
-        if matches and (key != "Name" or contact.get("ContactStatus") == "ACTIVE"):
-            return contact
-    return None
+    found = [c for c in ctx.records("contact") if str(c.get(key) or "").strip().lower() == wanted]
+    active = [c for c in found if c.get("ContactStatus") == "ACTIVE"]
+    if active or active_only:
+        return active[0] if active else None
+    return found[0] if found else None
 
 
 def find_contact(ctx: ApiRequest, key: str) -> dict[str, Any] | None:
@@ -159,7 +160,7 @@ def _save_element(ctx: ApiRequest, element: Any, forced_id: str | None) -> Conta
     if not name:
         outcome.errors.append("Contact Name cannot be empty.")
     else:
-        clash = _by(ctx, "Name", name)
+        clash = _by(ctx, "Name", name, active_only=True)
         if clash and clash["ContactID"] != contact["ContactID"]:
             outcome.errors.append(
                 f"The contact name {name} is already assigned to another contact. "

@@ -134,7 +134,8 @@ def _compute_line(
     else:
         net = gross
     line_amount = money(net)
-    account = _check_account(line, ref, lc, description_only)
+    bad_item = bool(line.get("ItemCode")) and item is None
+    account = _check_account(line, ref, lc, description_only or bad_item)
     rate = _tax_rate(line, account, ref, lc, description_only)
     if lc.line_amount_types == "NoTax":
         tax = Decimal(0)
