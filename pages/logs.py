@@ -95,7 +95,8 @@ export.download_button(
 )
 
 if entries:
-    st.dataframe(panels.log_frame(entries), hide_index=True, key=state.LOG_TABLE)
+    with st.container(key=state.LOG_TABLE):
+        st.dataframe(panels.log_frame(entries), hide_index=True)
     panels.rejection_buttons(entries, open_key=state.OPEN_ERROR_LOGS)
 else:
     st.info("No attempts match: nothing has been sent yet, or the filters leave nothing.")

@@ -90,3 +90,23 @@ def log_rejection(shipment_number: str = "SHP-1005", **extra) -> int:
         entry = integration_log.write(session=session, **values)
         session.flush()
         return entry.id
+
+
+def add_connection(name: str = "Demo Exports Ltd", status: str = "Connected", **extra) -> int:
+    """A connected organisation row, as finish_connect leaves it (no real tokens)."""
+    from models import XeroConnection
+    from services.db import session_scope
+
+    with session_scope() as session:
+        row = XeroConnection(
+            tenant_id=extra.pop("tenant_id", f"tenant-{name}"),
+            tenant_name=name,
+            status=status,
+            base_currency="NZD",
+            connected_by="admin",
+            is_default=True,
+            **extra,
+        )
+        session.add(row)
+        session.flush()
+        return row.id

@@ -1,0 +1,63 @@
+"""app.py: Xero's redirect back to the app root, and the reconnect banner."""
+
+from __future__ import annotations
+
+from models import OAuthState
+from tests.pages.conftest import new_app
+from tests.pages.helpers import add_connection, assert_clean, count_rows, texts
+
+
+def admin_returning_from_xero(**params):
+    at = new_app()
+    at.query_params.update(params)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "admin"
+    at.session_state["name"] = "Ada Admin"
+    at.session_state["logout"] = None
+    return at.run()
+
+
+def test_unknown_state_is_refused_on_the_connect_page(database):
+    at = admin_returning_from_xero(code="abc", state="not-ours")
+    assert_clean(at, allow_errors=True)
+    assert at.title[0].value == "Xero connections"
+    assert any("state check failed" in e.value for e in at.error)
+    assert not at.query_params
+    at.run()  # a rerun does not try again
+    assert not any("state check failed" in e.value for e in at.error)
+
+
+def test_access_denied(database):
+    at = admin_returning_from_xero(error="access_denied", state="x")
+    assert_clean(at, allow_errors=True)
+    assert at.title[0].value == "Xero connections"
+    assert any(e.value == "Xero access was not allowed." for e in at.error)
+    assert not at.query_params
+
+
+def test_only_an_admin_finishes_a_connection(database):
+    at = new_app()
+    at.query_params.update(code="abc", state="s")
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "operations"
+    at.session_state["logout"] = None
+    at.run()
+    assert_clean(at, allow_errors=True)
+    assert any("Only an admin" in e.value for e in at.error)
+    assert count_rows(OAuthState) == 0
+
+
+def test_reconnect_banner_for_admin_links_to_connect(app_as):
+    add_connection("Demo Exports Ltd", status="Needs reconnecting")
+    at = app_as("admin", "shipments")
+    assert_clean(at, allow_errors=True)
+    assert any("Xero needs reconnecting: Demo Exports Ltd" in e.value for e in at.error)
+    assert [p.label for p in at.get("page_link")] == ["Reconnect"]
+
+
+def test_reconnect_banner_for_others_says_ask_an_admin(app_as):
+    add_connection("Demo Exports Ltd", status="Needs reconnecting")
+    at = app_as("finance", "logs")
+    assert any("Ask an admin" in e.value for e in at.error)
+    assert not at.get("page_link")
+    assert "Accounting Logs" in texts(at)
