@@ -83,6 +83,11 @@ class RateLimiter:
         with self._lock:
             self._in_flight[tenant_id] = max(0, self._in_flight[tenant_id] - 1)
 
+    def in_flight(self, tenant_id: str) -> int:
+        """How many calls for the tenant are being served right now."""
+        with self._lock:
+            return self._in_flight[tenant_id]
+
     def headers(self, tenant_id: str) -> dict[str, str]:
         """The X-*Limit-Remaining headers for a tenant, now."""
         with self._lock:

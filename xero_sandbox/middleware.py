@@ -113,7 +113,7 @@ class SandboxMiddleware:
                 fault,
             ),
         )
-        if fault not in ("drop-before", "drop-after"):
+        if fault is None:
             for observer in list(self.sandbox.observers):
                 observer(exchange)
 

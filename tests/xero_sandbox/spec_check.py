@@ -140,7 +140,8 @@ def problems(exchange: Exchange) -> list[str]:
         content_type=content_type or "application/json",
     )
     found = []
-    skip_request = exchange.status in (401, 403, 404) or _id_path_is_a_number(path)
+    # Refused calls (401, 403, 404, 429, 5xx) are answered before the body is read.
+    skip_request = exchange.status not in DOCUMENTED or _id_path_is_a_number(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openapi-core warns that OAuth2 is not checked
         if not skip_request:

@@ -69,10 +69,10 @@ async def accounting_api(request: Request, resource: str) -> Response:
         }
         return Response(status_code=429, headers=headers)
     try:
-        delay = request.scope.get("state", {}).get("sandbox_delay")
-        if delay:
-            await asyncio.sleep(delay)
         body = await request.body()
+        delay = request.scope.get("state", {}).get("sandbox_delay")
+        if delay:  # an injected "timeout": hold the slot, then act and answer late
+            await asyncio.sleep(delay)
         try:
             response = await run_in_threadpool(
                 _execute, sandbox, request, route, path_params, tenant_id, body
