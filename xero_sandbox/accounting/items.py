@@ -63,13 +63,14 @@ def _save_element(
 ) -> ItemOutcome:
     if not isinstance(element, dict):
         return ItemOutcome({}, ["The item could not be read."])
-    existing = None
+    existing, by_code = None, False
     if forced_id or element.get("ItemID"):
         existing = find_item(ctx, str(forced_id or element["ItemID"]))
         if existing is None:
             return ItemOutcome(dict(element), ["Item could not be found"])
     elif element.get("Code") and ctx.method == "POST":
         existing = find_item(ctx, str(element["Code"]))
+        by_code = existing is not None
     item = (
         dict(existing)
         if existing
@@ -84,7 +85,7 @@ def _save_element(
     )
     outcome = ItemOutcome(item)
     for key in WRITABLE:
-        if key in element:
+        if key in element and not (key == "Code" and by_code):
             item[key] = element[key]
     for key in ("SalesDetails", "PurchaseDetails"):
         item[key] = _check_details(ctx, ref, item.get(key), outcome.errors)

@@ -213,6 +213,7 @@ def delete_payment(ctx: ApiRequest) -> Result:
         payment = None
     if payment is None:
         return Result(404, None)
+    # The SDK sends PaymentDelete ({"Status": "DELETED"}); a Payments wrapper works too.
     elements = ctx.elements("Payments")
     wanted = elements[0].get("Status") if elements and isinstance(elements[0], dict) else None
     outcome = PaymentOutcome(payment)

@@ -81,7 +81,8 @@ def contact_json(contact: dict[str, Any], *, embedded: bool = False) -> dict[str
     body["BankAccountDetails"] = contact.get("BankAccountDetails", "")
     body["Addresses"] = contact.get("Addresses") or BLANK_ADDRESSES
     body["Phones"] = contact.get("Phones") or BLANK_PHONES
-    body["UpdatedDateUTC"] = stamp(contact.get("UpdatedDateUTC"))
+    if contact.get("UpdatedDateUTC"):
+        body["UpdatedDateUTC"] = stamp(contact["UpdatedDateUTC"])
     body["ContactGroups"] = []
     body["IsSupplier"] = bool(contact.get("IsSupplier"))
     body["IsCustomer"] = bool(contact.get("IsCustomer"))
@@ -102,7 +103,8 @@ def item_json(item: dict[str, Any], unitdp: int = 2) -> dict[str, Any]:
     for key in ("Name", "Description", "PurchaseDescription"):
         if item.get(key) is not None:
             body[key] = item[key]
-    body["UpdatedDateUTC"] = stamp(item.get("UpdatedDateUTC"))
+    if item.get("UpdatedDateUTC"):
+        body["UpdatedDateUTC"] = stamp(item["UpdatedDateUTC"])
     for key in ("PurchaseDetails", "SalesDetails"):
         details = dict(item.get(key) or {})
         if "UnitPrice" in details:
