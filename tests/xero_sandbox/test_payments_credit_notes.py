@@ -183,3 +183,13 @@ def test_credit_notes_and_allocations(api, authorised):
         .validation_errors[0]
         .message.startswith("This document cannot be edited")
     )
+
+
+def test_contact_balances_follow_the_clock(sandbox, api, authorised):
+    contact_id = authorised.contact.contact_id
+    sandbox.set_clock("2026-06-15T00:00:00Z")  # before the due date (tokens stay valid)
+    before = api.get_contact(TENANT, contact_id).contacts[0].balances.accounts_receivable
+    assert (before.outstanding, before.overdue) == (115, 0)
+    sandbox.set_clock("2026-07-01T00:00:00Z")
+    after = api.get_contact(TENANT, contact_id).contacts[0].balances.accounts_receivable
+    assert (after.outstanding, after.overdue) == (115, 115)

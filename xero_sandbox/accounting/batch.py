@@ -83,9 +83,9 @@ def modified_since(ctx: ApiRequest) -> Callable[[dict[str, Any]], bool]:
         since = parse_timestamp(header)
     except FormatError:
         return lambda record: True
+    # Tax rates and currencies have no UpdatedDateUTC; Xero ignores the header for them.
     return lambda record: (
-        record.get("UpdatedDateUTC") is not None
-        and iso_to_datetime(record["UpdatedDateUTC"]) > since
+        record.get("UpdatedDateUTC") is None or iso_to_datetime(record["UpdatedDateUTC"]) > since
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from xero_sandbox.accounting.batch import batch_result, list_result
 from xero_sandbox.accounting.context import ApiRequest, Result
-from xero_sandbox.accounting.serialize import contact_json, envelope
+from xero_sandbox.accounting.serialize import contact_json, dec, envelope
+from xero_sandbox.formats import money
 
 CONTACT_IDENTIFIERS_MESSAGE = (
     "The Contact must contain at least 1 of the following elements to identify the contact: "
@@ -223,9 +225,34 @@ def get_contacts(ctx: ApiRequest) -> Result:
     return list_result(ctx, "Contacts", "Contact", records, contact_json, pageable=True)
 
 
+def balances(ctx: ApiRequest, contact: dict[str, Any]) -> dict[str, Any]:
+    """Outstanding and overdue amounts (base currency), overdue by the sandbox clock."""
+    today = ctx.today().isoformat()
+    totals = {"ACCREC": [Decimal(0), Decimal(0)], "ACCPAY": [Decimal(0), Decimal(0)]}
+    for invoice in ctx.records("invoice"):
+        if invoice.get("ContactID") != contact["ContactID"] or invoice["Status"] != "AUTHORISED":
+            continue
+        due = dec(invoice.get("AmountDue")) / dec(invoice.get("CurrencyRate") or 1)
+        bucket = totals.get(invoice.get("Type", "ACCREC"))
+        if bucket is None:
+            continue
+        bucket[0] += due
+        if invoice.get("DueDate") and invoice["DueDate"] < today:
+            bucket[1] += due
+    return {
+        side: {"Outstanding": money(values[0]), "Overdue": money(values[1])}
+        for side, values in (
+            ("AccountsReceivable", totals["ACCREC"]),
+            ("AccountsPayable", totals["ACCPAY"]),
+        )
+    }
+
+
 def get_contact(ctx: ApiRequest) -> Result:
-    """GET /Contacts/{ContactID or ContactNumber}."""
+    """GET /Contacts/{ContactID or ContactNumber}, with Balances as Xero adds for one contact."""
     contact = find_contact(ctx, ctx.path_params["id"])
     if contact is None:
         return Result(404, None)
-    return Result(200, envelope(ctx, "Contacts", [contact_json(contact)]))
+    body = contact_json(contact)
+    body["Balances"] = balances(ctx, contact)
+    return Result(200, envelope(ctx, "Contacts", [body]))
