@@ -31,6 +31,7 @@ PER_USER_KEYS = (
     state.TABLE_ROW_IDS,
     state.LAST_SEND,
     state.CONNECT_URL,
+    state.OAUTH_RESULT,
     state.OPEN_ERROR_LOGS,
     state.OPEN_ERROR_SHIPMENT,
     state.ROLE,
@@ -122,37 +123,44 @@ def _sidebar(user: common.CurrentUser, authenticator: stauth.Authenticate) -> No
 
 
 def _finish_oauth(user: common.CurrentUser, connect_page: st.Page | None) -> None:
-    """Xero sent the browser back to the app's root with ?code&state (or ?error)."""
+    """Xero sent the browser back to the app's root with ?code&state (or ?error).
+
+    The result stays in session state for the Connect page: the browser may rerun this
+    URL once more before it learns the new one, and that rerun must not lose it."""
     params = st.query_params
     code, oauth_state, error = params.get("code"), params.get("state"), params.get("error")
     if not (error or (code and oauth_state)):
         return
     if connect_page is None:
+        st.query_params.clear()
         common.flash("error", "Only an admin can connect Xero organisations.")
-    elif error:
-        if error == "access_denied":
-            common.flash("error", "Xero access was not allowed.")
-        else:
-            common.flash(
-                "error", f"Xero did not connect: {params.get('error_description', error)}."
-            )
-    elif st.session_state.get(state.OAUTH_FINISHED) != oauth_state:
-        st.session_state[state.OAUTH_FINISHED] = oauth_state
-        try:
-            with common.session() as db_session:
-                connected = connections.finish_connect(
-                    session=db_session, code=code, state=oauth_state, user=user.username
-                )
-                names = ", ".join(c.tenant_name for c in connected)
-            common.flash("success", f"Connected to {names}")
-        except ConnectError as problem:
-            common.flash("error", str(problem))
-        except Exception as problem:  # noqa: BLE001 - plain words, never a traceback
-            common.flash("error", common.error_message(problem))
-            log.error("Finishing the Xero connection failed", exc_info=problem)
+        return
+    if st.session_state.get(state.OAUTH_FINISHED) != (oauth_state or error):
+        st.session_state[state.OAUTH_FINISHED] = oauth_state or error
+        st.session_state[state.OAUTH_RESULT] = _oauth_result(user, code, oauth_state, error)
     st.query_params.clear()
-    if connect_page is not None:
-        st.switch_page(connect_page)
+    st.switch_page(connect_page)
+
+
+def _oauth_result(
+    user: common.CurrentUser, code: str | None, oauth_state: str | None, error: str | None
+) -> tuple[str, str]:
+    if error == "access_denied":
+        return "error", "Xero access was not allowed."
+    if error:
+        return "error", f"Xero did not connect: {st.query_params.get('error_description', error)}."
+    try:
+        with common.session() as db_session:
+            connected = connections.finish_connect(
+                session=db_session, code=code, state=oauth_state, user=user.username
+            )
+            names = ", ".join(c.tenant_name for c in connected)
+        return "success", f"Connected to {names}"
+    except ConnectError as problem:
+        return "error", str(problem)
+    except Exception as problem:  # noqa: BLE001 - plain words, never a traceback
+        log.error("Finishing the Xero connection failed", exc_info=problem)
+        return "error", common.error_message(problem)
 
 
 def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) -> None:

@@ -27,6 +27,7 @@ def start(user: common.CurrentUser) -> None:
         url = connections.start_connect(session=db_session, user=user.username)
     if url:
         st.session_state[state.CONNECT_URL] = url
+        st.session_state.pop(state.OAUTH_RESULT, None)
         st.rerun()
 
 
@@ -87,6 +88,11 @@ if settings.uses_sandbox:
     )
 else:
     st.caption(f"Using Xero at {settings.api_url}; Xero sends you back to {settings.redirect_uri}")
+
+if result := st.session_state.get(state.OAUTH_RESULT):
+    kind, text = result
+    (st.success if kind == "success" else st.error)(text)
+    st.session_state.pop(state.CONNECT_URL, None)  # that link is used up
 
 url = st.session_state.get(state.CONNECT_URL)
 if url:

@@ -16,8 +16,10 @@ SET_COOKIE = "sb_set_cookie"
 DELETE_COOKIE = "sb_delete_cookie"
 # Messages to show once on the next run, e.g. after switching page: list of (kind, text).
 FLASH = "sb_flash"
-# The OAuth `state` this session already finished, so a rerun never finishes it twice.
+# The OAuth `state` this session already finished, so a rerun never finishes it twice,
+# and how it ended, (kind, text), shown on the Connect page until the next connect.
 OAUTH_FINISHED = "sb_oauth_finished"
+OAUTH_RESULT = "sb_oauth_result"
 
 # Shipment selection, shared by the Shipments and Send pages: a list of shipment ids.
 SELECTED_IDS = "sb_selected_ids"

@@ -23,6 +23,7 @@ from services import db, settings
 from services.demo import seed_demo
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+LEGACY_PAGES_MANAGER_INIT = PagesManager.__init__
 DEMO_NAMES = {"admin": "Ada Admin", "operations": "Oscar Operations", "finance": "Fiona Finance"}
 
 
@@ -31,10 +32,9 @@ def _routing_by_app_py(monkeypatch):
     """A server routes every run through app.py's st.navigation once app.py has run;
     AppTest re-detects the pages/ folder before each run and would run a page file on
     its own (Streamlit's older folder routing). Keep the server's steady state."""
-    original = PagesManager.__init__
 
     def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
+        LEGACY_PAGES_MANAGER_INIT(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pages import state
-from tests.pages.conftest import new_app
+from tests.pages.conftest import LEGACY_PAGES_MANAGER_INIT, new_app
 from tests.pages.helpers import assert_clean, nav_titles
 
 PAGE_TITLES = {
@@ -37,6 +37,19 @@ def test_anonymous_cannot_open_a_page_by_its_file(database):
     with pytest.raises(ValueError):
         at.switch_page("pages/shipments.py")
     assert not at.dataframe
+
+
+def test_fresh_server_deep_link_goes_through_the_login(database, monkeypatch):
+    """A fresh server's first run routes by the pages/ folder and runs a page file without
+    app.py; the page's guard sends the browser to app.py's login instead."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    monkeypatch.setattr(PagesManager, "__init__", LEGACY_PAGES_MANAGER_INIT)
+    at = new_app()
+    at.switch_page("pages/connect.py").run()
+    assert_clean(at)
+    assert [b.label for b in at.button] == ["Login"]
+    assert "Xero connections" not in [t.value for t in at.title]
 
 
 def test_wrong_password_says_so(database):
