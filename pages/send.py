@@ -40,8 +40,10 @@ if rows:
 else:
     st.info("Nothing is selected: tick shipments in the Shipments page's table.")
 
-send_col, clear_col = st.columns([1, 5])
-clicked = send_col.button("Send", key=state.SEND_BUTTON, type="primary", disabled=not rows)
+send_col, clear_col = st.columns([1.5, 5])
+clicked = send_col.button(
+    "Send to Accounting", key=state.SEND_BUTTON, type="primary", disabled=not rows
+)
 clear_col.button(
     "Clear selection",
     key=state.CLEAR_SELECTION,

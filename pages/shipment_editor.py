@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
 from pages import common, panels, state
@@ -24,6 +25,29 @@ LINE_COLUMNS = {
     "item_value": "Item value",
 }
 CENT = Decimal("0.01")
+FIELD_LABELS = {
+    "shipment_number": "Shipment number",
+    "exporter_reference": "Exporter reference",
+    "invoice_number": "Invoice number",
+    "buyer_code": "Buyer code",
+    "consignee_code": "Consignee code",
+    "currency": "Currency",
+    "exchange_rate": "Exchange rate",
+    "incoterms": "Incoterms",
+    "freight_amount": "Freight amount",
+    **LINE_COLUMNS,
+}
+
+
+def _plain(error: ValidationError, where: str = "") -> list[str]:
+    """Pydantic's complaints as sentences: "Line 2 product code: at most 60 characters"."""
+    sentences = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        label = FIELD_LABELS.get(name, name.replace("_", " "))
+        message = problem["msg"].replace("String should have", "use")
+        sentences.append(f"{where}{label if not where else label.lower()}: {message}.")
+    return sentences
 
 
 @dataclass
@@ -75,15 +99,18 @@ def _read_lines(frame: pd.DataFrame, problems: list[str]) -> list[ShipmentLineFi
         value = _decimal(cells["item_value"], f"Line {number} item value", problems)
         if value is None and quantity is not None and price is not None:
             value = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
-        lines.append(
-            ShipmentLineFields(
-                product_code=cells["product_code"] or None,
-                description=cells["description"] or None,
-                quantity=quantity,
-                unit_price=price,
-                item_value=value,
+        try:
+            lines.append(
+                ShipmentLineFields(
+                    product_code=cells["product_code"] or None,
+                    description=cells["description"] or None,
+                    quantity=quantity,
+                    unit_price=price,
+                    item_value=value,
+                )
             )
-        )
+        except ValidationError as error:
+            problems.extend(_plain(error, f"Line {number} "))
     return lines
 
 
@@ -168,8 +195,8 @@ def _form(prefix: str, shipment: Shipment | None, *, trigger_status: str) -> For
 def _fields(given: FormInput) -> ShipmentFields | None:
     try:
         return ShipmentFields(**given.fields)
-    except ValueError as error:
-        given.problems.append(f"The shipment cannot be saved: {error}")
+    except ValidationError as error:
+        given.problems.extend(_plain(error))
         return None
 
 

@@ -201,8 +201,8 @@ if can_edit:
     if count > max(MAX_BATCH, MAX_STATUS_CHANGE):
         st.warning(
             f"{count} shipments are selected: Send to Accounting and Change status take at "
-            f"most {MAX_BATCH} at a time. Use Push remaining on the Send to Accounting page "
-            "to queue them all."
+            f"most {MAX_BATCH} at a time. Narrow the selection, or use Push remaining on the "
+            "Send to Accounting page to queue every unsent shipment for the worker."
         )
     actions(user)
     panels.show_last_send()

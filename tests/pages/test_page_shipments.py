@@ -223,3 +223,19 @@ def test_finance_opens_a_shipment_read_only(app_as):
     assert_clean(at)
     assert state.SAVE_SHIPMENT not in [b.key for b in at.button]
     assert "Sync state: **Not sent**" in texts(at)
+
+
+def test_too_long_values_are_refused_in_plain_words(app_as):
+    at = app_as("operations", "shipments")
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Shipment number"].input("SHP-" + "9" * 70)
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {},
+        "added_rows": [{"product_code": "X" * 61, "quantity": "1", "unit_price": "2"}],
+        "deleted_rows": [],
+    }
+    at.button(key=state.CREATE_SHIPMENT).click().run()
+    assert_clean(at, allow_errors=True)
+    shown = " ".join(e.value for e in at.error)
+    assert "Shipment number: use at most 60 characters." in shown
+    assert "Line 1 product code: use at most 60 characters." in shown
