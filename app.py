@@ -180,9 +180,17 @@ def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) ->
 
 def main() -> None:
     st.set_page_config(page_title="Shipbridge", layout="wide")
-    _migrated(get_settings().database_url)
-    with common.session() as db_session:
-        credentials = users.credentials(session=db_session)
+    try:
+        _migrated(get_settings().database_url)
+        with common.session() as db_session:
+            credentials = users.credentials(session=db_session)
+    except Exception as error:  # noqa: BLE001 - plain words, never a traceback
+        log.error("The database cannot be opened", exc_info=error)
+        st.error(
+            f"Shipbridge cannot open its database ({type(error).__name__}): check DATABASE_URL "
+            "and that the database server is running, then reload the page."
+        )
+        st.stop()
     authenticator = _authenticator(credentials)
     _log_in_from_cookie(authenticator)
     _keep_cookie_in_step(authenticator)
