@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 from sqlmodel import Session, select
 
 from models import ConnectionStatus, OAuthState, XeroConnection, utcnow
-from services import audit
+from services import audit, queue
 from services.crypto import decrypt, encrypt
 from services.rate_limit import Limits, RateLimiter
 from services.settings import Settings, get_settings
@@ -87,6 +87,8 @@ def finish_connect(
             after={"status": row.status, "name": row.tenant_name},
         )
     session.flush()
+    # Sends held while the organisation needed reconnecting go back in the queue.
+    queue.resume_held(session=session, tenant_ids=[c.tenant_id for c in connected])
     return connected
 
 

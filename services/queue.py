@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from models import JobStatus, Shipment, SyncJob, SyncState, utcnow
 from services.db import session_scope
+from services.settings import get_settings
 
-LEASE = timedelta(minutes=5)
 OPEN = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.HELD)
 
 
@@ -111,7 +111,7 @@ def lease_batch(*, engine: Engine, worker_id: str, size: int = 10) -> list[SyncJ
         for job in chosen:
             job.status = JobStatus.RUNNING
             job.leased_by = worker_id
-            job.lease_expires_at = now + LEASE
+            job.lease_expires_at = now + timedelta(seconds=get_settings().sync_lease_seconds)
             job.attempts += 1
             job.updated_at = now
             session.add(job)

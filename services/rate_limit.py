@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from models import ApiCallSlot, RateLimitBlock, utcnow
 from services.db import session_scope
+from services.xero.errors import XeroRateLimited
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,14 @@ class RateLimiter:
         engine: Engine,
         limits: Limits | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_wait: float | None = None,
     ):
         self.engine = engine
         self.limits = limits or Limits()
         self.sleep = sleep
         self.waited = 0.0
+        # A caller that must not block (a page) gets XeroRateLimited instead of a long wait.
+        self.max_wait = max_wait
 
     @contextmanager
     def slot(self, tenant_id: str) -> Iterator[None]:
@@ -75,16 +79,17 @@ class RateLimiter:
 
     def _acquire(self, tenant_id: str) -> int:
         while True:
-            wait = 0.0
             with session_scope(self.engine) as session:
                 self._lock(session, tenant_id)
                 now = utcnow()
-                wait = self._wait_needed(session, tenant_id, now)
+                wait, reason = self._wait_needed(session, tenant_id, now)
                 if wait <= 0:
                     slot = ApiCallSlot(tenant_id=tenant_id, started_at=now)
                     session.add(slot)
                     session.flush()
                     return int(slot.id)
+            if self.max_wait is not None and wait > self.max_wait:
+                raise XeroRateLimited(reason or "minute", wait)
             wait = min(max(wait, 0.01), 60.0)
             self.waited += wait
             self.sleep(wait)
@@ -97,11 +102,12 @@ class RateLimiter:
             # SQLite: a write takes the database lock at once, so the counts below are stable.
             session.exec(delete(ApiCallSlot).where(ApiCallSlot.id == -1))
 
-    def _wait_needed(self, session: Session, tenant_id: str, now) -> float:
+    def _wait_needed(self, session: Session, tenant_id: str, now) -> tuple[float, str | None]:
+        """Seconds to wait before a call may start, and which limit says so."""
         limits = self.limits
         block = session.get(RateLimitBlock, tenant_id)
         if block and _aware(block.blocked_until) > now:
-            return (_aware(block.blocked_until) - now).total_seconds()
+            return (_aware(block.blocked_until) - now).total_seconds(), block.reason
         minute_ago = now - limits.span(60)
         in_flight = session.exec(
             select(func.count(ApiCallSlot.id)).where(
@@ -111,7 +117,7 @@ class RateLimiter:
             )
         ).one()
         if in_flight >= limits.in_flight:
-            return 0.05
+            return 0.05, "concurrent"
         recent = list(
             session.exec(
                 select(ApiCallSlot.started_at)
@@ -121,7 +127,7 @@ class RateLimiter:
         )
         if len(recent) >= limits.per_minute:
             oldest = _aware(recent[len(recent) - limits.per_minute])
-            return (oldest - minute_ago).total_seconds() + 0.001
+            return (oldest - minute_ago).total_seconds() + 0.001, "minute"
         day = session.exec(
             select(func.count(ApiCallSlot.id)).where(
                 ApiCallSlot.tenant_id == tenant_id,
@@ -129,8 +135,8 @@ class RateLimiter:
             )
         ).one()
         if day >= limits.per_day:
-            return 60.0
-        return 0.0
+            return 60.0, "day"
+        return 0.0, None
 
     def prune(self) -> None:
         """Forget slots older than a day."""

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     xero_timeout: float = 30.0
     # Matches a sandbox whose rate-limit clock runs faster (benchmarks only).
     xero_rate_clock_scale: float = 1.0
+    # How long a worker's lease on a batch (and a send's claim on a shipment) lasts before
+    # another may take it over, e.g. after a crash.
+    sync_lease_seconds: float = 300.0
 
     @classmethod
     def settings_customise_sources(

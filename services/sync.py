@@ -38,7 +38,6 @@ from services.xero.errors import (
 )
 
 MAX_BATCH = 10
-CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 class SyncError(Exception):
@@ -134,12 +133,13 @@ def send_shipments(
 def _claim(engine: Engine, ids: list[int], token: str) -> list[int]:
     """Atomically take the shipments no other send holds (stale claims expire)."""
     now = utcnow()
+    claim_timeout = timedelta(seconds=get_settings().sync_lease_seconds)
     with session_scope(engine) as session:
         session.exec(
             update(Shipment)
             .where(
                 Shipment.id.in_(ids),
-                or_(Shipment.claim_token.is_(None), Shipment.claimed_at < now - CLAIM_TIMEOUT),
+                or_(Shipment.claim_token.is_(None), Shipment.claimed_at < now - claim_timeout),
             )
             .values(claim_token=token, claimed_at=now)
         )
@@ -199,6 +199,8 @@ def _send_group(
         except XeroAuthError as error:
             _hold(session, shipments, result, options, connection, str(error))
             return
+        if adapter.limiter is not None:
+            adapter.limiter.max_wait = options.max_inline_wait
         calls_before = adapter.stats.calls
         sync_settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
         session.commit()  # no write transaction stays open across API calls

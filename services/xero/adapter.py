@@ -47,6 +47,7 @@ from services.xero.errors import (
     XeroError,
     XeroRateLimited,
     XeroRequestRejected,
+    XeroTokenRejected,
     XeroUnavailable,
 )
 
@@ -413,7 +414,18 @@ class XeroAdapter:
         return body
 
     def _api(self, method, tenant_id: str, *args, **kwargs):
-        """One Accounting API call for an organisation, inside its rate limit."""
+        """One Accounting API call for an organisation, inside its rate limit.
+
+        A 401 gets one token refresh and one retry: Xero may expire a token early."""
+        try:
+            return self._api_once(method, tenant_id, *args, **kwargs)
+        except XeroTokenRejected:
+            if not (self.token and self.token.refresh_token):
+                raise
+            self.refresh()
+            return self._api_once(method, tenant_id, *args, **kwargs)
+
+    def _api_once(self, method, tenant_id: str, *args, **kwargs):
         kwargs["_return_http_data_only"] = False
         if self.limiter is None:
             data, _status, headers = self._call(method, tenant_id, *args, **kwargs)
@@ -482,7 +494,12 @@ def _translate(error: ApiException) -> XeroError:
         return XeroRateLimited(
             headers.get("x-rate-limit-problem"), float(headers.get("retry-after") or 60)
         )
-    if status in (401, 403):
+    if status == 401:
+        return XeroTokenRejected(
+            "Xero refused the sign-in token (HTTP 401): reconnect the organisation on the "
+            "Connect page."
+        )
+    if status == 403:
         return XeroAuthError(
             "Xero refused access to this organisation "
             f"(HTTP {status}): reconnect it on the Connect page."
@@ -490,6 +507,11 @@ def _translate(error: ApiException) -> XeroError:
     if status >= 500 or status == 408:
         return XeroUnavailable(f"Xero is unavailable (HTTP {status}); the send will be retried.")
     body = error.body.decode() if isinstance(error.body, bytes) else str(error.body or "")
+    if "invalid_grant" in body or "invalid_client" in body:
+        return XeroAuthError(
+            "Xero no longer accepts this connection's sign-in (invalid_grant): "
+            "reconnect the organisation on the Connect page."
+        )
     return XeroRequestRejected(f"Xero refused the request (HTTP {status}): {body[:500]}")
 
 

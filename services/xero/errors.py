@@ -29,5 +29,9 @@ class XeroAuthError(XeroError):
     """The organisation must be reconnected: token revoked, expired or connection removed."""
 
 
+class XeroTokenRejected(XeroAuthError):
+    """HTTP 401: the access token was refused; a refresh may cure it."""
+
+
 class XeroRequestRejected(XeroError):
     """Xero refused the whole request (HTTP 400 not tied to one document)."""
