@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xero_sandbox.clock import SandboxClock
+from xero_sandbox.seed import DEMO_TENANT_ID
 from xero_sandbox.store import Store
 
 ACCESS_TOKEN_SECONDS = 1800
@@ -221,8 +222,6 @@ class TokenService:
 
     def client_credentials(self, client_id: str, form: dict[str, str]) -> dict[str, Any]:
         """The client_credentials grant (Xero custom connections): one organisation, no refresh."""
-        from xero_sandbox.seed import DEMO_TENANT_ID
-
         now = self.clock.timestamp()
         scope = form.get("scope") or (
             "accounting.transactions accounting.settings accounting.contacts"

@@ -6,7 +6,7 @@ from typing import Any
 
 from xero_sandbox.accounting.batch import batch_result, list_result
 from xero_sandbox.accounting.context import ApiRequest, Result
-from xero_sandbox.accounting.documents import DocKind, find_document, save_document
+from xero_sandbox.accounting.documents import DocKind, Outcome, find_document, save_document
 from xero_sandbox.accounting.invoices import document_contact
 from xero_sandbox.accounting.lines import Reference
 from xero_sandbox.accounting.serialize import dec, envelope, line_json, put_date, stamp, totals_json
@@ -69,7 +69,7 @@ def render_quote(ctx: ApiRequest, document: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _locked_edit(ctx: ApiRequest, element: Any) -> str | None:
+def _locked_edit(ctx: ApiRequest, element: Any) -> tuple[dict, str] | None:
     """Xero lets only DRAFT and SENT quotes change content; later ones only change status."""
     if not isinstance(element, dict):
         return None
@@ -78,9 +78,9 @@ def _locked_edit(ctx: ApiRequest, element: Any) -> str | None:
     if existing is None or existing["Status"] in ("DRAFT", "SENT"):
         return None
     content = set(element) - {"QuoteID", "QuoteNumber", "Status", "Contact", "Date"}
-    if content:
-        return f"A quote with a status of {existing['Status']} cannot be edited."
-    return None
+    if not content:
+        return None
+    return existing, f"A quote with a status of {existing['Status']} cannot be edited."
 
 
 def save_quotes(ctx: ApiRequest) -> Result:
@@ -90,15 +90,10 @@ def save_quotes(ctx: ApiRequest) -> Result:
     outcomes = []
     for element in ctx.elements("Quotes"):
         locked = _locked_edit(ctx, element)
-        outcome = save_document(ctx, QUOTE, element, ref, forced_id) if not locked else None
         if locked:
-            from xero_sandbox.accounting.documents import Outcome
-
-            existing = find_document(
-                ctx, QUOTE, str(forced_id or element.get("QuoteID") or element["QuoteNumber"])
-            )
-            outcome = Outcome(dict(existing or {}), [locked])
-        outcomes.append(outcome)
+            outcomes.append(Outcome(dict(locked[0]), [locked[1]]))
+        else:
+            outcomes.append(save_document(ctx, QUOTE, element, ref, forced_id))
     return batch_result(
         ctx,
         "Quotes",
