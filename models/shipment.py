@@ -50,6 +50,8 @@ class Shipment(ShipmentFields, table=True):
     xero_amount_paid: Decimal | None = Field(default=None, sa_column=money())
     xero_amount_due: Decimal | None = Field(default=None, sa_column=money())
     xero_fully_paid_on: date | None = None
+    # Units of the document currency per unit of the base currency, as Xero applied it.
+    xero_currency_rate: Decimal | None = Field(default=None, sa_column=money(scale=6))
     last_error: str | None = None
     sent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -105,6 +105,7 @@ def pull(
             shipment.xero_amount_due = answer.amount_due
             shipment.xero_amount_paid = answer.amount_paid
             shipment.xero_fully_paid_on = answer.fully_paid_on
+            shipment.xero_currency_rate = answer.currency_rate or shipment.xero_currency_rate
         session.add(shipment)
         summary.documents_updated += 1
 
@@ -141,3 +142,19 @@ def is_overdue(shipment: Shipment, today: date) -> bool:
     return bool(
         shipment.due_date and shipment.due_date < today and (shipment.xero_amount_due or 0) > 0
     )
+
+
+def pull_all(*, session: Session, full: bool = False) -> dict[str, PullSummary]:
+    """Pull payments for every connected organisation; returns a summary per organisation."""
+    from models import ConnectionStatus
+    from services import connections
+
+    summaries = {}
+    for connection in connections.list_connections(session=session):
+        if connection.status != ConnectionStatus.ACTIVE:
+            continue
+        adapter = connections.adapter_for(connection, session=session)
+        summaries[connection.tenant_name] = pull(
+            session=session, connection=connection, adapter=adapter, full=full
+        )
+    return summaries

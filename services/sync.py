@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from models import (
     DocumentType,
+    IntegrationLog,
     Outcome,
     Shipment,
     SyncState,
@@ -245,7 +246,18 @@ def _send_group(
             _send_documents(
                 session, adapter, connection, sync_settings.document_type, ready, result, options
             )
-        result.api_calls += adapter.stats.calls - calls_before
+        calls = adapter.stats.calls - calls_before
+        result.api_calls += calls
+        session.flush()
+        # Each entry of the batch records the calls the whole batch used.
+        session.exec(
+            update(IntegrationLog)
+            .where(
+                IntegrationLog.batch_id == result.batch_id,
+                IntegrationLog.tenant_id == connection.tenant_id,
+            )
+            .values(api_calls=calls)
+        )
 
 
 def _validate(session, connection, adapter, shipments, sync_settings):
@@ -378,6 +390,7 @@ def _apply_answer(
         shipment.xero_total = answer.total
         shipment.xero_amount_due = answer.amount_due
         shipment.xero_amount_paid = answer.amount_paid
+        shipment.xero_currency_rate = answer.currency_rate
         shipment.sent_at = utcnow()
         shipment.last_error = None
         note = None

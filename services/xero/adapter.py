@@ -106,6 +106,7 @@ class ElementResult:
     raw: dict[str, Any]
     fully_paid_on: date | None = None
     due_date: date | None = None
+    currency_rate: Decimal | None = None
 
 
 @dataclass
@@ -600,6 +601,7 @@ def _element(model, kind: str) -> ElementResult:
         warnings=warnings,
         raw=serialize(model),
         fully_paid_on=getattr(model, "fully_paid_on_date", None),
+        currency_rate=_dec(getattr(model, "currency_rate", None)),
         due_date=getattr(model, "due_date", None) or getattr(model, "expiry_date", None),
     )
 

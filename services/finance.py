@@ -1,0 +1,166 @@
+"""Finance views: what each customer has paid and owes, per currency, from what Xero knows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, select
+
+from models import DocumentType, PinnedDocument, Shipment
+
+ZERO = Decimal(0)
+
+
+class View(StrEnum):
+    ALL = "All"
+    PAID = "Paid"  # balance 0
+    UNPAID = "Unpaid"  # balance > 0
+    OPEN = "Open"  # balance > 0, not yet due
+    OVERDUE = "Overdue"  # past due with a balance
+    PINNED = "Pinned"
+
+
+@dataclass
+class CustomerBalance:
+    customer: str
+    currency: str
+    documents: int
+    total: Decimal
+    paid: Decimal
+    unpaid: Decimal
+    overdue: Decimal
+    # The same unpaid amount in the organisation's base currency, at Xero's rate.
+    unpaid_base: Decimal | None
+
+
+def _customer():
+    return func.coalesce(Shipment.buyer_code, Shipment.consignee_code, "—")
+
+
+def _invoices():
+    return select(Shipment).where(
+        Shipment.xero_document_id.is_not(None),
+        Shipment.xero_document_type == DocumentType.INVOICE,
+        Shipment.xero_status.not_in(["VOIDED", "DELETED"]),
+    )
+
+
+def customer_balances(*, session: Session, today: date) -> list[CustomerBalance]:
+    """Per customer and currency: totals, paid, unpaid and overdue. Currencies never mix."""
+    due = func.coalesce(Shipment.xero_amount_due, 0)
+    overdue = case((and_(Shipment.due_date < today, due > 0), due), else_=0)
+    base = case((Shipment.xero_currency_rate > 0, due / Shipment.xero_currency_rate), else_=due)
+    rows = session.exec(
+        select(
+            _customer(),
+            Shipment.currency,
+            func.count(Shipment.id),
+            func.coalesce(func.sum(Shipment.xero_total), 0),
+            func.coalesce(func.sum(Shipment.xero_amount_paid), 0),
+            func.coalesce(func.sum(due), 0),
+            func.coalesce(func.sum(overdue), 0),
+            func.coalesce(func.sum(base), 0),
+        )
+        .where(
+            Shipment.xero_document_id.is_not(None),
+            Shipment.xero_document_type == DocumentType.INVOICE,
+        )
+        .group_by(_customer(), Shipment.currency)
+        .order_by(_customer(), Shipment.currency)
+    ).all()
+    return [
+        CustomerBalance(
+            c, cur or "—", int(n), _d(t), _d(p), _d(u), _d(o), _d(b).quantize(Decimal("0.01"))
+        )
+        for c, cur, n, t, p, u, o, b in rows
+    ]
+
+
+def documents(
+    *,
+    session: Session,
+    today: date,
+    view: View = View.ALL,
+    customer: str | None = None,
+    number: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    username: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[Shipment], int]:
+    """A customer's documents (or everyone's), newest first, in one of the saved views."""
+    query = _invoices()
+    due = func.coalesce(Shipment.xero_amount_due, 0)
+    if customer:
+        query = query.where(_customer() == customer)
+    if number:
+        query = query.where(Shipment.xero_document_number.ilike(f"%{number.strip()}%"))
+    if date_from:
+        query = query.where(Shipment.invoice_date >= date_from)
+    if date_to:
+        query = query.where(Shipment.invoice_date <= date_to)
+    if view == View.PAID:
+        query = query.where(due == 0)
+    elif view == View.UNPAID:
+        query = query.where(due > 0)
+    elif view == View.OPEN:
+        query = query.where(due > 0, or_(Shipment.due_date.is_(None), Shipment.due_date >= today))
+    elif view == View.OVERDUE:
+        query = query.where(due > 0, Shipment.due_date < today)
+    elif view == View.PINNED:
+        pinned = select(PinnedDocument.shipment_id).where(PinnedDocument.username == username)
+        query = query.where(Shipment.id.in_(pinned))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(Shipment.invoice_date.desc(), Shipment.id.desc())
+        .offset((max(page, 1) - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return list(rows), int(total)
+
+
+def pin(*, session: Session, username: str, shipment_id: int) -> None:
+    exists = session.exec(
+        select(PinnedDocument).where(
+            PinnedDocument.username == username, PinnedDocument.shipment_id == shipment_id
+        )
+    ).first()
+    if not exists:
+        session.add(PinnedDocument(username=username, shipment_id=shipment_id))
+
+
+def unpin(*, session: Session, username: str, shipment_id: int) -> None:
+    for row in session.exec(
+        select(PinnedDocument).where(
+            PinnedDocument.username == username, PinnedDocument.shipment_id == shipment_id
+        )
+    ):
+        session.delete(row)
+
+
+def amounts_by_currency_and_status(
+    *, session: Session, today: date
+) -> list[tuple[str, str, Decimal]]:
+    """(currency, Paid / Unpaid (not due) / Overdue, amount) across sent invoices."""
+    result: list[tuple[str, str, Decimal]] = []
+    for balance in customer_balances(session=session, today=today):
+        result.extend(
+            [
+                (balance.currency, "Paid", balance.paid),
+                (balance.currency, "Unpaid (not due)", balance.unpaid - balance.overdue),
+                (balance.currency, "Overdue", balance.overdue),
+            ]
+        )
+    merged: dict[tuple[str, str], Decimal] = {}
+    for currency, status, amount in result:
+        merged[(currency, status)] = merged.get((currency, status), ZERO) + amount
+    return [(c, s, a) for (c, s), a in sorted(merged.items())]
+
+
+def _d(value) -> Decimal:
+    return Decimal(str(value or 0))

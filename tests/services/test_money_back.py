@@ -1,0 +1,152 @@
+"""Reference data in, mapping aliases, and payments and statuses back from Xero."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import httpx
+from sqlmodel import select
+
+from models import AuditEvent, Shipment, SyncState, XeroContact
+from services import aliases, connections, payments, reference_data
+from services.db import session_scope
+from services.finance import View, customer_balances, documents, pin
+from services.mapping import update_sync_settings
+from services.sync import send_shipments
+from tests.utils.factories import make_shipment
+
+
+def adapter_and_connection(session):
+    connection = connections.default_connection(session=session)
+    return connections.adapter_for(connection, session=session), connection
+
+
+def authorise_invoices(engine):
+    """Payments need AUTHORISED invoices (Xero refuses them on drafts)."""
+    with session_scope(engine) as session:
+        update_sync_settings(
+            session=session, user="admin", changes={"invoice_status": "AUTHORISED"}
+        )
+
+
+def refresh(engine, full=False):
+    with session_scope(engine) as session:
+        adapter, connection = adapter_and_connection(session)
+        return reference_data.refresh(
+            session=session, connection=connection, adapter=adapter, full=full
+        )
+
+
+def test_import_then_incremental_refresh_counts_calls(engine, connected, sandbox):
+    first = refresh(engine, full=True)
+    assert first.counts["contacts"]["new"] >= 6 and first.counts["items"]["new"] == 6
+    assert first.api_calls == 6  # organisation + one call per kind
+    with session_scope(engine) as session:
+        customers = {
+            c.account_number
+            for c in session.exec(select(XeroContact))
+            if c.is_customer and not c.archived
+        }
+        adapter, connection = adapter_and_connection(session)
+        token = adapter.token.access_token
+    assert {"ACME", "ALOK-01", "BOLT"} <= customers
+    assert "PACPACK" not in customers and "OLDCO" not in customers  # supplier-only, archived
+    unchanged = refresh(engine)
+    assert unchanged.api_calls == 6
+    assert not any(
+        c.get("new") or c.get("updated") for k, c in unchanged.counts.items() if k != "currencies"
+    )
+    # Someone adds a customer in Xero: the next incremental refresh brings just that one.
+    answer = httpx.put(
+        f"{sandbox.url}/api.xro/2.0/Contacts",
+        headers={"Authorization": f"Bearer {token}", "xero-tenant-id": connection.tenant_id},
+        json={
+            "Contacts": [{"Name": "Zephyr Exports", "AccountNumber": "ZEPH", "IsCustomer": True}]
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    later = refresh(engine)
+    assert later.counts["contacts"] == {"new": 1}
+
+
+def test_an_alias_turns_a_rejection_into_a_send(engine, connected, sandbox):
+    with session_scope(engine) as session:
+        sid = make_shipment(session, buyer_code="ALOK").id
+    first = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes[0]
+    assert first.outcome == "Rejected"
+    with session_scope(engine) as session:
+        _, connection = adapter_and_connection(session)
+        unmapped = aliases.check_all(session=session, connection=connection)
+        assert [(u.kind, u.code, u.suggestions[:1]) for u in unmapped] == [
+            ("customer", "ALOK", ["ALOK-01"])
+        ]
+        aliases.save_customer_mapping(
+            session=session,
+            tenant_id=connection.tenant_id,
+            shipment_code="ALOK",
+            account_number="ALOK-01",
+            sales_account_code=None,
+            user="admin",
+        )
+        assert aliases.check_all(session=session, connection=connection) == []
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "map customer")).one()
+    again = send_shipments(shipment_ids=[sid], trigger="retry", user="ops").outcomes[0]
+    assert again.outcome == "Processed", again.messages
+
+
+def test_payments_full_then_partial_show_after_a_pull(engine, connected, sandbox):
+    authorise_invoices(engine)
+    with session_scope(engine) as session:
+        ids = [make_shipment(session, buyer_code="ACME").id for _ in range(2)]
+    send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
+    with session_scope(engine) as session:
+        full, part = (session.get(Shipment, i) for i in ids)
+        full_id, part_id, total = full.xero_document_id, part.xero_document_id, full.xero_total
+    sandbox.record_payment(full_id, total)
+    sandbox.record_payment(part_id, Decimal("20.00"), reference="first instalment")
+    sandbox.record_payment(part_id, Decimal("5.00"), reference="second instalment")
+    with session_scope(engine) as session:
+        summary = payments.pull_all(session=session)
+    assert sum(s.payments_new for s in summary.values()) == 3
+    today = date(2026, 11, 22)
+    with session_scope(engine) as session:
+        full, part = (session.get(Shipment, i) for i in ids)
+        assert (full.xero_status, full.xero_amount_due) == ("PAID", Decimal("0"))
+        assert part.xero_amount_paid == Decimal("25.00")
+        assert part.xero_amount_due == total - Decimal("25.00")
+        instalments = payments.payments_of(session=session, shipment_id=part.id)
+        assert [p.amount for p in instalments] == [Decimal("20.00"), Decimal("5.00")]
+        paid, _ = documents(session=session, today=today, view=View.PAID)
+        unpaid, _ = documents(session=session, today=today, view=View.UNPAID)
+        assert [s.id for s in paid] == [full.id] and [s.id for s in unpaid] == [part.id]
+        [acme] = customer_balances(session=session, today=today)
+        assert (acme.customer, acme.currency, acme.paid) == ("ACME", "USD", total + 25)
+        pin(session=session, username="fiona", shipment_id=part.id)
+        pinned, _ = documents(session=session, today=today, view=View.PINNED, username="fiona")
+        assert [s.id for s in pinned] == [part.id]
+    # A second pull with nothing new in Xero changes nothing and costs one payments call.
+    with session_scope(engine) as session:
+        again = payments.pull_all(session=session)
+    assert sum(s.payments_new for s in again.values()) == 0
+    assert sum(s.api_calls for s in again.values()) == 1
+
+
+def test_moving_past_the_due_date_turns_open_into_overdue(engine, connected, sandbox):
+    authorise_invoices(engine)
+    with session_scope(engine) as session:
+        sid = make_shipment(session, due_date=date(2026, 12, 1)).id
+    send_shipments(shipment_ids=[sid], trigger="bulk", user="ops")
+    clock = sandbox.set_clock("2026-11-25T00:00:00")
+    xero_today = datetime.fromisoformat(clock["now"]).date()
+    with session_scope(engine) as session:
+        open_, _ = documents(session=session, today=xero_today, view=View.OPEN)
+        assert [s.id for s in open_] == [sid]
+    clock = sandbox.advance_clock(10 * 86400)
+    xero_today = datetime.fromisoformat(clock["now"]).date()
+    with session_scope(engine) as session:
+        payments.pull_all(session=session, full=True)  # the token refresh survives the jump
+        overdue, _ = documents(session=session, today=xero_today, view=View.OVERDUE)
+        open_, _ = documents(session=session, today=xero_today, view=View.OPEN)
+        assert [s.id for s in overdue] == [sid] and open_ == []
+        assert session.get(Shipment, sid).sync_state == SyncState.PROCESSED
