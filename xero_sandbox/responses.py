@@ -14,16 +14,35 @@ PROVIDER_NAME = "Shipbridge"
 JSON_TYPE = "application/json; charset=utf-8"
 
 
-def _default(value: object) -> object:
-    if isinstance(value, Decimal):
-        # JSON numbers; a Decimal of 2 or 4 places round-trips exactly through float repr.
-        return float(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+def _encode(value: Any, parts: list[str]) -> None:
+    if isinstance(value, dict):
+        parts.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                parts.append(",")
+            parts.append(json.dumps(str(key)))
+            parts.append(":")
+            _encode(item, parts)
+        parts.append("}")
+    elif isinstance(value, list | tuple):
+        parts.append("[")
+        for index, item in enumerate(value):
+            if index:
+                parts.append(",")
+            _encode(item, parts)
+        parts.append("]")
+    elif isinstance(value, Decimal):
+        # Keep the scale, as Xero does: 182.50, not 182.5 (and never -0.00).
+        parts.append(format(abs(value) if value == 0 else value, "f"))
+    else:
+        parts.append(json.dumps(value))
 
 
 def json_bytes(body: Any) -> bytes:
-    """Serialise a response body the way the sandbox sends it."""
-    return json.dumps(body, default=_default, separators=(",", ":")).encode()
+    """Serialise a response body; Decimals are written with their exact digits."""
+    parts: list[str] = []
+    _encode(body, parts)
+    return "".join(parts).encode()
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -50,7 +50,7 @@ def test_reference_data(api):
     assert contacts["ACME"].default_currency == CurrencyCode.USD
     assert contacts["PACPACK"].is_supplier and not contacts["PACPACK"].is_customer
     items = {i.code: i for i in api.get_items(TENANT).items}
-    assert str(items["MANUKA-250"].sales_details.unit_price) == "9.9"
+    assert str(items["MANUKA-250"].sales_details.unit_price) == "9.90"  # scale kept, as Xero
     accounts = {a.code: a for a in api.get_accounts(TENANT).accounts}
     assert accounts["299"].status == "ARCHIVED"
     taxes = {t.tax_type: t.effective_rate for t in api.get_tax_rates(TENANT).tax_rates}
