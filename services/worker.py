@@ -24,6 +24,7 @@ from services.xero.errors import XeroAuthError, XeroError
 
 log = logging.getLogger("shipbridge.worker")
 REFERENCE_EVERY = timedelta(minutes=15)
+PAYMENTS_EVERY = timedelta(minutes=5)
 
 
 def run_once(*, engine: Engine, worker_id: str) -> int:
@@ -93,6 +94,28 @@ def refresh_reference_data(*, engine: Engine) -> None:
                 log.warning("reference refresh for %s failed: %s", connection.tenant_name, error)
 
 
+def pull_payments(*, engine: Engine) -> None:
+    """Payments and statuses back from Xero for each organisation that is due."""
+    from services import payments
+
+    with session_scope(engine) as session:
+        for connection in connections.list_connections(session=session):
+            if connection.status != ConnectionStatus.ACTIVE:
+                continue
+            last = connection.payments_pulled_at
+            if last is not None and utcnow() - last < PAYMENTS_EVERY:
+                continue
+            try:
+                adapter = connections.adapter_for(connection, session=session)
+                payments.pull(session=session, connection=connection, adapter=adapter)
+            except XeroAuthError as error:
+                connections.mark_needs_reconnect(
+                    session=session, connection=connection, reason=str(error)
+                )
+            except XeroError as error:
+                log.warning("payment pull for %s failed: %s", connection.tenant_name, error)
+
+
 def run_forever(*, engine: Engine | None = None, idle_sleep: float = 1.0) -> None:
     engine = engine or get_engine()
     migrate(engine)
@@ -109,7 +132,11 @@ def run_forever(*, engine: Engine | None = None, idle_sleep: float = 1.0) -> Non
     last_reference = 0.0
     while not stopping:
         if time.monotonic() - last_reference > 60:
-            refresh_reference_data(engine=engine)
+            try:
+                refresh_reference_data(engine=engine)
+                pull_payments(engine=engine)
+            except Exception:  # noqa: BLE001 - scheduled reads must not stop the sends
+                log.exception("scheduled refresh failed")
             last_reference = time.monotonic()
         try:
             took = run_once(engine=engine, worker_id=worker_id)
