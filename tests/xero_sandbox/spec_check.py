@@ -10,6 +10,7 @@ places where the spec and real Xero (or the SDK) disagree are listed in
 from __future__ import annotations
 
 import json
+import os
 import threading
 import warnings
 from functools import cache
@@ -25,7 +26,11 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from xero_sandbox.middleware import Exchange
 
-SPEC_DIR = Path("/work/shared/xero-openapi")
+# The specs sit beside the repository (../shared/xero-openapi); XERO_OPENAPI_DIR overrides.
+SPEC_DIR = Path(
+    os.environ.get("XERO_OPENAPI_DIR")
+    or Path(__file__).resolve().parents[3] / "shared" / "xero-openapi"
+)
 HOST = "https://api.xero.com"
 
 # Statuses the specs document for the operations the sandbox serves. Any other
@@ -57,23 +62,30 @@ SPEC_QUIRKS: dict[str, str] = {
 }
 
 
+def _spec_file(name: str) -> str:
+    path = SPEC_DIR / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: set XERO_OPENAPI_DIR to Xero's specs")
+    return str(path)
+
+
 @cache
 def _accounting() -> OpenAPI:
     return OpenAPI.from_file_path(
-        str(SPEC_DIR / "xero_accounting.yaml"), config=Config(spec_validator_cls=None)
+        _spec_file("xero_accounting.yaml"), config=Config(spec_validator_cls=None)
     )
 
 
 @cache
 def _identity() -> OpenAPI:
     return OpenAPI.from_file_path(
-        str(SPEC_DIR / "xero-identity.yaml"), config=Config(spec_validator_cls=None)
+        _spec_file("xero-identity.yaml"), config=Config(spec_validator_cls=None)
     )
 
 
 @cache
 def _access_token_schema() -> dict[str, Any]:
-    spec = yaml.safe_load((SPEC_DIR / "xero-identity.yaml").read_text())
+    spec = yaml.safe_load(Path(_spec_file("xero-identity.yaml")).read_text())
     return spec["components"]["schemas"]["AccessToken"]
 
 
