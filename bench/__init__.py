@@ -1,0 +1,1 @@
+"""`make bench`: speed figures, measured against the sandbox with Xero's limits on."""
