@@ -95,26 +95,12 @@ async def record_payment(request: Request) -> Response:
     for key in ("Date", "Reference", "CurrencyRate"):
         if data.get(key) is not None:
             element[key] = data[key]
-    ctx = _internal_request(sandbox, tenant_id)
+    ctx = ApiRequest.internal(sandbox.store, sandbox.clock, tenant_id)
     with sandbox.store.transaction():
         outcome = apply_payment(ctx, element)
     if outcome.errors:
         return json_response({"errors": outcome.errors}, 400)
     return json_response({"Payment": render_payment(ctx, outcome.document)})
-
-
-def _internal_request(sandbox: Sandbox, tenant_id: str) -> ApiRequest:
-    return ApiRequest(
-        store=sandbox.store,
-        clock=sandbox.clock,
-        tenant_id=tenant_id,
-        organisation=sandbox.store.organisation(tenant_id) or {},
-        method="PUT",
-        path_params={},
-        query={},
-        headers={},
-        body=b"",
-    )
 
 
 @router.post("/faults")

@@ -26,17 +26,7 @@ def _lookup(sandbox: Sandbox, kind: str, record_id: str) -> tuple[ApiRequest, di
     tenant_id = sandbox.store.tenant_of(kind, record_id.strip())
     if tenant_id is None:
         return None
-    ctx = ApiRequest(
-        store=sandbox.store,
-        clock=sandbox.clock,
-        tenant_id=tenant_id,
-        organisation=sandbox.store.organisation(tenant_id) or {},
-        method="GET",
-        path_params={},
-        query={},
-        headers={},
-        body=b"",
-    )
+    ctx = ApiRequest.internal(sandbox.store, sandbox.clock, tenant_id)
     record = ctx.get(kind, record_id.strip())
     return (ctx, record) if record else None
 

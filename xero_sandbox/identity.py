@@ -133,13 +133,19 @@ def _oauth_error(code: str) -> Response:
     return json_response({"error": code}, 400, headers={"Cache-Control": "no-store"})
 
 
+async def _authenticated_form(request: Request) -> tuple[str, dict[str, str]]:
+    """The form-encoded body and the client it authenticates (raises invalid_client)."""
+    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    tokens = sandbox_of(request).tokens
+    return tokens.authenticate_client(form, request.headers.get("authorization")), form
+
+
 @router.post("/connect/token")
 async def token(request: Request) -> Response:
     """The token endpoint: authorization_code, refresh_token and client_credentials grants."""
     tokens = sandbox_of(request).tokens
-    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     try:
-        client_id = tokens.authenticate_client(form, request.headers.get("authorization"))
+        client_id, form = await _authenticated_form(request)
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
             body = tokens.exchange_code(client_id, form)
@@ -157,15 +163,13 @@ async def token(request: Request) -> Response:
 @router.post("/connect/revocation")
 async def revocation(request: Request) -> Response:
     """Revoke a refresh token: its grant ends and its connections are removed."""
-    tokens = sandbox_of(request).tokens
-    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     try:
-        client_id = tokens.authenticate_client(form, request.headers.get("authorization"))
+        client_id, form = await _authenticated_form(request)
     except OAuthError as exc:
         return _oauth_error(exc.code)
     if not form.get("token"):
         return _oauth_error("invalid_request")
-    tokens.revoke(client_id, form["token"])
+    sandbox_of(request).tokens.revoke(client_id, form["token"])
     return Response(status_code=200)
 
 

@@ -74,6 +74,18 @@ def _flag(body: dict[str, Any], outcome: Any, error_flag: str | None) -> dict[st
     return body
 
 
+def one_result(
+    ctx: ApiRequest,
+    collection: str,
+    record: dict[str, Any] | None,
+    render: Callable[[dict[str, Any]], dict[str, Any]],
+) -> Result:
+    """A single-record GET: the record in its envelope, or 404."""
+    if record is None:
+        return Result(404, None)
+    return Result(200, envelope(ctx, collection, [render(record)]))
+
+
 def modified_since(ctx: ApiRequest) -> Callable[[dict[str, Any]], bool]:
     """A predicate for the If-Modified-Since header (records updated after it)."""
     header = ctx.headers.get("if-modified-since")

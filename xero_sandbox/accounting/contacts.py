@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from xero_sandbox.accounting.batch import batch_result, list_result
-from xero_sandbox.accounting.context import ApiRequest, Result
+from xero_sandbox.accounting.context import ApiRequest, Outcome, Result
 from xero_sandbox.accounting.serialize import contact_json, dec, envelope
 from xero_sandbox.formats import money
 
@@ -41,16 +40,6 @@ WRITABLE = (
 )
 
 
-@dataclass
-class ContactOutcome:
-    """One contact element's result."""
-
-    document: dict[str, Any]
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    saved: bool = False
-
-
 def _by(ctx: ApiRequest, key: str, value: str, *, active_only: bool = False) -> dict | None:
     """A contact whose ``key`` matches (case-insensitive), preferring active contacts."""
     wanted = value.strip().lower()
@@ -63,11 +52,7 @@ def _by(ctx: ApiRequest, key: str, value: str, *, active_only: bool = False) -> 
 
 def find_contact(ctx: ApiRequest, key: str) -> dict[str, Any] | None:
     """A contact by ContactID or ContactNumber."""
-    try:
-        found = ctx.get("contact", str(uuid.UUID(key)))
-    except ValueError:
-        found = None
-    return found or _by(ctx, "ContactNumber", key)
+    return ctx.get_by_uuid("contact", key) or _by(ctx, "ContactNumber", key)
 
 
 def resolve_contact(ctx: ApiRequest, given: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -129,15 +114,15 @@ def save_contact(ctx: ApiRequest, contact: dict[str, Any]) -> None:
     ctx.put("contact", contact["ContactID"], contact)
 
 
-def _save_element(ctx: ApiRequest, element: Any, forced_id: str | None) -> ContactOutcome:
+def _save_element(ctx: ApiRequest, element: Any, forced_id: str | None) -> Outcome:
     if not isinstance(element, dict):
-        return ContactOutcome({}, ["The contact could not be read."])
+        return Outcome({}, ["The contact could not be read."])
     existing = None
     raw_id = forced_id or element.get("ContactID")
     if raw_id:
         existing = find_contact(ctx, str(raw_id))
         if existing is None:
-            return ContactOutcome(dict(element), ["Contact could not be found"])
+            return Outcome(dict(element), ["Contact could not be found"])
     elif element.get("ContactNumber") and ctx.method == "POST":
         existing = _by(ctx, "ContactNumber", str(element["ContactNumber"]))
     contact = (
@@ -151,7 +136,7 @@ def _save_element(ctx: ApiRequest, element: Any, forced_id: str | None) -> Conta
             "ContactPersons": [],
         }
     )
-    outcome = ContactOutcome(contact)
+    outcome = Outcome(contact)
     for key in WRITABLE:
         if key in element:
             contact[key] = element[key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,6 +35,16 @@ class Result:
 
 
 @dataclass
+class Outcome:
+    """One element of a PUT/POST batch: the record (saved, or as it would have been)."""
+
+    document: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    saved: bool = False
+
+
+@dataclass
 class ApiRequest:
     """One Accounting API call, already authenticated and admitted by the limiter."""
 
@@ -47,6 +58,21 @@ class ApiRequest:
     headers: dict[str, str]
     body: bytes
     _now: datetime | None = field(default=None, repr=False)
+
+    @classmethod
+    def internal(cls, store: Store, clock: SandboxClock, tenant_id: str) -> ApiRequest:
+        """A request made by the sandbox itself (control endpoints, web pages)."""
+        return cls(
+            store=store,
+            clock=clock,
+            tenant_id=tenant_id,
+            organisation=store.organisation(tenant_id) or {},
+            method="PUT",
+            path_params={},
+            query={},
+            headers={},
+            body=b"",
+        )
 
     # -- time -----------------------------------------------------------------
 
@@ -114,6 +140,13 @@ class ApiRequest:
     def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
         """One record of this organisation, by ID."""
         return self.store.get(kind, record_id, self.tenant_id)
+
+    def get_by_uuid(self, kind: str, raw: object) -> dict[str, Any] | None:
+        """One record by an ID given by the client (None when it is not a GUID)."""
+        try:
+            return self.get(kind, str(uuid.UUID(str(raw))))
+        except ValueError:
+            return None
 
     def put(self, kind: str, record_id: str, body: dict[str, Any]) -> None:
         """Save a record of this organisation."""

@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from xero_sandbox.accounting.batch import batch_result, list_result
-from xero_sandbox.accounting.context import ApiRequest, Result
-from xero_sandbox.accounting.documents import DocKind, Outcome, find_document, save_document
+from xero_sandbox.accounting.batch import batch_result, list_result, one_result
+from xero_sandbox.accounting.context import ApiRequest, Outcome, Result
+from xero_sandbox.accounting.documents import DocKind, find_document, save_document
 from xero_sandbox.accounting.invoices import INVOICE, document_contact, payment_summaries
 from xero_sandbox.accounting.lines import Reference
 from xero_sandbox.accounting.serialize import (
     amount,
     dec,
-    envelope,
     line_json,
     put_date,
     stamp,
@@ -120,9 +119,7 @@ def get_credit_notes(ctx: ApiRequest) -> Result:
 def get_credit_note(ctx: ApiRequest) -> Result:
     """GET /CreditNotes/{CreditNoteID or CreditNoteNumber}."""
     document = find_document(ctx, CREDIT_NOTE, ctx.path_params["id"])
-    if document is None:
-        return Result(404, None)
-    return Result(200, envelope(ctx, "CreditNotes", [render_credit_note(ctx, document)]))
+    return one_result(ctx, "CreditNotes", document, lambda doc: render_credit_note(ctx, doc))
 
 
 def allocate(ctx: ApiRequest) -> Result:
@@ -139,10 +136,7 @@ def allocate(ctx: ApiRequest) -> Result:
         invoice_ref = element.get("Invoice") if isinstance(element, dict) else None
         invoice = None
         if isinstance(invoice_ref, dict) and invoice_ref.get("InvoiceID"):
-            try:
-                invoice = ctx.get("invoice", str(uuid.UUID(str(invoice_ref["InvoiceID"]))))
-            except ValueError:
-                invoice = None
+            invoice = ctx.get_by_uuid("invoice", invoice_ref["InvoiceID"])
         if invoice is None:
             outcome.errors.append("Invoice could not be found")
             continue

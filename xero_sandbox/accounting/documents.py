@@ -8,12 +8,12 @@ warnings. Nothing is written for an element that has errors.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from xero_sandbox.accounting.contacts import resolve_contact, save_contact
-from xero_sandbox.accounting.context import ApiRequest
+from xero_sandbox.accounting.context import ApiRequest, Outcome
 from xero_sandbox.accounting.lines import LineContext, Reference, build_lines, totals
 from xero_sandbox.accounting.serialize import dec
 from xero_sandbox.formats import FormatError, parse_date, to_decimal
@@ -44,22 +44,9 @@ class DocKind:
     extra_fields: tuple[str, ...] = ()
 
 
-@dataclass
-class Outcome:
-    """One element's result: the document and what went wrong."""
-
-    document: dict[str, Any]
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    saved: bool = False
-
-
 def find_document(ctx: ApiRequest, spec: DocKind, key: str) -> dict[str, Any] | None:
     """A document by ID, or by number (case-insensitive)."""
-    try:
-        found = ctx.get(spec.kind, str(uuid.UUID(key)))
-    except ValueError:
-        found = None
+    found = ctx.get_by_uuid(spec.kind, key)
     if found:
         return found
     wanted = key.strip().lower()
@@ -73,10 +60,7 @@ def _match(ctx: ApiRequest, spec: DocKind, element: dict, forced_id: str | None)
     """Return (existing document or None, error or None) for an element."""
     raw_id = forced_id or element.get(spec.id_field)
     if raw_id:
-        try:
-            existing = ctx.get(spec.kind, str(uuid.UUID(str(raw_id))))
-        except ValueError:
-            existing = None
+        existing = ctx.get_by_uuid(spec.kind, raw_id)
         if existing is None:
             return None, "The document with the supplied id was not found for this endpoint."
         return existing, None

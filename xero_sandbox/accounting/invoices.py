@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xero_sandbox.accounting.batch import batch_result, list_result
+from xero_sandbox.accounting.batch import batch_result, list_result, one_result
 from xero_sandbox.accounting.context import ApiRequest, Result
 from xero_sandbox.accounting.documents import DocKind, find_document, save_document
 from xero_sandbox.accounting.lines import Reference
@@ -12,7 +12,6 @@ from xero_sandbox.accounting.serialize import (
     amount,
     contact_json,
     dec,
-    envelope,
     line_json,
     put_date,
     stamp,
@@ -168,6 +167,4 @@ def get_invoices(ctx: ApiRequest) -> Result:
 def get_invoice(ctx: ApiRequest) -> Result:
     """GET /Invoices/{InvoiceID or InvoiceNumber}."""
     document = find_document(ctx, INVOICE, ctx.path_params["id"])
-    if document is None:
-        return Result(404, None)
-    return Result(200, envelope(ctx, "Invoices", [render_invoice(ctx, document)]))
+    return one_result(ctx, "Invoices", document, lambda doc: render_invoice(ctx, doc))

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
-from xero_sandbox.accounting.batch import batch_result, list_result
-from xero_sandbox.accounting.context import ApiRequest, Result
+from xero_sandbox.accounting.batch import batch_result, list_result, one_result
+from xero_sandbox.accounting.context import ApiRequest, Outcome, Result
 from xero_sandbox.accounting.lines import Reference
-from xero_sandbox.accounting.serialize import envelope, item_json
+from xero_sandbox.accounting.serialize import item_json
 from xero_sandbox.formats import FormatError, quantize, to_decimal
 
 TEXT_LIMITS = {"Code": 30, "Name": 50, "Description": 4000, "PurchaseDescription": 4000}
 WRITABLE = (*TEXT_LIMITS, "IsSold", "IsPurchased", "SalesDetails", "PurchaseDetails")
 
 
-@dataclass
-class ItemOutcome:
-    """One item element's result."""
-
-    document: dict[str, Any]
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    saved: bool = False
-
-
 def find_item(ctx: ApiRequest, key: str) -> dict[str, Any] | None:
     """An item by ItemID or Code (case-insensitive)."""
-    try:
-        found = ctx.get("item", str(uuid.UUID(key)))
-    except ValueError:
-        found = None
+    found = ctx.get_by_uuid("item", key)
     if found:
         return found
     return next((i for i in ctx.records("item") if i["Code"].lower() == key.lower()), None)
@@ -58,16 +44,14 @@ def _check_details(ctx: ApiRequest, ref: Reference, details: Any, errors: list[s
     return details
 
 
-def _save_element(
-    ctx: ApiRequest, ref: Reference, element: Any, forced_id: str | None
-) -> ItemOutcome:
+def _save_element(ctx: ApiRequest, ref: Reference, element: Any, forced_id: str | None) -> Outcome:
     if not isinstance(element, dict):
-        return ItemOutcome({}, ["The item could not be read."])
+        return Outcome({}, ["The item could not be read."])
     existing, by_code = None, False
     if forced_id or element.get("ItemID"):
         existing = find_item(ctx, str(forced_id or element["ItemID"]))
         if existing is None:
-            return ItemOutcome(dict(element), ["Item could not be found"])
+            return Outcome(dict(element), ["Item could not be found"])
     elif element.get("Code") and ctx.method == "POST":
         existing = find_item(ctx, str(element["Code"]))
         by_code = existing is not None
@@ -83,7 +67,7 @@ def _save_element(
             "PurchaseDetails": {},
         }
     )
-    outcome = ItemOutcome(item)
+    outcome = Outcome(item)
     for key in WRITABLE:
         if key in element and not (key == "Code" and by_code):
             item[key] = element[key]
@@ -136,6 +120,4 @@ def get_items(ctx: ApiRequest) -> Result:
 def get_item(ctx: ApiRequest) -> Result:
     """GET /Items/{ItemID or Code}."""
     item = find_item(ctx, ctx.path_params["id"])
-    if item is None:
-        return Result(404, None)
-    return Result(200, envelope(ctx, "Items", [item_json(item, ctx.unitdp)]))
+    return one_result(ctx, "Items", item, lambda i: item_json(i, ctx.unitdp))

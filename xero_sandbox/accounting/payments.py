@@ -7,30 +7,19 @@ paid in full becomes PAID with a FullyPaidOnDate. Deleting a payment reverses it
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from xero_sandbox.accounting.batch import batch_result, list_result
-from xero_sandbox.accounting.context import ApiRequest, Result
-from xero_sandbox.accounting.serialize import amount, dec, envelope, put_date, stamp
+from xero_sandbox.accounting.batch import batch_result, list_result, one_result
+from xero_sandbox.accounting.context import ApiRequest, Outcome, Result
+from xero_sandbox.accounting.serialize import amount, dec, put_date, stamp
 from xero_sandbox.formats import FormatError, money, parse_date, to_decimal
 
 DOCUMENT_KINDS = (
     ("invoice", "InvoiceID", "InvoiceNumber"),
     ("creditnote", "CreditNoteID", "CreditNoteNumber"),
 )
-
-
-@dataclass
-class PaymentOutcome:
-    """One payment element's result."""
-
-    document: dict[str, Any]
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    saved: bool = False
 
 
 def _find_target(ctx: ApiRequest, element: dict) -> tuple[str, dict | None]:
@@ -40,10 +29,7 @@ def _find_target(ctx: ApiRequest, element: dict) -> tuple[str, dict | None]:
         if not isinstance(given, dict):
             continue
         if given.get(id_field):
-            try:
-                return kind, ctx.get(kind, str(uuid.UUID(str(given[id_field]))))
-            except ValueError:
-                return kind, None
+            return kind, ctx.get_by_uuid(kind, given[id_field])
         number = str(given.get(number_field) or "").lower()
         for document in ctx.records(kind):
             if number and str(document.get(number_field) or "").lower() == number:
@@ -63,13 +49,13 @@ def _find_account(ctx: ApiRequest, given: Any) -> dict | None:
     return None
 
 
-def apply_payment(ctx: ApiRequest, element: Any) -> PaymentOutcome:
+def apply_payment(ctx: ApiRequest, element: Any) -> Outcome:
     """Validate and record one payment, updating the document it pays."""
     if not isinstance(element, dict):
-        return PaymentOutcome({}, ["The payment could not be read."])
+        return Outcome({}, ["The payment could not be read."])
     kind, target = _find_target(ctx, element)
     payment: dict[str, Any] = {"Status": "AUTHORISED", "Reference": element.get("Reference")}
-    outcome = PaymentOutcome(payment)
+    outcome = Outcome(payment)
     errors = outcome.errors
     if target is None:
         errors.append("The document with the supplied id was not found for this endpoint.")
@@ -207,16 +193,13 @@ def save_payments(ctx: ApiRequest) -> Result:
 
 def delete_payment(ctx: ApiRequest) -> Result:
     """POST /Payments/{PaymentID} with Status DELETED: reverse a payment."""
-    try:
-        payment = ctx.get("payment", str(uuid.UUID(ctx.path_params["id"])))
-    except ValueError:
-        payment = None
+    payment = ctx.get_by_uuid("payment", ctx.path_params["id"])
     if payment is None:
         return Result(404, None)
     # The SDK sends PaymentDelete ({"Status": "DELETED"}); a Payments wrapper works too.
     elements = ctx.elements("Payments")
     wanted = elements[0].get("Status") if elements and isinstance(elements[0], dict) else None
-    outcome = PaymentOutcome(payment)
+    outcome = Outcome(payment)
     if wanted != "DELETED":
         outcome.errors.append("Only the Status of a payment can be updated, to DELETED.")
     elif payment["Status"] != "DELETED":
@@ -251,10 +234,5 @@ def get_payments(ctx: ApiRequest) -> Result:
 
 def get_payment(ctx: ApiRequest) -> Result:
     """GET /Payments/{PaymentID}."""
-    try:
-        payment = ctx.get("payment", str(uuid.UUID(ctx.path_params["id"])))
-    except ValueError:
-        payment = None
-    if payment is None:
-        return Result(404, None)
-    return Result(200, envelope(ctx, "Payments", [render_payment(ctx, payment)]))
+    payment = ctx.get_by_uuid("payment", ctx.path_params["id"])
+    return one_result(ctx, "Payments", payment, lambda p: render_payment(ctx, p))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from xero_sandbox.accounting.batch import batch_result, list_result
-from xero_sandbox.accounting.context import ApiRequest, Result
-from xero_sandbox.accounting.documents import DocKind, Outcome, find_document, save_document
+from xero_sandbox.accounting.batch import batch_result, list_result, one_result
+from xero_sandbox.accounting.context import ApiRequest, Outcome, Result
+from xero_sandbox.accounting.documents import DocKind, find_document, save_document
 from xero_sandbox.accounting.invoices import document_contact
 from xero_sandbox.accounting.lines import Reference
-from xero_sandbox.accounting.serialize import dec, envelope, line_json, put_date, stamp, totals_json
+from xero_sandbox.accounting.serialize import dec, line_json, put_date, stamp, totals_json
 from xero_sandbox.formats import FormatError, parse_date
 
 QUOTE = DocKind(
@@ -153,6 +153,4 @@ def get_quotes(ctx: ApiRequest) -> Result:
 def get_quote(ctx: ApiRequest) -> Result:
     """GET /Quotes/{QuoteID or QuoteNumber}."""
     document = find_document(ctx, QUOTE, ctx.path_params["id"])
-    if document is None:
-        return Result(404, None)
-    return Result(200, envelope(ctx, "Quotes", [render_quote(ctx, document)]))
+    return one_result(ctx, "Quotes", document, lambda doc: render_quote(ctx, doc))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-from xero_sandbox.accounting.batch import list_result
+from xero_sandbox.accounting.batch import list_result, one_result
 from xero_sandbox.accounting.context import ApiRequest, Result
 from xero_sandbox.accounting.serialize import (
     account_json,
@@ -29,13 +27,8 @@ def get_accounts(ctx: ApiRequest) -> Result:
 
 def get_account(ctx: ApiRequest) -> Result:
     """GET /Accounts/{AccountID}."""
-    try:
-        account = ctx.get("account", str(uuid.UUID(ctx.path_params["id"])))
-    except ValueError:
-        account = None
-    if account is None:
-        return Result(404, None)
-    return Result(200, envelope(ctx, "Accounts", [account_json(account)]))
+    account = ctx.get_by_uuid("account", ctx.path_params["id"])
+    return one_result(ctx, "Accounts", account, account_json)
 
 
 def get_tax_rates(ctx: ApiRequest) -> Result:
