@@ -55,6 +55,16 @@ CREATE TABLE IF NOT EXISTS auth_codes (
     code_challenge_method TEXT, nonce TEXT, created_at REAL NOT NULL, used INTEGER NOT NULL);
 """
 
+# Document numbers and item codes are looked up on every save; an indexed generated
+# column keeps that from scanning every record's JSON.
+NUMBER_FIELDS = ("InvoiceNumber", "QuoteNumber", "CreditNoteNumber", "Code")
+NUMBER_COLUMN = (
+    "ALTER TABLE records ADD COLUMN number TEXT GENERATED ALWAYS AS (lower(trim(coalesce("
+    + ", ".join(f"json_extract(body, '$.{name}')" for name in NUMBER_FIELDS)
+    + ")))) VIRTUAL"
+)
+NUMBER_INDEX = "CREATE INDEX IF NOT EXISTS records_by_number ON records (kind, tenant_id, number)"
+
 BUSINESS_TABLES = ("organisations", "records", "counters", "idempotency", "calls")
 TOKEN_TABLES = ("grants", "connections", "access_tokens", "refresh_tokens", "auth_codes")
 
@@ -85,6 +95,10 @@ class Store:
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
+            columns = {row["name"] for row in self._conn.execute("PRAGMA table_xinfo(records)")}
+            if "number" not in columns:
+                self._conn.execute(NUMBER_COLUMN)
+            self._conn.execute(NUMBER_INDEX)
 
     def close(self) -> None:
         """Close the underlying connection."""
@@ -169,6 +183,22 @@ class Store:
         rows = self.execute(
             "SELECT body FROM records WHERE kind = ? AND tenant_id = ? ORDER BY rowid",
             (kind, tenant_id),
+        ).fetchall()
+        return [json.loads(row["body"]) for row in rows]
+
+    def find(self, kind: str, tenant_id: str, field: str, value: str) -> list[dict[str, Any]]:
+        """Records whose top-level ``field`` equals ``value`` ignoring case, oldest first."""
+        if field in NUMBER_FIELDS:
+            rows = self.execute(
+                "SELECT body FROM records WHERE kind = ? AND tenant_id = ? "
+                "AND number = lower(trim(?)) ORDER BY rowid",
+                (kind, tenant_id, value),
+            ).fetchall()
+            return [b for b in map(json.loads, (r["body"] for r in rows)) if field in b]
+        rows = self.execute(
+            "SELECT body FROM records WHERE kind = ? AND tenant_id = ? "
+            "AND lower(trim(json_extract(body, ?))) = lower(trim(?)) ORDER BY rowid",
+            (kind, tenant_id, f"$.{field}", value),
         ).fetchall()
         return [json.loads(row["body"]) for row in rows]
 

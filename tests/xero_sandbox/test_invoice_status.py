@@ -68,3 +68,10 @@ class TestStatusRules:
         assert errors_of(refused) == [
             ["The document with the supplied id was not found for this endpoint."]
         ]
+
+
+def test_renumbering_onto_another_invoice_is_refused(api):
+    send(api, invoice(invoice_number="SHIP-1"))
+    second = send(api, invoice(invoice_number="SHIP-2")).invoices[0]
+    refused = send(api, Invoice(invoice_id=second.invoice_id, invoice_number="ship-1"))
+    assert errors_of(refused) == [["Invoice # must be unique."]]

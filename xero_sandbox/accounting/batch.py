@@ -112,7 +112,13 @@ def list_result(
 ) -> Result:
     """Filter (If-Modified-Since, where), order and page records, then wrap them."""
     fresh = modified_since(ctx)
-    documents = [render(record) for record in records if fresh(record)]
+    records = [record for record in records if fresh(record)]
+    paged = pageable and ctx.arg("page") is not None
+    if paged and not ctx.arg("where") and not ctx.arg("order"):
+        # Nothing to filter or sort on: render only the page asked for.
+        page, pagination = paginate(ctx, records)
+        return Result(200, envelope(ctx, collection, [render(r) for r in page], pagination))
+    documents = [render(record) for record in records]
     try:
         if ctx.arg("where"):
             where = Filter(ctx.arg("where") or "", type_name)
@@ -122,7 +128,7 @@ def list_result(
     except QueryError as exc:
         raise BadRequest(16, "QueryParseException", str(exc)) from exc
     pagination = None
-    if pageable and ctx.arg("page") is not None:
+    if paged:
         documents, pagination = paginate(ctx, documents)
     return Result(200, envelope(ctx, collection, documents, pagination))
 

@@ -42,8 +42,7 @@ WRITABLE = (
 
 def _by(ctx: ApiRequest, key: str, value: str, *, active_only: bool = False) -> dict | None:
     """A contact whose ``key`` matches (case-insensitive), preferring active contacts."""
-    wanted = value.strip().lower()
-    found = [c for c in ctx.records("contact") if str(c.get(key) or "").strip().lower() == wanted]
+    found = ctx.find("contact", key, value)
     active = [c for c in found if c.get("ContactStatus") == "ACTIVE"]
     if active or active_only:
         return active[0] if active else None

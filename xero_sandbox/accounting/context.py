@@ -58,6 +58,7 @@ class ApiRequest:
     headers: dict[str, str]
     body: bytes
     _now: datetime | None = field(default=None, repr=False)
+    _cache: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def internal(cls, store: Store, clock: SandboxClock, tenant_id: str) -> ApiRequest:
@@ -138,8 +139,15 @@ class ApiRequest:
         return self.store.list(kind, self.tenant_id)
 
     def get(self, kind: str, record_id: str) -> dict[str, Any] | None:
-        """One record of this organisation, by ID."""
-        return self.store.get(kind, record_id, self.tenant_id)
+        """One record of this organisation, by ID (callers must not change it in place)."""
+        key = (kind, record_id.lower())
+        if key not in self._cache:
+            self._cache[key] = self.store.get(kind, record_id, self.tenant_id)
+        return self._cache[key]
+
+    def find(self, kind: str, field: str, value: str) -> list[dict[str, Any]]:
+        """Records of this organisation whose ``field`` equals ``value`` (ignoring case)."""
+        return self.store.find(kind, self.tenant_id, field, value)
 
     def get_by_uuid(self, kind: str, raw: object) -> dict[str, Any] | None:
         """One record by an ID given by the client (None when it is not a GUID)."""
@@ -151,6 +159,7 @@ class ApiRequest:
     def put(self, kind: str, record_id: str, body: dict[str, Any]) -> None:
         """Save a record of this organisation."""
         self.store.put(kind, record_id, self.tenant_id, body)
+        self._cache.pop((kind, record_id.lower()), None)
 
     def stamp(self) -> str:
         """An UpdatedDateUTC value for now."""

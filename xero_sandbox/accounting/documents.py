@@ -49,11 +49,8 @@ def find_document(ctx: ApiRequest, spec: DocKind, key: str) -> dict[str, Any] | 
     found = ctx.get_by_uuid(spec.kind, key)
     if found:
         return found
-    wanted = key.strip().lower()
-    for document in ctx.records(spec.kind):
-        if str(document.get(spec.number_field) or "").lower() == wanted:
-            return document
-    return None
+    matches = ctx.find(spec.kind, spec.number_field, key)
+    return matches[0] if matches else None
 
 
 def _match(ctx: ApiRequest, spec: DocKind, element: dict, forced_id: str | None) -> tuple:
@@ -66,14 +63,20 @@ def _match(ctx: ApiRequest, spec: DocKind, element: dict, forced_id: str | None)
         return existing, None
     number = str(element.get(spec.number_field) or "").strip()
     if number:
-        doc_type = element.get("Type", spec.types[0])
-        for document in ctx.records(spec.kind):
-            same_number = str(document.get(spec.number_field) or "").lower() == number.lower()
-            if same_number and document.get("Type", spec.types[0]) == doc_type:
-                if ctx.method == "PUT":
-                    return None, f"{spec.label} # must be unique."
-                return document, None
+        existing = _numbered(ctx, spec, number, element.get("Type", spec.types[0]))
+        if existing is not None:
+            if ctx.method == "PUT":
+                return None, f"{spec.label} # must be unique."
+            return existing, None
     return None, None
+
+
+def _numbered(ctx: ApiRequest, spec: DocKind, number: str, doc_type: str) -> dict | None:
+    """The document of this Type with this number (ignoring case), if any."""
+    for document in ctx.find(spec.kind, spec.number_field, number):
+        if document.get("Type", spec.types[0]) == doc_type:
+            return document
+    return None
 
 
 def save_document(
@@ -118,6 +121,10 @@ def save_document(
         errors.append(PAYMENT_LOCK_MESSAGE)
         return outcome
     _apply_fields(ctx, spec, element, document, errors)
+    if existing and document.get(spec.number_field):
+        clash = _numbered(ctx, spec, document[spec.number_field], document["Type"])
+        if clash is not None and clash[spec.id_field] != existing[spec.id_field]:
+            errors.append(f"{spec.label} # must be unique.")
     _apply_status(spec, element, document, old_status, errors)
     contact = _apply_contact(ctx, spec, element, document, errors)
     _apply_currency(ctx, element, document, errors)
@@ -294,8 +301,7 @@ def _mark_customer(ctx: ApiRequest, contact: dict, document: dict) -> None:
 
 def next_number(ctx: ApiRequest, spec: DocKind) -> str:
     """The next free auto-number (INV-0001, QU-0001, CN-0001) for the organisation."""
-    used = {str(d.get(spec.number_field) or "").lower() for d in ctx.records(spec.kind)}
     while True:
         number = f"{spec.number_prefix}{ctx.store.next_counter(ctx.tenant_id, spec.kind):04d}"
-        if number.lower() not in used:
+        if not ctx.find(spec.kind, spec.number_field, number):
             return number

@@ -20,7 +20,8 @@ def find_item(ctx: ApiRequest, key: str) -> dict[str, Any] | None:
     found = ctx.get_by_uuid("item", key)
     if found:
         return found
-    return next((i for i in ctx.records("item") if i["Code"].lower() == key.lower()), None)
+    matches = ctx.find("item", "Code", key)
+    return matches[0] if matches else None
 
 
 def _check_details(ctx: ApiRequest, ref: Reference, details: Any, errors: list[str]) -> dict:

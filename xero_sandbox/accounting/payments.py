@@ -30,11 +30,9 @@ def _find_target(ctx: ApiRequest, element: dict) -> tuple[str, dict | None]:
             continue
         if given.get(id_field):
             return kind, ctx.get_by_uuid(kind, given[id_field])
-        number = str(given.get(number_field) or "").lower()
-        for document in ctx.records(kind):
-            if number and str(document.get(number_field) or "").lower() == number:
-                return kind, document
-        return kind, None
+        number = str(given.get(number_field) or "")
+        matches = ctx.find(kind, number_field, number) if number else []
+        return kind, matches[0] if matches else None
     return "invoice", None
 
 
