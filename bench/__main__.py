@@ -211,6 +211,17 @@ def run(args, sandbox_url: str) -> dict:
     return {"ours": ours, "baseline": base}
 
 
+def _with_retry(call):
+    """What a typical integration does on a 429: wait Retry-After, try again."""
+    from services.xero.errors import XeroRateLimited
+
+    while True:
+        try:
+            return call()
+        except XeroRateLimited as error:
+            time.sleep(error.retry_after)
+
+
 def write_results(args, figures: dict) -> None:
     ours, base = figures["ours"], figures["baseline"]
     ceiling = 600.0

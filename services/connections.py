@@ -13,7 +13,7 @@ from services.crypto import decrypt, encrypt
 from services.rate_limit import Limits, RateLimiter
 from services.settings import Settings, get_settings
 from services.xero.adapter import TokenSet, XeroAdapter, new_pkce_pair, utc_from_epoch
-from services.xero.errors import XeroAuthError
+from services.xero.errors import XeroAuthError, XeroError
 
 STATE_LIFETIME = timedelta(minutes=15)
 
@@ -43,11 +43,21 @@ def finish_connect(
             "This Xero sign-in link is unknown or expired (state check failed): "
             "click Connect to Xero again."
         )
-    session.delete(pending)
-    adapter = XeroAdapter(settings)
+    verifier = pending.code_verifier
+    session.delete(pending)  # a state is good for one try
+    session.commit()  # no write transaction stays open across API calls
+    adapter = XeroAdapter(settings, limiter=_limiter(session, settings))
     try:
-        token = adapter.exchange_code(code=code, code_verifier=pending.code_verifier)
+        token = adapter.exchange_code(code=code, code_verifier=verifier)
         tenants = adapter.connections()
+        currencies = {}
+        for tenant in tenants:
+            try:
+                currencies[tenant.tenant_id] = adapter.organisation(tenant.tenant_id).get(
+                    "BaseCurrency"
+                )
+            except XeroError:
+                currencies[tenant.tenant_id] = None  # filled in by the next refresh
     except XeroAuthError as error:
         raise ConnectError(str(error)) from error
     if not tenants:
@@ -70,11 +80,7 @@ def finish_connect(
         if not has_default:
             row.is_default = has_default = True
         _store_token(row, token)
-        try:
-            org = adapter.organisation(tenant.tenant_id)
-            row.base_currency = org.get("BaseCurrency")
-        except XeroAuthError:
-            pass
+        row.base_currency = currencies[tenant.tenant_id] or row.base_currency
         session.add(row)
         connected.append(row)
         audit.record(
@@ -149,8 +155,14 @@ def adapter_for(
             session.add(row)
         session.commit()
 
-    limiter = RateLimiter(session.get_bind(), Limits(clock_scale=settings.xero_rate_clock_scale))
-    return XeroAdapter(settings, token=token, on_token_refreshed=save, limiter=limiter)
+    return XeroAdapter(
+        settings, token=token, on_token_refreshed=save, limiter=_limiter(session, settings)
+    )
+
+
+def _limiter(session: Session, settings: Settings) -> RateLimiter:
+    """Every Accounting API call, whoever makes it, counts against the organisation's limits."""
+    return RateLimiter(session.get_bind(), Limits(clock_scale=settings.xero_rate_clock_scale))
 
 
 def mark_needs_reconnect(*, session: Session, connection: XeroConnection, reason: str) -> None:

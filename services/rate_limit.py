@@ -108,7 +108,8 @@ class RateLimiter:
         block = session.get(RateLimitBlock, tenant_id)
         if block and _aware(block.blocked_until) > now:
             return (_aware(block.blocked_until) - now).total_seconds(), block.reason
-        minute_ago = now - limits.span(60)
+        # A little wider than Xero's minute: our clock stamps a call before Xero receives it.
+        minute_ago = now - limits.span(60.5) - timedelta(milliseconds=100)
         in_flight = session.exec(
             select(func.count(ApiCallSlot.id)).where(
                 ApiCallSlot.tenant_id == tenant_id,

@@ -448,7 +448,8 @@ class XeroAdapter:
     def _call(self, method, *args, **kwargs):
         """Run one SDK call, count it, and turn SDK failures into Shipbridge's errors."""
         self.stats.calls += 1
-        kwargs.setdefault("_request_timeout", self.settings.xero_timeout)
+        # The SDK honours only an int or a (connect, read) tuple, never a float.
+        kwargs.setdefault("_request_timeout", (5.0, float(self.settings.xero_timeout)))
         if getattr(method, "__name__", "") in {"refresh_oauth2_token", "revoke_token"}:
             kwargs.pop("_request_timeout")
         try:

@@ -82,6 +82,11 @@ def test_a_timeout_is_reconciled_not_created_twice(engine, connected, sandbox, m
     sandbox.inject_faults("timeout", path_contains="/Invoices", seconds=2.5)
     result = send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
     assert {o.outcome for o in result.outcomes} <= {"Processed", "Failed"}
+    # The lost answer was looked up by number, not blindly created again.
+    lookups = [
+        c for c in sandbox.calls() if c["method"] == "GET" and "InvoiceNumbers" in str(c["query"])
+    ]
+    assert lookups, sandbox.calls()
     # Whatever the first answer was, the worker finishes the job with one document each.
     for _ in range(5):
         if all(s == SyncState.PROCESSED for s in states(engine).values()):
