@@ -146,13 +146,23 @@ def local_zone() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def to_local(moment: datetime) -> datetime:
+    """A stored (UTC) moment in the user's time zone."""
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(local_zone())
+
+
 def local_time(moment: datetime | None) -> str:
     """A stored (UTC) moment in the user's time zone, e.g. 2026-11-22 14:05."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
+    return to_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def local_today() -> date:
+    """Today in the user's time zone (what "overdue" is measured against)."""
+    return datetime.now(local_zone()).date()
 
 
 def local_date(day: date | None) -> str:

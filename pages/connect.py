@@ -1,4 +1,5 @@
-"""Connect: connect, reconnect and disconnect Xero organisations (admins only)."""
+"""Connect: connect, reconnect and disconnect Xero organisations (admins only), and what
+went to and came back from each: documents pushed, failing shipments, payments pulled."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import html
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from models import ConnectionStatus, XeroConnection
+from models import ConnectionStatus, Shipment, SyncState, XeroConnection, XeroPayment
 from pages import common, state
 from services import connections
 from services.settings import get_settings
@@ -49,7 +52,35 @@ def continue_link(url: str) -> None:
     )
 
 
-def connection_rows(rows: list[XeroConnection]) -> pd.DataFrame:
+def _count_by_tenant(db_session: Session, column, *conditions) -> dict[str | None, int]:
+    return dict(
+        db_session.exec(select(column, func.count()).where(*conditions).group_by(column)).all()
+    )
+
+
+def organisation_counts(db_session: Session, rows: list[XeroConnection]) -> dict[int, dict]:
+    """Per connection: documents pushed, shipments failing, payments pulled. A shipment with
+    no organisation of its own goes to the default one, so it counts there."""
+    pushed = _count_by_tenant(
+        db_session, Shipment.tenant_id, Shipment.xero_document_id.is_not(None)
+    )
+    failing = _count_by_tenant(
+        db_session, Shipment.tenant_id, Shipment.sync_state == SyncState.REJECTED
+    )
+    pulled = _count_by_tenant(db_session, XeroPayment.tenant_id)
+    default = connections.default_connection(session=db_session)
+    counts = {}
+    for row in rows:
+        own = [row.tenant_id] + ([None] if default is not None and default.id == row.id else [])
+        counts[row.id] = {
+            "Documents pushed": sum(pushed.get(t, 0) for t in own),
+            "Failing": sum(failing.get(t, 0) for t in own),
+            "Payments pulled": pulled.get(row.tenant_id, 0),
+        }
+    return counts
+
+
+def connection_rows(rows: list[XeroConnection], counts: dict[int, dict]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -59,6 +90,9 @@ def connection_rows(rows: list[XeroConnection]) -> pd.DataFrame:
                 "Connected by": c.connected_by or "",
                 "Connected": common.local_time(c.connected_at),
                 "Default": "yes" if c.is_default else "",
+                **counts.get(c.id, {}),
+                "Payments pulled at": common.local_time(c.payments_pulled_at),
+                "Refreshed from Xero": common.local_time(c.reference_refreshed_at),
                 "Last problem": c.last_error or "",
             }
             for c in rows
@@ -102,11 +136,16 @@ elif st.button("Connect to Xero", key=state.CONNECT_START, type="primary"):
 
 with common.session() as db_session:
     rows = connections.list_connections(session=db_session)
+    counts = organisation_counts(db_session, rows)
 if not rows:
     st.caption("No organisation is connected yet.")
     st.stop()
 
-st.dataframe(connection_rows(rows), hide_index=True)
+st.dataframe(connection_rows(rows, counts), hide_index=True)
+st.caption(
+    f"Times in {common.local_zone().key}. Failing: shipments Xero or Shipbridge rejected, "
+    "waiting to be fixed. Shipments with no organisation of their own count for the default."
+)
 for row in rows:
     name, action = st.columns([4, 1], vertical_alignment="center")
     name.write(f"{row.tenant_name} — {row.status}")

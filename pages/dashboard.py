@@ -1,25 +1,202 @@
 """Dashboard: where shipments stand with Xero, amounts per currency (never added across
-currencies), and recent rejections."""
+currencies), paid / unpaid / overdue per currency, attempts per day and the top rejection
+reasons (counted from the Accounting Logs), and per customer what was paid and is owed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from collections import Counter
+from datetime import date, timedelta
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+from sqlmodel import select
 
-from models import Outcome, SyncState, utcnow
-from pages import common
-from services import integration_log, shipments
+from models import IntegrationLog, Outcome, SyncState, utcnow
+from pages import common, finance_view, state
+from services import finance, integration_log, shipments
 from services.integration_log import LogFilter
 
 RECENT = timedelta(days=7)
+DAYS = 30  # the window of the attempts chart and the rejection reasons
+REASONS_SHOWN = 10
+REASONS_WINDOW = 2000  # the newest rejections read for the reasons
 STATE_ORDER = [s.value for s in SyncState]
 RANK = {state: n for n, state in enumerate(STATE_ORDER)}
+PAID_ORDER = ["Paid", "Unpaid (not due)", "Overdue"]
+PAID_COLOURS = {"Paid": "#2e7d32", "Unpaid (not due)": "#1565c0", "Overdue": "#c62828"}
+# What an attempt's outcome means for the shipment: in Xero, rejected, or back in the queue.
+ATTEMPT_GROUPS = {
+    Outcome.PROCESSED: "Sent",
+    Outcome.REJECTED: "Rejected",
+    Outcome.FAILED: "Waiting",
+    Outcome.HELD: "Waiting",
+}
+ATTEMPT_ORDER = ["Sent", "Rejected", "Waiting"]
+ATTEMPT_COLOURS = {"Sent": "#2e7d32", "Rejected": "#c62828", "Waiting": "#f9a825"}
 
-common.require("dashboard")
+
+def sync_state_chart(by_state: dict[str, int]) -> None:
+    st.subheader("Shipments by sync state")
+    counts = pd.DataFrame(
+        [{"Sync state": state, "Shipments": n} for state, n in by_state.items()]
+    ).sort_values("Sync state", key=lambda col: col.map(lambda s: RANK.get(s, len(RANK))))
+    chart = px.bar(counts, x="Sync state", y="Shipments", color="Sync state", text="Shipments")
+    chart.update_layout(showlegend=False, margin=dict(t=10, b=10))
+    st.plotly_chart(chart, key=state.CHART_SYNC_STATE)
+
+
+def line_value_chart(totals) -> None:
+    st.subheader("Line value by currency")
+    values = pd.DataFrame(
+        [
+            # The chart needs numbers; the table below shows the exact amounts.
+            {"Currency": c, "Sync state": s, "Value": float(v), "Shipments": n}
+            for c, s, v, n in totals
+        ]
+    )
+    chart = px.bar(
+        values,
+        x="Currency",
+        y="Value",
+        color="Sync state",
+        category_orders={"Sync state": STATE_ORDER},
+        hover_data=["Shipments"],
+    )
+    chart.update_layout(barmode="stack", margin=dict(t=10, b=10))
+    chart.update_yaxes(title="Value in the bar's own currency")
+    st.plotly_chart(chart, key=state.CHART_CURRENCY)
+    st.caption("One bar per currency: amounts are never added across currencies.")
+
+
+def paid_status(today: date) -> None:
+    """Sent invoices' amounts per currency: paid, unpaid and not yet due, overdue."""
+    st.subheader("Invoices by currency: paid, unpaid, overdue")
+    with common.session() as db_session:
+        amounts = finance.amounts_by_currency_and_status(session=db_session, today=today)
+    if not amounts:
+        st.caption("No invoices are in Xero yet.")
+        return
+    frame = pd.DataFrame(
+        [
+            {"Currency": c, "Status": s, "Amount": float(a), "Exact": common.money(a, c)}
+            for c, s, a in amounts
+        ]
+    )
+    chart = px.bar(
+        frame,
+        x="Currency",
+        y="Amount",
+        color="Status",
+        barmode="group",
+        category_orders={"Status": PAID_ORDER},
+        color_discrete_map=PAID_COLOURS,
+        hover_data={"Exact": True, "Amount": False},
+    )
+    chart.update_layout(margin=dict(t=10, b=10))
+    chart.update_yaxes(title="Amount in the group's own currency")
+    st.plotly_chart(chart, key=state.CHART_PAID_STATUS)
+    exact = {(c, s): common.money(a, c) for c, s, a in amounts}
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Currency": c, **{s: exact.get((c, s), "") for s in PAID_ORDER}}
+                for c in sorted({c for c, _, _ in amounts})
+            ]
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        "One group per currency, never added across currencies. Overdue: past the due date "
+        f"with a balance, as of today in {common.local_zone().key}."
+    )
+
+
+def attempts_per_day(today: date) -> None:
+    """Every attempt in the Accounting Logs of the last DAYS days, by local day and outcome."""
+    st.subheader(f"Sent, rejected and waiting, last {DAYS} days")
+    since = common.start_of_day(today - timedelta(days=DAYS - 1))
+    with common.session() as db_session:
+        attempts = db_session.exec(
+            select(IntegrationLog.created_at, IntegrationLog.outcome).where(
+                IntegrationLog.created_at >= since
+            )
+        ).all()
+    counts = Counter(
+        (common.to_local(moment).date(), ATTEMPT_GROUPS.get(outcome, outcome))
+        for moment, outcome in attempts
+    )
+    if not counts:
+        st.caption("Nothing was sent in that time.")
+        return
+    frame = pd.DataFrame(
+        [{"Day": day, "Outcome": group, "Attempts": n} for (day, group), n in counts.items()]
+    ).sort_values("Day")
+    chart = px.bar(
+        frame,
+        x="Day",
+        y="Attempts",
+        color="Outcome",
+        category_orders={"Outcome": ATTEMPT_ORDER},
+        color_discrete_map=ATTEMPT_COLOURS,
+    )
+    chart.update_layout(barmode="stack", margin=dict(t=10, b=10))
+    chart.update_xaxes(title=f"Day ({common.local_zone().key})")
+    st.plotly_chart(chart, key=state.CHART_ATTEMPTS)
+    totals = Counter()
+    for (_, group), n in counts.items():
+        totals[group] += n
+    st.caption(
+        f"Attempts in the Accounting Logs: {totals['Sent']} sent (Processed), "
+        f"{totals['Rejected']} rejected, {totals['Waiting']} waiting (Failed or Held: back "
+        "in the queue)."
+    )
+
+
+def rejection_reasons(today: date) -> None:
+    """The commonest rejections of the last DAYS days, by the first thing each says to fix."""
+    st.subheader(f"Top rejection reasons, last {DAYS} days")
+    since = common.start_of_day(today - timedelta(days=DAYS - 1))
+    with common.session() as db_session:
+        rejections = db_session.exec(
+            select(IntegrationLog.errors_plain, IntegrationLog.errors_xero, IntegrationLog.note)
+            .where(IntegrationLog.outcome == Outcome.REJECTED, IntegrationLog.created_at >= since)
+            .order_by(IntegrationLog.id.desc())
+            .limit(REASONS_WINDOW)
+        ).all()
+    if not rejections:
+        st.caption("No rejections in that time.")
+        return
+    reasons = Counter(reason(*row) for row in rejections)
+    with st.container(key=state.REJECTION_REASONS):
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"Reason": text, "Rejections": n}
+                    for text, n in reasons.most_common(REASONS_SHOWN)
+                ]
+            ),
+            hide_index=True,
+        )
+    st.caption(
+        f"{len(rejections)} rejection(s), each counted once by the first thing it says to fix; "
+        "View error on the Accounting Logs page shows the rest."
+    )
+
+
+def reason(errors_plain: str | None, errors_xero: str | None, note: str | None) -> str:
+    for stored in (errors_plain, errors_xero):
+        sentences = json.loads(stored) if stored else []
+        if sentences:
+            return str(sentences[0])
+    return note or "No reason was recorded."
+
+
+user = common.require("dashboard")
 st.title("Dashboard")
+finance_view.pull_payments()
+today = common.local_today()
 
 with common.session() as db_session:
     by_state = shipments.counts_by_sync_state(session=db_session)
@@ -43,45 +220,26 @@ if not by_state:
     st.info("No shipments yet.")
     st.stop()
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Shipments by sync state")
-    counts = pd.DataFrame(
-        [{"Sync state": state, "Shipments": n} for state, n in by_state.items()]
-    ).sort_values("Sync state", key=lambda col: col.map(lambda s: RANK.get(s, len(RANK))))
-    chart = px.bar(counts, x="Sync state", y="Shipments", color="Sync state", text="Shipments")
-    chart.update_layout(showlegend=False, margin=dict(t=10, b=10))
-    st.plotly_chart(chart, key="chart_sync_state")
+overview, customers = st.tabs(["Overview", "Customers and documents"], key=state.DASH_TABS)
+with overview:
+    left, right = st.columns(2)
+    with left:
+        sync_state_chart(by_state)
+    with right:
+        line_value_chart(totals)
 
-with right:
-    st.subheader("Line value by currency")
-    values = pd.DataFrame(
-        [
-            # The chart needs numbers; the table below shows the exact amounts.
-            {"Currency": c, "Sync state": s, "Value": float(v), "Shipments": n}
-            for c, s, v, n in totals
-        ]
+    st.subheader("Amounts by currency and sync state")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Currency": c, "Sync state": s, "Shipments": n, "Line value": common.money(v, c)}
+                for c, s, v, n in sorted(totals, key=lambda t: (t[0], RANK.get(t[1], len(RANK))))
+            ]
+        ),
+        hide_index=True,
     )
-    chart = px.bar(
-        values,
-        x="Currency",
-        y="Value",
-        color="Sync state",
-        category_orders={"Sync state": STATE_ORDER},
-        hover_data=["Shipments"],
-    )
-    chart.update_layout(barmode="stack", margin=dict(t=10, b=10))
-    chart.update_yaxes(title="Value in the bar's own currency")
-    st.plotly_chart(chart, key="chart_currency")
-    st.caption("One bar per currency: amounts are never added across currencies.")
-
-st.subheader("Amounts by currency and sync state")
-st.dataframe(
-    pd.DataFrame(
-        [
-            {"Currency": c, "Sync state": s, "Shipments": n, "Line value": common.money(v, c)}
-            for c, s, v, n in sorted(totals, key=lambda t: (t[0], RANK.get(t[1], len(RANK))))
-        ]
-    ),
-    hide_index=True,
-)
+    paid_status(today)
+    attempts_per_day(today)
+    rejection_reasons(today)
+with customers:
+    finance_view.show(user, today)

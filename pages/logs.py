@@ -1,16 +1,20 @@
 """Accounting Logs: every attempt to send a shipment, newest first, paged in SQL, with
-Xero's words, the plain-words fix and the payload of each rejection; CSV export."""
+Xero's words, the plain-words fix and the payload of each rejection; CSV export; Retry one
+rejected shipment or all of them."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import streamlit as st
+from sqlmodel import select
 
-from models import Outcome, Trigger
+from models import Outcome, Shipment, SyncState, Trigger
 from pages import common, panels, state
-from services import integration_log
+from services import integration_log, queue, shipments
 from services.integration_log import LogFilter
+from services.shipments import ShipmentFilter
+from services.sync import MAX_BATCH
 
 PAGE_SIZE = 50
 
@@ -64,9 +68,68 @@ def csv_text(flt: LogFilter) -> str:
     return frame.to_csv(index=False)
 
 
-common.require("logs")
+def rejected_now(shipment_ids: set[int]) -> set[int]:
+    """Which of these shipments are rejected now (a later send may have fixed the others)."""
+    if not shipment_ids:
+        return set()
+    with common.session() as db_session:
+        return set(
+            db_session.exec(
+                select(Shipment.id).where(
+                    Shipment.id.in_(shipment_ids), Shipment.sync_state == SyncState.REJECTED
+                )
+            )
+        )
+
+
+def retry_all(user: common.CurrentUser) -> None:
+    """Every rejected shipment again: sent now when they fit in one batch, else queued."""
+    flt = ShipmentFilter(sync_state=[SyncState.REJECTED])
+    with common.session() as db_session:
+        total = shipments.list_shipments(session=db_session, flt=flt, page_size=1).total
+    text, button = st.columns([4, 1.4], vertical_alignment="center")
+    if not total:
+        text.caption("No shipment is rejected now.")
+    elif total <= MAX_BATCH:
+        text.caption(f"{total} shipment(s) are rejected now: Retry all rejected sends them again.")
+    else:
+        text.caption(
+            f"{total} shipments are rejected now: Retry all rejected queues them for the "
+            f"worker, which sends them {MAX_BATCH} at a time."
+        )
+    if not button.button("Retry all rejected", key=state.LOG_RETRY_ALL, disabled=not total):
+        return
+    with common.session() as db_session:
+        ids = [
+            s.id
+            for s in shipments.list_shipments(
+                session=db_session, flt=flt, page_size=max(total, 1), sort="created"
+            ).rows
+        ]
+    if len(ids) <= MAX_BATCH:
+        panels.retry(ids, user=user)
+        return
+    queued = False
+    with common.shown_errors(), common.session() as db_session:
+        queue.enqueue(
+            session=db_session, shipment_ids=ids, trigger=Trigger.RETRY, user=user.username
+        )
+        queued = True
+    if queued:
+        common.flash(
+            "success",
+            f"{len(ids)} rejected shipments are queued for the worker, which sends them "
+            f"{MAX_BATCH} at a time; their outcomes appear here as they go.",
+        )
+        st.rerun()
+
+
+user = common.require("logs")
+can_send = user.can_edit("send")
 st.title("Accounting Logs")
 flt = log_filter()
+if can_send:
+    retry_all(user)
 
 with common.session() as db_session:
     page = st.session_state.get(state.LOG_PAGE, 1)
@@ -97,6 +160,13 @@ export.download_button(
 if entries:
     with st.container(key=state.LOG_TABLE):
         st.dataframe(panels.log_frame(entries), hide_index=True)
-    panels.rejection_buttons(entries, open_key=state.OPEN_ERROR_LOGS)
+    panels.rejection_buttons(
+        entries,
+        open_key=state.OPEN_ERROR_LOGS,
+        retry_user=user if can_send else None,
+        retryable=rejected_now({e.shipment_id for e in entries if e.outcome == Outcome.REJECTED})
+        if can_send
+        else (),
+    )
 else:
     st.info("No attempts match: nothing has been sent yet, or the filters leave nothing.")

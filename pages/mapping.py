@@ -1,14 +1,14 @@
-"""Mapping: how a shipment becomes a Xero document (admins edit, operations read), and the
-Xero reference data cached for checking shipments."""
+"""Mapping: how a shipment becomes a Xero document (admins edit, operations read): the
+settings, per-customer and per-product mappings, Check all, the Xero reference data cached
+for checking shipments (and refreshing it), and who changed what."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from models import DocumentType, SyncSettings, WorkflowStatus
-from pages import common, state
-from services import connections, mapping, reference_data
+from pages import common, mapping_aliases, mapping_reference, state
+from services import connections, mapping, reference_data, users
 from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
 
 CHOICES: dict[str, tuple[str, dict[str, str]]] = {
@@ -74,31 +74,54 @@ def summary(s: SyncSettings) -> str:
     )
 
 
-def reference_counts(rows) -> None:
-    st.subheader("Xero reference data")
-    if not rows:
+def settings_section(current: SyncSettings, tenant_id: str | None, *, user, can_edit: bool):
+    st.markdown(summary(current))
+    if current.document_type == DocumentType.INVOICE and current.invoice_status != "AUTHORISED":
         st.caption(
-            "No Xero organisation is connected yet: its contacts, items and accounts "
-            "are cached here after connecting."
+            "Xero takes payments only on approved (AUTHORISED) invoices: with "
+            f"{current.invoice_status}, paid amounts come back once the invoice is approved "
+            "in Xero."
         )
+    if current.updated_by:
+        st.caption(
+            f"Last changed by {current.updated_by} on {common.local_time(current.updated_at)}."
+        )
+    # Keyed by version, so a change saved elsewhere shows up instead of stale widget values.
+    prefix = f"mapping_{tenant_id or 'default'}_{int(current.updated_at.timestamp())}"
+    if not can_edit:
+        st.caption("Read-only: an admin changes the mapping.")
+        settings_widgets(current, prefix=prefix, disabled=True)
         return
-    with common.session() as db_session:
-        table = []
-        for connection in rows:
-            cached = reference_data.load(session=db_session, connection=connection)
-            table.append(
-                {
-                    "Organisation": connection.tenant_name,
-                    "Customers": len(cached.customers),
-                    "Items": len(cached.items),
-                    "Accounts": len(cached.accounts),
-                    "Tax rates": len(cached.tax_types),
-                    "Currencies": len(cached.currencies),
-                    "Refreshed": common.local_time(connection.reference_refreshed_at),
-                }
-            )
-    st.dataframe(pd.DataFrame(table), hide_index=True)
-    st.caption("The cache refreshes by itself before a send when it is empty or a code is new.")
+    with st.form(state.MAPPING_FORM):
+        shown = settings_widgets(current, prefix=prefix, disabled=False)
+        saved = st.form_submit_button("Save mapping", key=state.MAPPING_SAVE, type="primary")
+    if not saved:
+        return
+    changes = {k: v for k, v in shown.items() if v != getattr(current, k)}
+    if not changes:
+        st.info("Nothing changed.")
+        return
+    done = False
+    with common.shown_errors(), common.session() as db_session:
+        mapping.update_sync_settings(
+            session=db_session, changes=changes, user=user.username, tenant_id=tenant_id
+        )
+        done = True
+    if done:
+        common.flash("success", f"Mapping saved ({', '.join(changes)}).")
+        st.rerun()
+
+
+def no_organisation(user: common.CurrentUser) -> None:
+    st.info(
+        "No Xero organisation is connected: customer and product mappings and the check "
+        "against Xero's codes need one."
+    )
+    if users.can_open(user.role, "connect"):
+        with st.container(key=state.MAPPING_CONNECT_LINK):
+            st.page_link("pages/connect.py", label="Connect to Xero", icon=":material/link:")
+    else:
+        st.caption("Ask an admin to connect one on the Connect page.")
 
 
 user = common.require("mapping")
@@ -107,6 +130,7 @@ st.title("Mapping")
 
 with common.session() as db_session:
     organisations = connections.list_connections(session=db_session)
+    default = connections.default_connection(session=db_session)
 names = {c.tenant_id: c.tenant_name for c in organisations}
 tenant_id = st.selectbox(
     "Settings for",
@@ -114,34 +138,39 @@ tenant_id = st.selectbox(
     format_func=lambda t: "Every organisation (default)" if t is None else names.get(t, t),
     key=state.MAPPING_TENANT,
 )
-with common.session() as db_session:
-    current = mapping.get_sync_settings(session=db_session, tenant_id=tenant_id)
-st.markdown(summary(current))
-if current.updated_by:
-    st.caption(f"Last changed by {current.updated_by} on {common.local_time(current.updated_at)}.")
+# Customer and product mappings belong to one organisation: the one chosen, else the default.
+organisation = next((c for c in organisations if c.tenant_id == tenant_id), default)
+if organisation is None:
+    no_organisation(user)
+elif tenant_id is None and len(organisations) > 1:
+    st.caption(
+        f"Customer and product mappings and Check all are for {organisation.tenant_name}, "
+        "the default organisation: choose another above to see its own."
+    )
 
-# Keyed by version, so a change saved elsewhere shows up instead of stale widget values.
-prefix = f"mapping_{tenant_id or 'default'}_{int(current.updated_at.timestamp())}"
-if can_edit:
-    with st.form(state.MAPPING_FORM):
-        shown = settings_widgets(current, prefix=prefix, disabled=False)
-        saved = st.form_submit_button("Save mapping", key=state.MAPPING_SAVE, type="primary")
-    if saved:
-        changes = {k: v for k, v in shown.items() if v != getattr(current, k)}
-        if not changes:
-            st.info("Nothing changed.")
-        else:
-            done = False
-            with common.shown_errors(), common.session() as db_session:
-                mapping.update_sync_settings(
-                    session=db_session, changes=changes, user=user.username, tenant_id=tenant_id
-                )
-                done = True
-            if done:
-                common.flash("success", f"Mapping saved ({', '.join(changes)}).")
-                st.rerun()
+settings_tab, customers_tab, products_tab, check_tab, reference_tab, history_tab = st.tabs(
+    ["Settings", "Customers", "Products", "Check all", "Reference data", "History"],
+    key=state.MAPPING_TABS,
+)
+# The reference data first: a refresh there is what the other tabs then show.
+with reference_tab:
+    mapping_reference.reference_section(organisations, can_edit=can_edit)
+with settings_tab:
+    with common.session() as db_session:
+        current = mapping.get_sync_settings(session=db_session, tenant_id=tenant_id)
+    settings_section(current, tenant_id, user=user, can_edit=can_edit)
+
+if organisation is None:
+    for tab in (customers_tab, products_tab, check_tab):
+        tab.caption("Connect a Xero organisation first.")
 else:
-    st.caption("Read-only: an admin changes the mapping.")
-    settings_widgets(current, prefix=prefix, disabled=True)
-
-reference_counts(organisations)
+    with common.session() as db_session:
+        ref = reference_data.load(session=db_session, connection=organisation)
+    with customers_tab:
+        mapping_aliases.customers(organisation, ref, user=user, can_edit=can_edit)
+    with products_tab:
+        mapping_aliases.products(organisation, ref, user=user, can_edit=can_edit)
+    with check_tab:
+        mapping_aliases.check_all(organisation, ref, user=user, can_edit=can_edit)
+with history_tab:
+    mapping_reference.history(organisations)

@@ -4,11 +4,12 @@ integration-log tables with a rejection's details."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 import pandas as pd
 import streamlit as st
 
-from models import IntegrationLog, Outcome
+from models import IntegrationLog, Outcome, Trigger
 from pages import common, state
 from services import integration_log
 from services.sync import BatchResult, send_shipments
@@ -22,7 +23,8 @@ LOG_COLUMNS = [
     "Action",
     "Outcome",
     "Xero number",
-    "API calls",
+    # A batch is one call for up to ten shipments: each of its entries shows the batch's calls.
+    "API calls (batch)",
 ]
 
 
@@ -51,6 +53,25 @@ def _summary(result: BatchResult) -> str:
     return "Sent: " + (", ".join(parts) or "nothing to send") + "."
 
 
+def _outcome_messages(result: BatchResult) -> list[tuple[str, str]]:
+    """(kind, text) per shipment: success, error or warning."""
+    messages = []
+    for outcome in result.outcomes:
+        if outcome.outcome == Outcome.PROCESSED:
+            number = outcome.document_number or "(no number)"
+            status = f", {outcome.xero_status}" if outcome.xero_status else ""
+            messages.append(
+                ("success", f"{outcome.shipment_number}: Processed — Xero {number}{status}.")
+            )
+        elif outcome.outcome == Outcome.REJECTED:
+            text = "\n".join(f"- {m}" for m in outcome.messages or outcome.xero_messages)
+            messages.append(("error", f"{outcome.shipment_number}: Rejected\n\n{text}"))
+        else:
+            reason = " ".join(outcome.messages) or "no reason given"
+            messages.append(("warning", f"{outcome.shipment_number}: {outcome.outcome} — {reason}"))
+    return messages
+
+
 def show_last_send() -> None:
     """Each shipment's outcome of the last send in this session."""
     result: BatchResult | None = st.session_state.get(state.LAST_SEND)
@@ -58,17 +79,20 @@ def show_last_send() -> None:
         return
     st.subheader("Last send")
     st.caption(f"{_summary(result)} {result.api_calls} API call(s), {result.duration_ms} ms.")
-    for outcome in result.outcomes:
-        if outcome.outcome == Outcome.PROCESSED:
-            number = outcome.document_number or "(no number)"
-            status = f", {outcome.xero_status}" if outcome.xero_status else ""
-            st.success(f"{outcome.shipment_number}: Processed — Xero {number}{status}.")
-        elif outcome.outcome == Outcome.REJECTED:
-            text = "\n".join(f"- {m}" for m in outcome.messages or outcome.xero_messages)
-            st.error(f"{outcome.shipment_number}: Rejected\n\n{text}")
-        else:
-            reason = " ".join(outcome.messages) or "no reason given"
-            st.warning(f"{outcome.shipment_number}: {outcome.outcome} — {reason}")
+    show = {"success": st.success, "error": st.error, "warning": st.warning}
+    for kind, text in _outcome_messages(result):
+        show[kind](text)
+
+
+def retry(ids: list[int], *, user: common.CurrentUser) -> None:
+    """Send shipments again now; the outcomes show at the top of the redrawn page."""
+    result = send(ids, trigger=Trigger.RETRY, user=user)
+    if result is None:
+        return  # the reason is on screen; keep it there
+    common.flash("info", f"Retry — {_summary(result)} {result.api_calls} API call(s).")
+    for kind, text in _outcome_messages(result):
+        common.flash(kind, text)
+    st.rerun()
 
 
 def log_frame(entries: list[IntegrationLog]) -> pd.DataFrame:
@@ -82,25 +106,38 @@ def log_frame(entries: list[IntegrationLog]) -> pd.DataFrame:
             "Action": e.action or "",
             "Outcome": e.outcome,
             "Xero number": e.document_number or "",
-            "API calls": e.api_calls,
+            "API calls (batch)": e.api_calls,
         }
         for e in entries
     ]
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
 
 
-def rejection_buttons(entries: list[IntegrationLog], *, open_key: str) -> None:
-    """A "View error" button per rejected entry; the open one shows its details below it."""
+def rejection_buttons(
+    entries: list[IntegrationLog],
+    *,
+    open_key: str,
+    retry_user: common.CurrentUser | None = None,
+    retryable: Collection[int] = (),
+) -> None:
+    """A "View error" button per rejected entry; the open one shows its details below it.
+    With `retry_user`, a "Retry" button sends the shipments in `retryable` again."""
     rejected = [e for e in entries if e.outcome == Outcome.REJECTED]
     if not rejected:
         return
     st.markdown("**Rejections**")
     for entry in rejected:
-        left, right = st.columns([5, 1], vertical_alignment="center")
+        left, view, again = st.columns([5, 1, 1], vertical_alignment="center")
         left.write(f"{entry.shipment_number} · {common.local_time(entry.created_at)}")
-        if right.button("View error", key=f"{state.VIEW_ERROR_PREFIX}{entry.id}"):
+        if view.button("View error", key=f"{state.VIEW_ERROR_PREFIX}{entry.id}"):
             same = st.session_state.get(open_key) == entry.id
             st.session_state[open_key] = None if same else entry.id
+        if (
+            retry_user is not None
+            and entry.shipment_id in retryable
+            and again.button("Retry", key=f"{state.LOG_RETRY_PREFIX}{entry.id}")
+        ):
+            retry([entry.shipment_id], user=retry_user)
         if st.session_state.get(open_key) == entry.id:
             with st.container(border=True):
                 show_error(entry)

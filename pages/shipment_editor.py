@@ -12,7 +12,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
-from pages import common, panels, state
+from pages import common, panels, state, xero_document
 from services import connections, integration_log, shipments
 from services.integration_log import LogFilter
 from services.mapping import get_sync_settings
@@ -279,7 +279,10 @@ def open_shipment(rows: list[Shipment], *, user: common.CurrentUser, can_edit: b
 def _xero_state(s: Shipment) -> None:
     cells = [f"Sync state: **{s.sync_state}**"]
     if s.xero_document_number:
-        cells.append(f"Xero {s.xero_document_type or 'document'} **{s.xero_document_number}**")
+        kind = s.xero_document_type or "document"
+        url = xero_document.document_url(s)
+        number = f"[{s.xero_document_number}]({url})" if url else s.xero_document_number
+        cells.append(f"Xero {kind} **{number}**")
     if s.xero_status:
         cells.append(f"Xero status {s.xero_status}")
     if s.xero_total is not None:
@@ -291,6 +294,7 @@ def _xero_state(s: Shipment) -> None:
     if s.sent_at:
         cells.append(f"sent {common.local_time(s.sent_at)}")
     st.markdown(" · ".join(cells))
+    xero_document.changed_since_sent(s)
     if s.last_error:
         st.warning(s.last_error)
 
@@ -351,8 +355,11 @@ def _read_only(s: Shipment) -> None:
 
 
 def integration(shipment: Shipment) -> None:
-    """Every attempt to send this shipment, newest first, with each rejection's details."""
+    """The shipment's Xero document and payments; every attempt to send it, newest first,
+    with each rejection's details."""
     st.button("Refresh", key=state.INTEGRATION_REFRESH)
+    xero_document.panel(shipment)
+    st.markdown("**Attempts**")
     with common.session() as db_session:
         entries, total = integration_log.list_entries(
             session=db_session, flt=LogFilter(shipment_id=shipment.id), page_size=50

@@ -73,6 +73,7 @@ NEW_FORM_ROUND = "sb_new_form_round"  # bumped after a create, to start a blank 
 SAVE_SHIPMENT = "save_shipment"
 CREATE_SHIPMENT = "create_shipment"
 INTEGRATION_REFRESH = "integration_refresh"
+XERO_DOCUMENT = "xero_document"  # the shipment's document in Xero and its payments
 VIEW_ERROR_PREFIX = "view_error_"  # + integration-log id
 
 # Shipments: CSV import
@@ -97,8 +98,53 @@ LOG_PAGE = "log_page"
 LOG_REFRESH = "log_refresh"
 LOG_TABLE = "log_table"
 LOG_EXPORT = "log_export"
+LOG_RETRY_PREFIX = "log_retry_"  # + integration-log id: send that entry's shipment again
+LOG_RETRY_ALL = "log_retry_all"
 
 # Mapping
 MAPPING_TENANT = "mapping_tenant"
+MAPPING_TABS = "mapping_tabs"
 MAPPING_FORM = "mapping_form"
 MAPPING_SAVE = "mapping_save"
+MAPPING_CONNECT_LINK = "mapping_connect_link"
+# Mapping: Xero reference data
+REFERENCE_FULL = "reference_full"
+REFERENCE_REFRESH = "reference_refresh"
+# Mapping: per-customer and per-product mappings ("New mapping" or the shipment code picked;
+# the form's fields are keyed per pick so an existing mapping shows its saved values)
+CUSTOMER_MAP_TABLE = "customer_map_table"
+CUSTOMER_MAP_PICK = "customer_map_pick"
+CUSTOMER_MAP_FORM = "customer_map_form"
+CUSTOMER_MAP_SAVE = "customer_map_save"
+CUSTOMER_MAP_DELETE = "customer_map_delete"
+PRODUCT_MAP_TABLE = "product_map_table"
+PRODUCT_MAP_PICK = "product_map_pick"
+PRODUCT_MAP_FORM = "product_map_form"
+PRODUCT_MAP_SAVE = "product_map_save"
+PRODUCT_MAP_DELETE = "product_map_delete"
+# Mapping: check all; the list stays open once asked for, so a "Map" click redraws it
+CHECK_ALL = "check_all"
+CHECK_ALL_OPEN = "sb_check_all_open"
+MAP_SUGGESTION_PREFIX = "map_suggestion_"  # + kind_code_suggestion
+MAPPING_HISTORY = "mapping_history"
+
+# Dashboard
+DASH_TABS = "dashboard_tabs"
+PULL_PAYMENTS = "pull_payments"
+PULL_FULL = "pull_full"
+CHART_SYNC_STATE = "chart_sync_state"
+CHART_CURRENCY = "chart_currency"
+CHART_PAID_STATUS = "chart_paid_status"
+CHART_ATTEMPTS = "chart_attempts"
+REJECTION_REASONS = "rejection_reasons"
+# Dashboard: the per-customer finance view
+FIN_CUSTOMERS_TABLE = "fin_customers_table"
+FIN_CUSTOMER = "fin_customer"
+FIN_VIEW = "fin_view"
+FIN_NUMBER = "fin_number"
+FIN_DATE_FROM = "fin_date_from"
+FIN_DATE_TO = "fin_date_to"
+FIN_PAGE = "fin_page"
+FIN_DOCUMENTS_TABLE = "fin_documents_table"
+FIN_PIN = "fin_pin"
+FIN_UNPIN = "fin_unpin"

@@ -104,9 +104,137 @@ def add_connection(name: str = "Demo Exports Ltd", status: str = "Connected", **
             status=status,
             base_currency="NZD",
             connected_by="admin",
-            is_default=True,
+            is_default=extra.pop("is_default", True),
             **extra,
         )
         session.add(row)
         session.flush()
         return row.id
+
+
+def add_reference_data(tenant_id: str) -> None:
+    """Cached Xero reference data for an organisation, as a refresh leaves it: the demo
+    customers and items, a few accounts, a tax rate and currencies."""
+    from models import XeroAccount, XeroContact, XeroCurrency, XeroItem, XeroTaxRate
+    from services.db import session_scope
+
+    customers = {
+        "ACME": "Acme Imports Inc",
+        "ALOK-01": "Alok Industries",
+        "BOLT": "Bolt GmbH",
+        "CASC": "Cascade Pty",
+        "DELTA": "Delta Ltd",
+        "EVER": "Evergreen NZ",
+    }
+    with session_scope() as session:
+        for code, name in customers.items():
+            session.add(
+                XeroContact(
+                    tenant_id=tenant_id, contact_id=f"c-{code}", account_number=code, name=name
+                )
+            )
+        session.add(
+            XeroContact(
+                tenant_id=tenant_id,
+                contact_id="c-OLD",
+                account_number="OLDCO",
+                name="Old Partner",
+                archived=True,
+            )
+        )
+        for code in ("WIDGET-A", "WIDGET-B", "GEAR-100", "CRATE", "PALLET", "MANUKA-250"):
+            session.add(XeroItem(tenant_id=tenant_id, item_id=f"i-{code}", code=code, name=code))
+        for code, name, kind in (
+            ("200", "Sales", "REVENUE"),
+            ("210", "Export Sales", "REVENUE"),
+            ("265", "Freight Recovered", "REVENUE"),
+            ("090", "Business Bank Account", "BANK"),
+        ):
+            session.add(
+                XeroAccount(
+                    tenant_id=tenant_id, account_id=f"a-{code}", code=code, name=name, type=kind
+                )
+            )
+        session.add(XeroTaxRate(tenant_id=tenant_id, tax_type="ZERORATED", name="Zero Rated"))
+        for code in ("NZD", "USD", "EUR", "AUD", "GBP"):
+            session.add(XeroCurrency(tenant_id=tenant_id, code=code))
+
+
+def mark_sent(
+    number: str,
+    document_number: str,
+    *,
+    total: str,
+    paid: str = "0",
+    status: str = "AUTHORISED",
+    document_type: str = "invoice",
+    sync_state: str = "Processed",
+    **fields,
+) -> int:
+    """Set a shipment's xero_* fields as a send and a payments pull leave them; returns its id.
+    `fields` sets other shipment columns (due_date, tenant_id, ...)."""
+    from decimal import Decimal
+
+    from sqlmodel import select
+
+    from models import Shipment
+    from services.db import session_scope
+
+    with session_scope() as session:
+        shipment = session.exec(select(Shipment).where(Shipment.shipment_number == number)).one()
+        shipment.xero_document_id = f"doc-{number}"
+        shipment.xero_document_number = document_number
+        shipment.xero_document_type = document_type
+        shipment.xero_status = status
+        shipment.xero_total = Decimal(total)
+        if document_type == "invoice":
+            shipment.xero_amount_paid = Decimal(paid)
+            shipment.xero_amount_due = Decimal(total) - Decimal(paid)
+            shipment.xero_currency_rate = Decimal("1")
+        shipment.sync_state = sync_state
+        for name, value in fields.items():
+            setattr(shipment, name, value)
+        session.add(shipment)
+        session.flush()
+        return shipment.id
+
+
+def add_payment(shipment_id: int, amount: str, day, reference: str = "", tenant_id: str = "t1"):
+    """A payment row as a pull stores it."""
+    from decimal import Decimal
+    from uuid import uuid4
+
+    from models import XeroPayment
+    from services.db import session_scope
+
+    with session_scope() as session:
+        session.add(
+            XeroPayment(
+                tenant_id=tenant_id,
+                payment_id=uuid4().hex,
+                invoice_id=f"doc-{shipment_id}",
+                shipment_id=shipment_id,
+                date=day,
+                amount=Decimal(amount),
+                reference=reference or None,
+            )
+        )
+
+
+def set_sync_state(numbers: list[str], sync_state: str) -> None:
+    from sqlalchemy import update
+
+    from models import Shipment
+    from services.db import session_scope
+
+    with session_scope() as session:
+        session.exec(
+            update(Shipment)
+            .where(Shipment.shipment_number.in_(numbers))
+            .values(sync_state=sync_state)
+        )
+
+
+def table_in(at: AppTest, key: str):
+    """The table drawn in the keyed container (a display table carries no key of its own)."""
+    return at.get_by_key(key).dataframe[0].value

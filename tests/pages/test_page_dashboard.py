@@ -1,21 +1,188 @@
-"""The Dashboard: tiles, charts, amounts per currency (never summed across currencies)."""
+"""The Dashboard: tiles, charts, amounts per currency (never summed across currencies), the
+attempts and rejection reasons counted from the log, pulling payments, and the per-customer
+finance view with its saved views and pins. Documents "in Xero" are shipments whose xero_*
+fields are set directly: no Xero call is made."""
 
 from __future__ import annotations
 
-from tests.pages.helpers import assert_clean, log_rejection
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from models import PinnedDocument
+from pages import state
+from services.db import session_scope
+from tests.pages.helpers import (
+    add_connection,
+    assert_clean,
+    log_rejection,
+    mark_sent,
+    table_in,
+    texts,
+)
+
+TODAY = datetime.now(ZoneInfo("Pacific/Auckland")).date()  # the tests' browser time zone
 
 
 def test_finance_dashboard(app_as):
     log_rejection("SHP-1005")
+    log_rejection("SHP-1010", errors_plain=["SHP-1010 has no due date: add one."])
+    log_rejection("SHP-1005")
+    log_rejection("SHP-1001", outcome="Processed", errors_xero=None, errors_plain=None)
     at = app_as("finance", "dashboard")
     assert_clean(at)
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Shipments"] == "30"
     assert tiles["Not sent"] == "30"
-    assert tiles["Rejections, last 7 days"] == "1"
-    assert len(at.get("plotly_chart")) == 2
+    assert tiles["Rejections, last 7 days"] == "3"
+    assert [t.label for t in at.tabs] == ["Overview", "Customers and documents"]
+    # Sync states, line value, attempts per day; no invoices in Xero yet, so no paid chart.
+    assert len(at.get("plotly_chart")) == 3
     amounts = at.dataframe[0].value
     assert sorted(set(amounts["Currency"])) == ["AUD", "EUR", "GBP", "NZD", "USD"]
     # Each amount carries its own currency code; nothing is added across currencies.
     assert all(value.endswith(currency) for value, currency in
                zip(amounts["Line value"], amounts["Currency"], strict=True))  # fmt: skip
+    assert "Attempts in the Accounting Logs: 1 sent (Processed), 3 rejected, 0 waiting" in texts(at)
+    reasons = table_in(at, state.REJECTION_REASONS)
+    assert reasons.to_dict("records") == [
+        {"Reason": "Account code 999 cannot be used in Xero: choose an active revenue account.",
+         "Rejections": 2},
+        {"Reason": "SHP-1010 has no due date: add one.", "Rejections": 1},
+    ]  # fmt: skip
+    assert "No invoices are in Xero yet" in texts(at)
+
+
+def seed_documents() -> dict[str, int]:
+    """ACME (USD): one paid, one overdue part-paid, one open; BOLT (EUR): one open."""
+    past, future = TODAY - timedelta(days=5), TODAY + timedelta(days=20)
+    return {
+        "paid": mark_sent("SHP-1001", "INV-0001", total="100.00", paid="100.00",
+                          status="PAID", due_date=past, invoice_date=TODAY - timedelta(days=40)),
+        "overdue": mark_sent("SHP-1007", "INV-0002", total="250.00", paid="50.00",
+                             due_date=past, invoice_date=TODAY - timedelta(days=35)),
+        "open": mark_sent("SHP-1013", "INV-0003", total="80.00", due_date=future,
+                          invoice_date=TODAY - timedelta(days=2)),
+        "euro": mark_sent("SHP-1003", "INV-0004", total="60.00", due_date=future,
+                          invoice_date=TODAY - timedelta(days=1)),
+    }  # fmt: skip
+
+
+def documents(at) -> list[str]:
+    return list(at.dataframe(key=state.FIN_DOCUMENTS_TABLE).value["Shipment"])
+
+
+def test_customer_balances_and_saved_views(app_as):
+    seed_documents()
+    at = app_as("finance", "dashboard")
+    assert_clean(at)
+    balances = table_in(at, state.FIN_CUSTOMERS_TABLE)
+    assert balances.to_dict("records") == [
+        {"Customer": "ACME", "Currency": "USD", "Documents": 3, "Total": "430.00 USD",
+         "Paid": "150.00 USD", "Unpaid": "280.00 USD", "Overdue": "200.00 USD",
+         "Unpaid in base currency": "280.00"},
+        {"Customer": "BOLT", "Currency": "EUR", "Documents": 1, "Total": "60.00 EUR",
+         "Paid": "0.00 EUR", "Unpaid": "60.00 EUR", "Overdue": "0.00 EUR",
+         "Unpaid in base currency": "60.00"},
+    ]  # fmt: skip
+    paid_status = at.dataframe[1].value
+    assert paid_status.to_dict("records") == [
+        {"Currency": "EUR", "Paid": "0.00 EUR", "Unpaid (not due)": "60.00 EUR",
+         "Overdue": "0.00 EUR"},
+        {"Currency": "USD", "Paid": "150.00 USD", "Unpaid (not due)": "80.00 USD",
+         "Overdue": "200.00 USD"},
+    ]  # fmt: skip
+    assert len(at.get("plotly_chart")) == 3  # no attempts logged: no attempts chart
+
+    # Everyone's documents, newest first, the number linking to the invoice in Xero.
+    table = at.dataframe(key=state.FIN_DOCUMENTS_TABLE).value
+    assert list(table["Shipment"]) == ["SHP-1003", "SHP-1013", "SHP-1007", "SHP-1001"]
+    link = "/AccountsReceivable/View.aspx?InvoiceID=doc-SHP-1003#INV-0004"
+    assert table["Number"][0].endswith(link)
+    assert list(table["Balance"]) == ["60.00 EUR", "80.00 USD", "200.00 USD", "0.00 USD"]
+    assert table["Status"][2] == "AUTHORISED · overdue"
+
+    at.selectbox(key=state.FIN_CUSTOMER).set_value("ACME").run()
+    assert documents(at) == ["SHP-1013", "SHP-1007", "SHP-1001"]
+    views = at.segmented_control(key=state.FIN_VIEW)
+    assert views.options == ["All", "Paid", "Unpaid", "Open", "Overdue", "Pinned"]
+    views.set_value("Overdue").run()
+    assert_clean(at)
+    assert documents(at) == ["SHP-1007"]  # past due with a balance; the paid one is not
+    at.segmented_control(key=state.FIN_VIEW).set_value("Paid").run()
+    assert documents(at) == ["SHP-1001"]
+    at.segmented_control(key=state.FIN_VIEW).set_value("Open").run()
+    assert documents(at) == ["SHP-1013"]
+    at.segmented_control(key=state.FIN_VIEW).set_value("Unpaid").run()
+    assert documents(at) == ["SHP-1013", "SHP-1007"]
+    at.text_input(key=state.FIN_NUMBER).input("0002").run()
+    assert documents(at) == ["SHP-1007"]
+    at.text_input(key=state.FIN_NUMBER).input("").run()
+    at.date_input(key=state.FIN_DATE_FROM).set_value(TODAY - timedelta(days=10)).run()
+    assert documents(at) == ["SHP-1013"]
+
+
+def tick(at, rows: list[int]):
+    at.session_state[state.FIN_DOCUMENTS_TABLE] = {"selection": {"rows": rows, "columns": []}}
+    return at.run()
+
+
+def test_pin_and_the_pinned_view(app_as):
+    ids = seed_documents()
+    at = app_as("admin", "dashboard")
+    at.segmented_control(key=state.FIN_VIEW).set_value("Pinned").run()
+    assert "No documents in this view." in texts(at)
+    at.segmented_control(key=state.FIN_VIEW).set_value("All").run()
+    at = tick(at, [1, 2])  # SHP-1013, SHP-1007
+    at.button(key=state.FIN_PIN).click().run()
+    assert_clean(at)
+    assert any("Pinned 2 document(s)" in s.value for s in at.success)
+    with session_scope() as session:
+        pins = session.exec(select(PinnedDocument.username, PinnedDocument.shipment_id)).all()
+    assert sorted(pins) == sorted([("admin", ids["open"]), ("admin", ids["overdue"])])
+    assert list(at.dataframe(key=state.FIN_DOCUMENTS_TABLE).value["Pinned"]) == [
+        "", "📌", "📌", ""
+    ]  # fmt: skip
+    at.segmented_control(key=state.FIN_VIEW).set_value("Pinned").run()
+    assert documents(at) == ["SHP-1013", "SHP-1007"]
+    at = tick(at, [0])
+    at.button(key=state.FIN_UNPIN).click().run()
+    assert documents(at) == ["SHP-1007"]
+    # Pins are per user: finance has none.
+    at = app_as("finance", "dashboard")
+    at.segmented_control(key=state.FIN_VIEW).set_value("Pinned").run()
+    assert "No documents in this view." in texts(at)
+
+
+def test_pull_payments_says_what_went_wrong_in_plain_words(app_as):
+    at = app_as("finance", "dashboard")
+    at.button(key=state.PULL_PAYMENTS).click().run()
+    assert_clean(at)
+    assert "No Xero organisation is connected: there is nothing to pull." in texts(at)
+    add_connection("Demo Exports Ltd", tenant_id="t1")  # a row without tokens
+    at.button(key=state.PULL_PAYMENTS).click().run()
+    assert_clean(at, allow_errors=True)
+    assert any("Demo Exports Ltd needs reconnecting" in e.value for e in at.error), texts(at)
+
+
+def test_pull_payments_summary(app_as, monkeypatch):
+    from services import payments
+    from services.payments import PullSummary
+
+    seen = []
+
+    def pull_all(*, session, full=False):
+        seen.append(full)
+        return {"Demo Exports Ltd": PullSummary(3, 1, 2, 2)}
+
+    monkeypatch.setattr(payments, "pull_all", pull_all)
+    at = app_as("admin", "dashboard")
+    at.checkbox(key=state.PULL_FULL).check()
+    at.button(key=state.PULL_PAYMENTS).click().run()
+    assert_clean(at)
+    assert seen == [True]
+    assert at.dataframe[0].value.to_dict("records") == [
+        {"Organisation": "Demo Exports Ltd", "New payments": 3, "Updated payments": 1,
+         "Documents updated": 2, "API calls": 2},
+    ]  # fmt: skip

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from models import CustomerMapping, ProductMapping, utcnow
 from pages import state
+from services import connections, reference_data
+from services.aliases import save_product_mapping
 from services.db import session_scope
 from services.mapping import get_sync_settings
-from tests.pages.helpers import add_connection, assert_clean, texts
+from services.reference_data import RefreshSummary
+from tests.pages.helpers import add_connection, add_reference_data, assert_clean, table_in, texts
 
 
 def widget(at, label: str):
@@ -50,3 +56,149 @@ def test_reference_data_counts_per_organisation(app_as):
     counts = at.dataframe[-1].value
     assert list(counts["Organisation"]) == ["Demo Exports Ltd"]
     assert list(counts["Customers"]) == [0]
+
+
+def buttons(at) -> list[str]:
+    return [b.label for b in at.button]
+
+
+def mappings(model) -> list:
+    from sqlmodel import select
+
+    with session_scope() as session:
+        return list(session.exec(select(model)))
+
+
+def test_no_organisation_links_admins_to_connect(app_as):
+    at = app_as("admin", "mapping")
+    assert_clean(at)
+    assert "No Xero organisation is connected" in texts(at)
+    assert [link.label for link in at.get("page_link")] == ["Connect to Xero"]
+    assert "Refresh from Xero" not in buttons(at)
+    at = app_as("operations", "mapping")
+    assert "Ask an admin to connect one" in texts(at)
+    assert not at.get("page_link")
+
+
+def test_check_all_maps_alok_to_its_suggestion(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    at = app_as("admin", "mapping")
+    assert_clean(at)
+    assert [t.label for t in at.tabs] == [
+        "Settings", "Customers", "Products", "Check all", "Reference data", "History",
+    ]  # fmt: skip
+    at.button(key=state.CHECK_ALL).click().run()
+    assert_clean(at)
+    shown = texts(at)
+    assert "**Customer code `ALOK`** — 1 shipment(s): SHP-1005" in shown
+    assert "**Product code `WIDGET-Z`** — 1 shipment(s): SHP-1025" in shown
+    assert "Map WIDGET-Z → WIDGET-A" in buttons(at)
+    at.button(key=f"{state.MAP_SUGGESTION_PREFIX}customer_ALOK_ALOK-01").click().run()
+    assert_clean(at)
+    [saved] = mappings(CustomerMapping)
+    assert (saved.tenant_id, saved.shipment_code, saved.account_number) == ("t1", "ALOK", "ALOK-01")
+    assert any("Customer code ALOK now maps to ALOK-01" in s.value for s in at.success)
+    # The list redraws without ALOK; the mapping and its audit event are on their tabs.
+    assert "`ALOK`" not in texts(at)
+    assert "Map ALOK → ALOK-01" not in buttons(at)
+    table = table_in(at, state.CUSTOMER_MAP_TABLE)
+    assert list(table["Xero customer"]) == ["ALOK-01 — Alok Industries"]
+    history = table_in(at, state.MAPPING_HISTORY)
+    assert list(history["Who"]) == ["admin"]
+    assert list(history["What"]) == ["Customer ALOK"]
+    assert "account number: ALOK-01" in history["After"][0]
+
+
+def test_operations_reads_mappings_and_check_all_without_buttons(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    with session_scope() as session:
+        save_product_mapping(
+            session=session, tenant_id="t1", shipment_code="WIDGET-Z", item_code="WIDGET-A",
+            user="admin",
+        )  # fmt: skip
+    at = app_as("operations", "mapping")
+    assert_clean(at)
+    assert list(table_in(at, state.PRODUCT_MAP_TABLE)["Shipment code"]) == ["WIDGET-Z"]
+    at.button(key=state.CHECK_ALL).click().run()
+    assert_clean(at)
+    assert "Nearest Xero codes: ALOK-01. An admin can map the code." in texts(at)
+    assert "WIDGET-Z" not in "".join(e.value for e in at.markdown)  # mapped already
+    editing = {"Save mapping", "Save customer mapping", "Save product mapping", "Refresh from Xero"}
+    assert not editing & set(buttons(at))
+    assert not [b for b in buttons(at) if b.startswith(("Map ", "Delete"))]
+    assert not at.get("form")
+
+
+def test_admin_adds_changes_and_deletes_mappings(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    at = app_as("admin", "mapping")
+    form = state.CUSTOMER_MAP_FORM
+    at.text_input(key=f"{form}_code_new").input("ALOK")
+    at.selectbox(key=f"{form}_contact_new").set_value("ALOK-01")
+    # Only revenue accounts are offered for sales.
+    assert at.selectbox(key=f"{form}_account_new").options == [
+        "The mapping's sales account", "200 — Sales", "210 — Export Sales",
+        "265 — Freight Recovered",
+    ]  # fmt: skip
+    at.button(key=state.CUSTOMER_MAP_SAVE).click().run()
+    assert_clean(at)
+    assert [(m.shipment_code, m.account_number) for m in mappings(CustomerMapping)] == [
+        ("ALOK", "ALOK-01")
+    ]
+    at.selectbox(key=state.CUSTOMER_MAP_PICK).set_value("ALOK").run()
+    assert at.text_input(key=f"{form}_code_ALOK").value == "ALOK"
+    assert at.selectbox(key=f"{form}_contact_ALOK").value == "ALOK-01"
+    at.selectbox(key=f"{form}_account_ALOK").set_value("200")
+    at.button(key=state.CUSTOMER_MAP_SAVE).click().run()
+    assert [m.sales_account_code for m in mappings(CustomerMapping)] == ["200"]
+    at.button(key=state.CUSTOMER_MAP_DELETE).click().run()
+    assert_clean(at)
+    assert mappings(CustomerMapping) == []
+    assert at.selectbox(key=state.CUSTOMER_MAP_PICK).value is None
+
+    at.text_input(key=f"{state.PRODUCT_MAP_FORM}_code_new").input("WIDGET-Z")
+    at.selectbox(key=f"{state.PRODUCT_MAP_FORM}_item_new").set_value("WIDGET-A")
+    at.button(key=state.PRODUCT_MAP_SAVE).click().run()
+    assert_clean(at)
+    assert [(m.shipment_code, m.item_code) for m in mappings(ProductMapping)] == [
+        ("WIDGET-Z", "WIDGET-A")
+    ]
+    actions = list(table_in(at, state.MAPPING_HISTORY)["Change"])
+    assert actions == ["map product", "unmap", "map customer", "map customer"]
+
+
+def test_refresh_from_xero_shows_what_changed_or_why_not(app_as, monkeypatch):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    at = app_as("admin", "mapping")
+    at.button(key=state.REFERENCE_REFRESH).click().run()
+    assert_clean(at, allow_errors=True)
+    # A connection row without tokens: the adapter says what to do, in plain words.
+    assert any("needs reconnecting" in e.value for e in at.error), texts(at)
+
+    calls = []
+
+    def refresh(*, session, connection, adapter, full):
+        calls.append(full)
+        connection.reference_refreshed_at = utcnow()
+        summary = RefreshSummary(api_calls=6)
+        summary.counts = {"contacts": Counter(new=2, unchanged=4), "items": Counter(archived=1)}
+        return summary
+
+    monkeypatch.setattr(connections, "adapter_for", lambda connection, session: object())
+    monkeypatch.setattr(reference_data, "refresh", refresh)
+    at.checkbox(key=state.REFERENCE_FULL).check()
+    at.button(key=state.REFERENCE_REFRESH).click().run()
+    assert_clean(at)
+    assert calls == [True]
+    summary = next(d.value for d in at.dataframe if "Kind" in d.value.columns)
+    assert summary.to_dict("records") == [
+        {"Organisation": "Demo Exports Ltd", "Kind": "Contacts", "New": 2, "Updated": 0,
+         "Unchanged": 4, "Archived": 0, "API calls": 6},
+        {"Organisation": "Demo Exports Ltd", "Kind": "Items", "New": 0, "Updated": 0,
+         "Unchanged": 0, "Archived": 1, "API calls": 6},
+    ]  # fmt: skip
+    assert "6 API call(s) used." in texts(at)
+    assert at.get("status")[0].proto.label.startswith("Refreshed 1 of 1 organisation(s)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from models import IntegrationLog
 from pages import state
 from tests.pages.helpers import (
+    add_payment,
     assert_clean,
     count_rows,
     log_rejection,
+    mark_sent,
     select_rows,
     shipment_by_number,
     texts,
@@ -239,3 +241,44 @@ def test_too_long_values_are_refused_in_plain_words(app_as):
     shown = " ".join(e.value for e in at.error)
     assert "Shipment number: use at most 60 characters." in shown
     assert "Line 1 product code: use at most 60 characters." in shown
+
+
+def test_shipment_shows_its_xero_document_and_payments(app_as):
+    from datetime import date
+
+    shipment_id = mark_sent("SHP-1002", "INV-0042", total="300.00", paid="125.00")
+    add_payment(shipment_id, "100.00", date(2026, 11, 10), reference="first instalment")
+    add_payment(shipment_id, "25.00", date(2026, 11, 20), reference="second instalment")
+    at = app_as("finance", "shipments")
+    at.selectbox(key=state.OPEN_SHIPMENT).set_value(shipment_id).run()
+    assert_clean(at)
+    panel = at.get_by_key(state.XERO_DOCUMENT)
+    assert {m.label: m.value for m in panel.metric} == {
+        "Status": "AUTHORISED", "Total": "300.00 USD", "Paid": "125.00 USD",
+        "Balance": "175.00 USD",
+    }  # fmt: skip
+    link = next(m.value for m in panel.markdown if "INV-0042" in m.value)
+    assert "/AccountsReceivable/View.aspx?InvoiceID=doc-SHP-1002)" in link
+    instalments = panel.dataframe[0].value
+    assert instalments[["Date", "Amount", "Reference"]].to_dict("records") == [
+        {"Date": "2026-11-10", "Amount": "100.00 USD", "Reference": "first instalment"},
+        {"Date": "2026-11-20", "Amount": "25.00 USD", "Reference": "second instalment"},
+    ]
+    assert "Changed since sent" not in texts(at)
+
+
+def test_changed_since_sent_is_said_plainly_and_quotes_link_to_quotes(app_as):
+    shipment_id = mark_sent(
+        "SHP-1002", "QU-0007", total="300.00", document_type="quote", status="SENT",
+        sync_state="Changed since sent",
+    )  # fmt: skip
+    at = app_as("operations", "shipments")
+    at.selectbox(key=state.OPEN_SHIPMENT).set_value(shipment_id).run()
+    assert_clean(at)
+    warnings = [w.value for w in at.warning if "Changed since sent" in w.value]
+    assert len(warnings) == 2  # on the Details tab and in the Integration tab's document
+    assert "Xero still has the old version: send it again to update QU-0007" in warnings[0]
+    panel = at.get_by_key(state.XERO_DOCUMENT)
+    assert any("/app/quotes/view/doc-SHP-1002)" in m.value for m in panel.markdown)
+    assert [m.label for m in panel.metric] == ["Status", "Total"]
+    assert "Quotes take no payments." in [c.value for c in panel.caption]

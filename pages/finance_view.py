@@ -1,0 +1,322 @@
+"""On the Dashboard: money back from Xero. Pull payments, each customer's balances per
+currency (never added across currencies), and documents in saved views (all, paid, unpaid,
+open, overdue, pinned) with search, dates, and pin/unpin."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlmodel import select
+
+from models import ConnectionStatus, PinnedDocument, Shipment
+from pages import common, state, xero_document
+from services import connections, finance, payments
+from services.finance import CustomerBalance, View
+
+log = logging.getLogger("shipbridge.ui")
+
+PAGE_SIZE = 25
+VIEWS = [v.value for v in View]
+VIEW_HELP = (
+    "All: every invoice in Xero · Paid: nothing left to pay · Unpaid: a balance left · "
+    "Open: a balance, not yet due · Overdue: past its due date with a balance · "
+    "Pinned: the ones you pinned"
+)
+DOCUMENT_COLUMNS = [
+    "Number",
+    "Shipment",
+    "Customer",
+    "Invoice date",
+    "Due date",
+    "Type",
+    "Total",
+    "Paid",
+    "Balance",
+    "Status",
+    "Pinned",
+]
+
+
+# --- pull payments -----------------------------------------------------------------------
+
+
+def pull_payments() -> None:
+    """The Pull payments button, then each organisation's summary or the error in plain words."""
+    with common.session() as db_session:
+        active = [
+            c
+            for c in connections.list_connections(session=db_session)
+            if c.status == ConnectionStatus.ACTIVE
+        ]
+    button, full_box, last = st.columns([1.6, 2.2, 3], vertical_alignment="center")
+    clicked = button.button("Pull payments from Xero", key=state.PULL_PAYMENTS, type="primary")
+    full = full_box.checkbox(
+        "Every invoice's status too",
+        key=state.PULL_FULL,
+        help="Also re-read the status of every sent invoice (approved, voided in Xero), "
+        "not only those with new payments.",
+    )
+    pulled = [c.payments_pulled_at for c in active if c.payments_pulled_at]
+    last.caption(
+        f"Last pulled {common.local_time(max(pulled))}."
+        if pulled
+        else "Payments have not been pulled yet; the worker pulls them on a schedule."
+    )
+    if not clicked:
+        return
+    failure: Exception | None = None
+    with st.status("Pulling payments and statuses from Xero…") as box:
+        try:
+            with common.session() as db_session:
+                summaries = payments.pull_all(session=db_session, full=full)
+        except Exception as error:  # noqa: BLE001 - shown in plain words below
+            failure = error
+            box.update(label="Pulling payments failed.", state="error")
+        else:
+            calls = sum(s.api_calls for s in summaries.values())
+            box.update(label=f"Pulled from Xero, {calls} API call(s).", state="complete")
+    if failure is not None:
+        common.show_error(failure)
+        return
+    if not summaries:
+        st.info("No Xero organisation is connected: there is nothing to pull.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Organisation": name,
+                    "New payments": s.payments_new,
+                    "Updated payments": s.payments_updated,
+                    "Documents updated": s.documents_updated,
+                    "API calls": s.api_calls,
+                }
+                for name, s in summaries.items()
+            ]
+        ),
+        hide_index=True,
+    )
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def show(user: common.CurrentUser, today: date) -> None:
+    """The customer table, then the documents of the customer chosen."""
+    st.subheader("Customers")
+    customers = customer_table(today)
+    st.subheader("Documents")
+    documents(customers, user=user, today=today)
+
+
+def customer_table(today: date) -> list[str]:
+    """Per customer and currency: documents, total, paid, unpaid, overdue. Returns the
+    customers, for the documents' customer picker."""
+    with common.session() as db_session:
+        balances = finance.customer_balances(session=db_session, today=today)
+        bases = {
+            c.base_currency
+            for c in connections.list_connections(session=db_session)
+            if c.base_currency and c.status != ConnectionStatus.DISCONNECTED
+        }
+    if not balances:
+        st.info(
+            "No invoices are in Xero yet: send shipments, then pull payments to see what "
+            "each customer has paid and owes."
+        )
+        return []
+    base = next(iter(bases)) if len(bases) == 1 else None
+    with st.container(key=state.FIN_CUSTOMERS_TABLE):
+        st.dataframe(customer_frame(balances, base), hide_index=True)
+    st.caption(
+        "One row per customer and currency: amounts are never added across currencies. "
+        "Unpaid in base currency uses Xero's rate on each invoice"
+        + ("" if base else " (the organisations' base currencies differ)")
+        + ". Overdue: past the due date with a balance, as of today in "
+        f"{common.local_zone().key}."
+    )
+    return sorted({b.customer for b in balances})
+
+
+def customer_frame(balances: list[CustomerBalance], base: str | None) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Customer": b.customer,
+                "Currency": b.currency,
+                "Documents": b.documents,
+                "Total": common.money(b.total, b.currency),
+                "Paid": common.money(b.paid, b.currency),
+                "Unpaid": common.money(b.unpaid, b.currency),
+                "Overdue": common.money(b.overdue, b.currency),
+                "Unpaid in base currency": common.money(b.unpaid_base, base),
+            }
+            for b in balances
+        ]
+    )
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def _first_page() -> None:
+    """A filter changed: back to page one, and the old rows' ticks no longer apply."""
+    st.session_state[state.FIN_PAGE] = 1
+    _clear_ticks()
+
+
+def _clear_ticks() -> None:
+    st.session_state[state.FIN_DOCUMENTS_TABLE] = {
+        "selection": {"rows": [], "columns": [], "cells": []}
+    }
+
+
+def documents(customers: list[str], *, user: common.CurrentUser, today: date) -> None:
+    who, which = st.columns([2, 4])
+    customer = who.selectbox(
+        "Customer",
+        [None, *customers],
+        format_func=lambda c: "All customers" if c is None else c,
+        key=state.FIN_CUSTOMER,
+        on_change=_first_page,
+    )
+    view = which.segmented_control(
+        "View",
+        VIEWS,
+        default=View.ALL.value,
+        required=True,
+        help=VIEW_HELP,
+        key=state.FIN_VIEW,
+        on_change=_first_page,
+    )
+    number_box, from_box, to_box = st.columns([2, 1, 1])
+    number = number_box.text_input(
+        "Document number", placeholder="e.g. INV-0012", key=state.FIN_NUMBER, on_change=_first_page
+    )
+    date_from = from_box.date_input(
+        "Invoice date from", value=None, key=state.FIN_DATE_FROM, on_change=_first_page
+    )
+    date_to = to_box.date_input(
+        "Invoice date to", value=None, key=state.FIN_DATE_TO, on_change=_first_page
+    )
+
+    def fetch(db_session, page: int) -> tuple[list[Shipment], int]:
+        return finance.documents(
+            session=db_session,
+            today=today,
+            view=View(view or View.ALL),
+            customer=customer,
+            number=number.strip() or None,
+            date_from=date_from,
+            date_to=date_to,
+            username=user.username,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+
+    page = st.session_state.get(state.FIN_PAGE, 1)
+    with common.session() as db_session:
+        rows, total = fetch(db_session, page)
+        pages = max(1, -(-total // PAGE_SIZE))
+        if page > pages:  # the filter shrank the result below this page
+            page = pages
+            rows, total = fetch(db_session, page)
+        pinned = pinned_ids(db_session, user.username, [s.id for s in rows])
+    st.session_state[state.FIN_PAGE] = page
+
+    if rows:
+        st.dataframe(
+            documents_frame(rows, pinned, today),
+            key=state.FIN_DOCUMENTS_TABLE,
+            on_select="rerun",
+            selection_mode="multi-row",
+            hide_index=True,
+            column_config={"Number": xero_document.number_column()},
+        )
+    else:
+        st.info("No documents in this view." if total == 0 else "Nothing on this page.")
+    ids = [s.id for s in rows]
+    info, page_box, pin, unpin = st.columns([3, 1, 1.1, 1.1], vertical_alignment="bottom")
+    info.caption(
+        f"{total} document(s) · page {page} of {pages} · newest first · tick rows to pin them"
+    )
+    page_box.number_input("Page", min_value=1, max_value=pages, step=1, key=state.FIN_PAGE)
+    pin.button(
+        "Pin selected",
+        key=state.FIN_PIN,
+        on_click=_pin,
+        args=(ids, user.username, True),
+        disabled=not rows,
+    )
+    unpin.button(
+        "Unpin selected",
+        key=state.FIN_UNPIN,
+        on_click=_pin,
+        args=(ids, user.username, False),
+        disabled=not rows,
+    )
+
+
+def pinned_ids(db_session, username: str, shipment_ids: list[int]) -> set[int]:
+    if not shipment_ids:
+        return set()
+    return set(
+        db_session.exec(
+            select(PinnedDocument.shipment_id).where(
+                PinnedDocument.username == username,
+                PinnedDocument.shipment_id.in_(shipment_ids),
+            )
+        )
+    )
+
+
+def documents_frame(rows: list[Shipment], pinned: set[int], today: date) -> pd.DataFrame:
+    def status(s: Shipment) -> str:
+        overdue = " · overdue" if payments.is_overdue(s, today) else ""
+        return f"{s.xero_status or ''}{overdue}"
+
+    return pd.DataFrame(
+        [
+            {
+                "Number": xero_document.number_link(s),
+                "Shipment": s.shipment_number,
+                "Customer": s.buyer_code or s.consignee_code or "—",
+                "Invoice date": common.local_date(s.invoice_date),
+                "Due date": common.local_date(s.due_date),
+                "Type": (s.xero_document_type or "").capitalize(),
+                "Total": common.money(s.xero_total, s.currency),
+                "Paid": common.money(s.xero_amount_paid or 0, s.currency),
+                "Balance": common.money(s.xero_amount_due, s.currency),
+                "Status": status(s),
+                "Pinned": "📌" if s.id in pinned else "",
+            }
+            for s in rows
+        ],
+        columns=DOCUMENT_COLUMNS,
+    )
+
+
+def _pin(ids: list[int], username: str, pin: bool) -> None:
+    """Pin or unpin the ticked rows (a callback: `ids` are the rows as the user saw them)."""
+    table = st.session_state.get(state.FIN_DOCUMENTS_TABLE)
+    ticked = table["selection"]["rows"] if table else []
+    chosen = [ids[n] for n in ticked if n < len(ids)]
+    if not chosen:
+        verb = "Pin" if pin else "Unpin"
+        common.flash("info", f"Tick documents in the table first, then {verb} selected.")
+        return
+    try:
+        with common.session() as db_session:
+            for shipment_id in chosen:
+                change = finance.pin if pin else finance.unpin
+                change(session=db_session, username=username, shipment_id=shipment_id)
+    except Exception as error:  # noqa: BLE001 - plain words on the next run
+        if not isinstance(error, common.USER_ERRORS):
+            log.error("Pinning failed", exc_info=error)
+        common.flash("error", common.error_message(error))
+        return
+    common.flash("success", f"{'Pinned' if pin else 'Unpinned'} {len(chosen)} document(s).")
+    _clear_ticks()

@@ -1,0 +1,375 @@
+"""On the Mapping page: per-customer and per-product mappings (a shipment's code → a Xero
+contact's AccountNumber or item's Code, per organisation) and "check all", which lists the
+codes of waiting shipments that do not map, with one-click fixes."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from models import CustomerMapping, ProductMapping, XeroConnection
+from pages import common, state
+from services import aliases
+from services.reference_data import ReferenceData
+
+log = logging.getLogger("shipbridge.ui")
+
+REVENUE_TYPES = {"REVENUE", "SALES", "OTHERINCOME"}
+SHOWN_NUMBERS = 10  # shipment numbers listed per unmapped code
+NO_CACHE = (
+    "No Xero reference data is cached for {name} yet: click Refresh from Xero on the "
+    "Reference data tab (or send a shipment, which reads it)."
+)
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def customers(
+    connection: XeroConnection, ref: ReferenceData, *, user: common.CurrentUser, can_edit: bool
+) -> None:
+    st.caption(
+        "Map a shipment's customer code that is not a Xero contact's account number to one. "
+        "A sales account here replaces the mapping's sales account for that Xero customer."
+    )
+    with common.session() as db_session:
+        rows = aliases.customer_mappings(session=db_session, tenant_id=connection.tenant_id)
+    if rows:
+        with st.container(key=state.CUSTOMER_MAP_TABLE):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Shipment code": m.shipment_code,
+                            "Xero customer": _contact_label(ref, m.account_number)
+                            if m.account_number
+                            else f"{m.shipment_code} (the same code)",
+                            "Sales account": _account_label(ref, m.sales_account_code)
+                            if m.sales_account_code
+                            else "the mapping's",
+                        }
+                        for m in rows
+                    ]
+                ),
+                hide_index=True,
+            )
+    else:
+        st.caption("No customer mappings yet.")
+    if not can_edit:
+        return
+    if ref.is_empty:
+        st.info(NO_CACHE.format(name=connection.tenant_name))
+        return
+
+    by_code = {m.shipment_code: m for m in rows}
+    pick = st.selectbox(
+        "Add or change a customer mapping",
+        [None, *by_code],
+        format_func=lambda c: "New mapping" if c is None else c,
+        key=state.CUSTOMER_MAP_PICK,
+    )
+    current = by_code.get(pick)
+    contacts = sorted(c.account_number for c in ref.customers.values())
+    accounts = _sales_accounts(ref)
+    if current is not None:
+        pairs = ((current.account_number, contacts), (current.sales_account_code, accounts))
+        for value, options in pairs:
+            if value and value not in options:
+                options.append(value)
+    suffix = pick or "new"
+    with st.form(state.CUSTOMER_MAP_FORM, clear_on_submit=True):
+        code = st.text_input(
+            "Shipment customer code",
+            value=current.shipment_code if current else "",
+            placeholder="e.g. ALOK",
+            disabled=current is not None,
+            key=f"{state.CUSTOMER_MAP_FORM}_code_{suffix}",
+        )
+        account_number = st.selectbox(
+            "Xero customer (account number)",
+            [None, *contacts],
+            index=[None, *contacts].index(current.account_number) if current else 0,
+            format_func=lambda a: (
+                "Same as the shipment code" if a is None else _contact_label(ref, a)
+            ),
+            key=f"{state.CUSTOMER_MAP_FORM}_contact_{suffix}",
+        )
+        sales_account = st.selectbox(
+            "Sales account",
+            [None, *accounts],
+            index=[None, *accounts].index(current.sales_account_code) if current else 0,
+            format_func=lambda a: (
+                "The mapping's sales account" if a is None else _account_label(ref, a)
+            ),
+            key=f"{state.CUSTOMER_MAP_FORM}_account_{suffix}",
+        )
+        saved = st.form_submit_button(
+            "Save customer mapping", key=state.CUSTOMER_MAP_SAVE, type="primary"
+        )
+    if current is not None:
+        st.button(
+            f"Delete the mapping of {current.shipment_code}",
+            key=state.CUSTOMER_MAP_DELETE,
+            on_click=_delete,
+            args=(CustomerMapping, current.id, state.CUSTOMER_MAP_PICK, user.username),
+        )
+    if not saved:
+        return
+    code = code.strip()
+    if not account_number and not sales_account:
+        st.error("Choose a Xero customer, a sales account, or both.")
+        return
+    done = False
+    with common.shown_errors(), common.session() as db_session:
+        aliases.save_customer_mapping(
+            session=db_session,
+            tenant_id=connection.tenant_id,
+            shipment_code=code,
+            account_number=account_number,
+            sales_account_code=sales_account,
+            user=user.username,
+        )
+        done = True
+    if done:
+        target = account_number or code
+        extra = f", sales account {sales_account}" if sales_account else ""
+        common.flash("success", f"Customer code {code} now maps to Xero customer {target}{extra}.")
+        st.rerun()
+
+
+def _contact_label(ref: ReferenceData, account_number: str) -> str:
+    contact = ref.customers.get(account_number.upper())
+    if contact is None:
+        return f"{account_number} (not an active Xero customer)"
+    return f"{contact.account_number} — {contact.name}"
+
+
+def _sales_accounts(ref: ReferenceData) -> list[str]:
+    revenue = [code for code, a in ref.accounts.items() if a.type in REVENUE_TYPES]
+    return sorted(revenue or ref.accounts)
+
+
+def _account_label(ref: ReferenceData, code: str) -> str:
+    account = ref.accounts.get(code)
+    return f"{code} — {account.name}" if account else f"{code} (not an active Xero account)"
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+def products(
+    connection: XeroConnection, ref: ReferenceData, *, user: common.CurrentUser, can_edit: bool
+) -> None:
+    st.caption("Map a shipment's product code that is not a Xero item's code to one.")
+    with common.session() as db_session:
+        rows = aliases.product_mappings(session=db_session, tenant_id=connection.tenant_id)
+    if rows:
+        with st.container(key=state.PRODUCT_MAP_TABLE):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Shipment code": m.shipment_code,
+                            "Xero item": _item_label(ref, m.item_code),
+                        }
+                        for m in rows
+                    ]
+                ),
+                hide_index=True,
+            )
+    else:
+        st.caption("No product mappings yet.")
+    if not can_edit:
+        return
+    if not ref.items:
+        st.info(NO_CACHE.format(name=connection.tenant_name))
+        return
+
+    by_code = {m.shipment_code: m for m in rows}
+    pick = st.selectbox(
+        "Add or change a product mapping",
+        [None, *by_code],
+        format_func=lambda c: "New mapping" if c is None else c,
+        key=state.PRODUCT_MAP_PICK,
+    )
+    current = by_code.get(pick)
+    items = sorted(i.code for i in ref.items.values())
+    if current is not None and current.item_code not in items:
+        items.append(current.item_code)
+    suffix = pick or "new"
+    with st.form(state.PRODUCT_MAP_FORM, clear_on_submit=True):
+        code = st.text_input(
+            "Shipment product code",
+            value=current.shipment_code if current else "",
+            placeholder="e.g. WIDGET-Z",
+            disabled=current is not None,
+            key=f"{state.PRODUCT_MAP_FORM}_code_{suffix}",
+        )
+        item_code = st.selectbox(
+            "Xero item (code)",
+            items,
+            index=items.index(current.item_code) if current else None,
+            format_func=lambda i: _item_label(ref, i),
+            placeholder="Choose a Xero item",
+            key=f"{state.PRODUCT_MAP_FORM}_item_{suffix}",
+        )
+        saved = st.form_submit_button(
+            "Save product mapping", key=state.PRODUCT_MAP_SAVE, type="primary"
+        )
+    if current is not None:
+        st.button(
+            f"Delete the mapping of {current.shipment_code}",
+            key=state.PRODUCT_MAP_DELETE,
+            on_click=_delete,
+            args=(ProductMapping, current.id, state.PRODUCT_MAP_PICK, user.username),
+        )
+    if not saved:
+        return
+    code = code.strip()
+    done = False
+    with common.shown_errors(), common.session() as db_session:
+        aliases.save_product_mapping(
+            session=db_session,
+            tenant_id=connection.tenant_id,
+            shipment_code=code,
+            item_code=item_code or "",
+            user=user.username,
+        )
+        done = True
+    if done:
+        common.flash("success", f"Product code {code} now maps to Xero item {item_code}.")
+        st.rerun()
+
+
+def _item_label(ref: ReferenceData, code: str) -> str:
+    item = ref.items.get(code.upper())
+    if item is None:
+        return f"{code} (not a Xero item)"
+    return f"{item.code} — {item.name}" if item.name else item.code
+
+
+def _delete(model, row_id: int, pick_key: str, username: str) -> None:
+    """A Delete click (a callback, so the picker can go back to "New mapping")."""
+    try:
+        code = None
+        with common.session() as db_session:
+            row = db_session.get(model, row_id)
+            if row is not None:
+                code = row.shipment_code
+                aliases.delete_mapping(session=db_session, row=row, user=username)
+        if code is not None:
+            common.flash("success", f"The mapping of {code} is deleted.")
+    except Exception as error:  # noqa: BLE001 - plain words on the next run
+        if not isinstance(error, common.USER_ERRORS):
+            log.error("Deleting a mapping failed", exc_info=error)
+        common.flash("error", common.error_message(error))
+    st.session_state[pick_key] = None
+
+
+# --- check all ---------------------------------------------------------------------------
+
+
+def check_all(
+    connection: XeroConnection, ref: ReferenceData, *, user: common.CurrentUser, can_edit: bool
+) -> None:
+    st.caption(
+        "Every shipment waiting to go to Xero (not sent, queued, rejected or changed since "
+        "sent) whose customer or product code does not map to a Xero code, by code, with the "
+        "nearest Xero codes."
+    )
+    if st.button("Check all", key=state.CHECK_ALL):
+        st.session_state[state.CHECK_ALL_OPEN] = True
+    if not st.session_state.get(state.CHECK_ALL_OPEN):
+        return
+    if ref.is_empty:
+        st.info(NO_CACHE.format(name=connection.tenant_name))
+        return
+    with common.session() as db_session:
+        unmapped = aliases.check_all(session=db_session, connection=connection)
+    if not unmapped:
+        st.success("Every waiting shipment's customer and product codes map to Xero.")
+        return
+    numbers = {n for u in unmapped for n in u.shipment_numbers}
+    st.warning(f"{len(unmapped)} code(s) do not map to Xero, on {len(numbers)} shipment(s).")
+    for code in unmapped:
+        with st.container(border=True):
+            _unmapped(connection, ref, code, user=user, can_edit=can_edit)
+
+
+def _unmapped(
+    connection: XeroConnection,
+    ref: ReferenceData,
+    code: aliases.UnmappedCode,
+    *,
+    user: common.CurrentUser,
+    can_edit: bool,
+) -> None:
+    shown = ", ".join(code.shipment_numbers[:SHOWN_NUMBERS])
+    more = len(code.shipment_numbers) - SHOWN_NUMBERS
+    if more > 0:
+        shown += f" and {more} more"
+    st.markdown(
+        f"**{code.kind.capitalize()} code `{code.code}`** — "
+        f"{len(code.shipment_numbers)} shipment(s): {shown}"
+    )
+    # Suggestions are the cache's upper-cased keys: map to Xero's own spelling.
+    if code.kind == "customer":
+        targets = [ref.customers[s].account_number for s in code.suggestions if s in ref.customers]
+    else:
+        targets = [ref.items[s].code for s in code.suggestions if s in ref.items]
+    tab = "Customers" if code.kind == "customer" else "Products"
+    if not targets:
+        what = "contact" if code.kind == "customer" else "item"
+        st.caption(
+            f"No Xero code is close: fix the shipments, add the {what} in Xero, or map the "
+            f"code on the {tab} tab."
+        )
+    elif not can_edit:
+        st.caption(f"Nearest Xero codes: {', '.join(targets)}. An admin can map the code.")
+    else:
+        for column, target in zip(st.columns(3), targets, strict=False):
+            column.button(
+                f"Map {code.code} → {target}",
+                key=f"{state.MAP_SUGGESTION_PREFIX}{code.kind}_{code.code}_{target}",
+                on_click=_map_suggestion,
+                args=(connection.tenant_id, code, target, user.username),
+            )
+
+
+def _map_suggestion(tenant_id: str, code: aliases.UnmappedCode, target: str, username: str) -> None:
+    """A one-click "Map X → Y" (a callback: the list redraws without the code)."""
+    try:
+        with common.session() as db_session:
+            if code.kind == "customer":
+                # A mapping that only changed the sales account keeps it.
+                existing = aliases.customer_mappings(session=db_session, tenant_id=tenant_id)
+                sales = next(
+                    (m.sales_account_code for m in existing if m.shipment_code == code.code), None
+                )
+                aliases.save_customer_mapping(
+                    session=db_session,
+                    tenant_id=tenant_id,
+                    shipment_code=code.code,
+                    account_number=target,
+                    sales_account_code=sales,
+                    user=username,
+                )
+            else:
+                aliases.save_product_mapping(
+                    session=db_session,
+                    tenant_id=tenant_id,
+                    shipment_code=code.code,
+                    item_code=target,
+                    user=username,
+                )
+        common.flash(
+            "success",
+            f"{code.kind.capitalize()} code {code.code} now maps to {target}: "
+            f"{len(code.shipment_numbers)} shipment(s) can be sent again.",
+        )
+    except Exception as error:  # noqa: BLE001 - plain words on the next run
+        if not isinstance(error, common.USER_ERRORS):
+            log.error("Saving a mapping failed", exc_info=error)
+        common.flash("error", common.error_message(error))

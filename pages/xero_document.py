@@ -1,0 +1,102 @@
+"""A shipment's document in Xero: the link to it, its status and money, and its payments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from models import DocumentType, Shipment, SyncState
+from pages import common, state
+from services import payments
+from services.settings import get_settings
+
+# A table cell links to the document and shows its number: the number rides in the URL's
+# fragment (which the browser never sends to Xero) and LinkColumn's display_text takes it out.
+NUMBER_IN_LINK = r"#(.+)$"
+
+
+def document_url(shipment: Shipment) -> str | None:
+    """The document's page in Xero (the sandbox serves the same paths)."""
+    document_id = shipment.xero_document_id
+    if not document_id:
+        return None
+    web = get_settings().web_url.rstrip("/")
+    if shipment.xero_document_type == DocumentType.QUOTE:
+        return f"{web}/app/quotes/view/{document_id}"
+    return f"{web}/AccountsReceivable/View.aspx?InvoiceID={document_id}"
+
+
+def number_link(shipment: Shipment) -> str | None:
+    """The document's URL with its number as the fragment, for `number_column`."""
+    url = document_url(shipment)
+    if url is None:
+        return None
+    return f"{url}#{shipment.xero_document_number or shipment.xero_document_id}"
+
+
+def number_column(label: str = "Number"):
+    return st.column_config.LinkColumn(
+        label, display_text=NUMBER_IN_LINK, help="Opens the document in Xero"
+    )
+
+
+def changed_since_sent(shipment: Shipment) -> None:
+    if shipment.sync_state != SyncState.CHANGED:
+        return
+    number = shipment.xero_document_number or "its document"
+    st.warning(
+        f"**Changed since sent**: {shipment.shipment_number} was edited after it went to Xero "
+        f"as {number}. Xero still has the old version: send it again to update {number} "
+        "(it is updated, never duplicated)."
+    )
+
+
+def panel(shipment: Shipment) -> None:
+    """Status, total, paid and balance of the shipment's Xero document, and its payments."""
+    with st.container(key=state.XERO_DOCUMENT):
+        st.markdown("**Document in Xero**")
+        changed_since_sent(shipment)
+        if not shipment.xero_document_id:
+            st.caption(f"{shipment.shipment_number} is not in Xero yet.")
+            return
+        kind = shipment.xero_document_type or "document"
+        number = shipment.xero_document_number or shipment.xero_document_id
+        st.markdown(f"Xero {kind} [{number}]({document_url(shipment)})")
+        currency = shipment.currency
+        status, total, paid, balance = st.columns(4)
+        status.metric("Status", shipment.xero_status or "—")
+        total.metric("Total", common.money(shipment.xero_total, currency) or "—")
+        if shipment.xero_document_type == DocumentType.QUOTE:
+            st.caption("Quotes take no payments.")
+            return
+        paid.metric("Paid", common.money(shipment.xero_amount_paid or 0, currency))
+        balance.metric("Balance", common.money(shipment.xero_amount_due, currency) or "—")
+        if shipment.xero_fully_paid_on:
+            st.caption(f"Fully paid on {common.local_date(shipment.xero_fully_paid_on)}.")
+        _payments(shipment)
+
+
+def _payments(shipment: Shipment) -> None:
+    with common.session() as db_session:
+        rows = payments.payments_of(session=db_session, shipment_id=shipment.id)
+    if not rows:
+        st.caption(
+            "No payments pulled from Xero yet (Pull payments from Xero on the Dashboard; "
+            "Xero takes payments only on approved invoices)."
+        )
+        return
+    st.markdown("**Payments**")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Date": common.local_date(p.date),
+                    "Amount": common.money(p.amount, shipment.currency),
+                    "Reference": p.reference or "",
+                    "Status": p.status,
+                }
+                for p in rows
+            ]
+        ),
+        hide_index=True,
+    )
