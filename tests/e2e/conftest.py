@@ -6,14 +6,19 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
 from cryptography.fernet import Fernet
+from playwright.sync_api import expect
+
+from tests.e2e import ui
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -38,6 +43,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed journey's report ends with what the servers logged meanwhile."""
+    outcome = yield
+    report = outcome.get_result()
+    servers = item.funcargs.get("servers") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(servers, Servers) and servers.log.exists():
+        report.sections.append(("servers log (tail)", servers.log.read_text()[-6000:]))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,6 +75,12 @@ class Servers:
     def __init__(self, app_url: str, sandbox_url: str, env: dict, log: Path):
         self.app_url, self.sandbox_url, self.env, self.log = app_url, sandbox_url, env, log
 
+    def connection_statuses(self) -> dict[str, str]:
+        """The app's Xero connections (organisation -> status), read from its database."""
+        path = self.env["DATABASE_URL"].removeprefix("sqlite:///")
+        with closing(sqlite3.connect(path)) as db:
+            return dict(db.execute("SELECT tenant_name, status FROM xero_connection").fetchall())
+
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory):
@@ -75,6 +96,8 @@ def servers(tmp_path_factory):
         SHIPBRIDGE_SECRET_KEY=Fernet.generate_key().decode(),
         SHIPBRIDGE_COOKIE_KEY="e2e-cookie-key-0123456789abcdef0123456789",
         PYTHONUNBUFFERED="1",
+        # One version of the code for the whole run, even while files change on disk.
+        STREAMLIT_SERVER_FILE_WATCHER_TYPE="none",
     )
     for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET"):
         env.pop(name, None)
@@ -122,7 +145,30 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def snap(page, request):
+    """snap("step") saves artifacts/<test name>-<step>.png."""
+    return lambda step: ui.shot(page, request.node.name, step)
+
+
+@pytest.fixture
+def xero_connected(servers, browser):
+    """The demo organisation is connected: if it is not, an admin connects it in the UI."""
+    if servers.connection_statuses().get(ui.ORGANISATION) == "Connected":
+        return
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        ui.login(page, servers.app_url, "admin")
+        ui.connect(page)
+    finally:
+        context.close()
+    assert servers.connection_statuses().get(ui.ORGANISATION) == "Connected"
