@@ -154,8 +154,16 @@ def page(browser, request):
 
 @pytest.fixture
 def snap(page, request):
-    """snap("step") saves artifacts/<test name>-<step>.png."""
-    return lambda step: ui.shot(page, request.node.name, step)
+    """snap("step") saves artifacts/<test name>-<step>.png; snap("step", locator) scrolls
+    that into view first (Streamlit's main area scrolls by itself, so a full-page shot does
+    not show what is below the fold)."""
+
+    def take(step: str, show=None) -> None:
+        if show is not None:
+            show.scroll_into_view_if_needed()
+        ui.shot(page, request.node.name, step)
+
+    return take
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ when a journey needs it and it is missing."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
@@ -52,8 +53,7 @@ def test_foundation_connect_send_three_and_see_them_logged(page, servers, snap):
     sent = {number: xero_number_in(processed_alert(page, number)) for number in numbers}
     assert len(set(sent.values())) == 3, sent
     expect(page.get_by_text("0 of 10 selected", exact=True)).to_be_visible()
-    page.get_by_role("heading", name="Last send").scroll_into_view_if_needed()
-    snap("sent")
+    snap("sent", page.get_by_role("heading", name="Last send"))
 
     ui.search_shipments(page, "SHP-100", expect_total=9)
     grid = ui.table(page, "shipments_table")
@@ -70,3 +70,115 @@ def test_foundation_connect_send_three_and_see_them_logged(page, servers, snap):
         expect(ui.cell(log, number, "Trigger")).to_have_text("bulk")
         expect(ui.cell(log, number, "Who")).to_have_text("admin")
     snap("logs")
+
+
+ALOK_SENTENCE = (
+    "Customer code ALOK is not a Xero contact's account number: fix the code or add it in "
+    "Xero (did you mean ALOK-01?)."
+)
+CSV_HEADER = (
+    "shipment_number,buyer_code,currency,exchange_rate,invoice_date,due_date,incoterms,"
+    "product_code,quantity,unit_price,item_value"
+)
+
+
+def csv_file(rows: list[str], name: str = "shipments.csv") -> dict:
+    text = "\n".join([CSV_HEADER, *rows]) + "\n"
+    return {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
+
+
+def upload(page, file: dict) -> None:
+    page.get_by_role("tab", name="Import / export").click()
+    page.locator(f"{ui.key('import_panel')} input[type='file']").set_input_files(file)
+
+
+def test_operations_import_fix_reject_and_retry(page, servers, xero_connected, snap):
+    """Operations imports a CSV (a bad row is shown by row and column and nothing is saved),
+    fixes the file, imports it, sends three shipments, reads why one was rejected, fixes its
+    customer code and retries it until Xero takes it."""
+    today = date.today()
+    issued, due = today.isoformat(), (today + timedelta(days=30)).isoformat()
+    good = [
+        f"IMP-2001,ACME,USD,0.59,{issued},{due},FOB,WIDGET-A,4,12.50,50.00",
+        f"IMP-2002,ALOK,USD,0.59,{issued},{due},FOB,CRATE,2,45.00,90.00",
+        f"IMP-2003,BOLT,EUR,0.545,{issued},{due},CIF,GEAR-100,10,7.25,72.50",
+    ]
+    bad = [*good[:2], good[2].replace(issued, "2026-02-30", 1)]
+
+    ui.login(page, servers.app_url, "operations")
+    expect(ui.title(page)).to_have_text("Shipments")  # operations' first page
+
+    upload(page, csv_file(bad, "shipments-with-a-bad-date.csv"))
+    panel = page.locator(ui.key("import_panel"))
+    expect(
+        panel.get_by_text(re.compile(r"^1 problem\(s\) in the file; nothing is imported"))
+    ).to_be_visible()
+    problems = panel.get_by_test_id("stDataFrame").filter(
+        has=page.locator("th", has_text="Problem")
+    )
+    expect(ui.cell(problems, "invoice_date", "Row")).to_have_text("4")
+    expect(ui.cell(problems, "invoice_date", "Problem")).to_contain_text(
+        "'2026-02-30' is not a date"
+    )
+    expect(panel.get_by_role("checkbox", name="Import only the good rows")).not_to_be_checked()
+    snap("preview-with-error", problems)
+    page.locator(ui.key("import_button")).get_by_role("button", name="Import").click()
+    expect(
+        page.get_by_text(re.compile(r"^The file has 1 problem\(s\); nothing was imported\."))
+    ).to_be_visible()
+    ui.search_shipments(page, "IMP-2", expect_total=0)
+    snap("nothing-imported")
+
+    upload(page, csv_file(good, "shipments-fixed.csv"))
+    expect(panel.get_by_text("3 shipment(s) ready to import.", exact=True)).to_be_visible()
+    page.locator(ui.key("import_button")).get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Imported 3 shipment(s).", exact=True)).to_be_visible()
+
+    ui.search_shipments(page, "IMP-2", expect_total=3)
+    for row in range(3):
+        ui.tick_row(page, row, selected_after=row + 1)
+    snap("selected")
+    page.locator(ui.key("send_selected")).get_by_role("button").click()
+    first = {n: xero_number_in(processed_alert(page, n)) for n in ("IMP-2001", "IMP-2003")}
+    rejection = page.get_by_test_id("stAlert").filter(has_text="IMP-2002: Rejected")
+    expect(rejection).to_contain_text(ALOK_SENTENCE)
+    # The rejected one stays selected, to be fixed and sent again.
+    expect(page.get_by_text("1 of 10 selected", exact=True)).to_be_visible()
+    snap("sent-one-rejected", rejection)
+    grid = ui.table(page, "shipments_table")
+    expect(ui.cell(grid, "IMP-2002", "Sync state")).to_have_text("Rejected")
+    for number, xero_number in first.items():
+        expect(ui.cell(grid, number, "Xero number")).to_have_text(xero_number)
+
+    form = ui.open_shipment(page, "IMP-2002")
+    page.get_by_role("tab", name="Integration").click()
+    history = page.get_by_role("tabpanel", name="Integration")
+    expect(history.get_by_text(ALOK_SENTENCE)).to_have_count(0)
+    history.get_by_role("button", name="View error").click()
+    expect(history.get_by_text(ALOK_SENTENCE, exact=True)).to_be_visible()
+    snap("view-error", history.get_by_text(ALOK_SENTENCE, exact=True))
+
+    page.get_by_role("tab", name="Details").click()
+    buyer = form.get_by_role("textbox", name="Buyer code")
+    expect(buyer).to_have_value("ALOK")
+    buyer.fill("ALOK-01")
+    form.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved IMP-2002.", exact=True)).to_be_visible()
+    expect(form.get_by_role("textbox", name="Buyer code")).to_have_value("ALOK-01")
+
+    ui.open_page(page, "Accounting Logs")
+    rejected_row = page.get_by_test_id("stHorizontalBlock").filter(
+        has=page.get_by_text(re.compile(r"^IMP-2002 · "))
+    )
+    expect(rejected_row).to_have_count(1)
+    snap("retry", rejected_row)
+    rejected_row.get_by_role("button", name="Retry").click()
+    retried = xero_number_in(processed_alert(page, "IMP-2002"))
+    expect(page.get_by_text(re.compile(r"^Retry — Sent: 1 processed\."))).to_be_visible()
+    log = ui.table(page, "log_table")
+    outcomes = ui.cell(log, "IMP-2002", "Outcome")
+    expect(outcomes).to_have_text(["Processed", "Rejected"])  # newest first
+    expect(ui.cell(log, "IMP-2002", "Trigger")).to_have_text(["retry", "bulk"])
+    expect(ui.cell(log, "IMP-2002", "Xero number")).to_have_text([retried, ""])
+    expect(page.get_by_text("No shipment is rejected now.", exact=True)).to_be_visible()
+    snap("retried")
