@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, func, literal_column, or_
 from sqlmodel import Session, select
 
 from models import DocumentType, PinnedDocument, Shipment
@@ -38,7 +38,8 @@ class CustomerBalance:
 
 
 def _customer():
-    return func.coalesce(Shipment.buyer_code, Shipment.consignee_code, "—")
+    # An inline literal, so PostgreSQL sees the same expression in SELECT and GROUP BY.
+    return func.coalesce(Shipment.buyer_code, Shipment.consignee_code, literal_column("'—'"))
 
 
 def _invoices():

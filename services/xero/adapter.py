@@ -179,8 +179,12 @@ class XeroAdapter:
             client_id=settings.client_id,
             client_secret=settings.client_secret,
         )
+        # The SDK's Configuration() hands back a copy of the FIRST one ever made, whatever the
+        # arguments: set this adapter's own token on it, or adapters would share one.
+        configuration = Configuration()
+        configuration.oauth2_token = oauth_token
         self.client = ApiClient(
-            Configuration(oauth2_token=oauth_token),
+            configuration,
             pool_threads=1,
             oauth2_token_getter=self._get_token,
             oauth2_token_saver=self._save_token,

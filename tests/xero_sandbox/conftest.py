@@ -36,8 +36,10 @@ class Sdk:
 def make_sdk(sandbox: SandboxHandle, token: dict[str, Any]) -> Sdk:
     """An ApiClient whose token getter/saver use a dict, pointed at the sandbox."""
     tokens = {"token": dict(token)}
-    configuration = Configuration(
-        oauth2_token=OAuth2Token(client_id=sandbox.client_id, client_secret=sandbox.client_secret)
+    # Configuration() returns a copy of the first one ever made: set the token afterwards.
+    configuration = Configuration()
+    configuration.oauth2_token = OAuth2Token(
+        client_id=sandbox.client_id, client_secret=sandbox.client_secret
     )
     api_client = ApiClient(
         configuration,
