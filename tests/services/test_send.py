@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlmodel import select
 
-from models import IntegrationLog, Shipment, SyncState
+from models import IntegrationLog, Shipment, ShipmentFields, SyncState, XeroContact
+from services import connections, reference_data
 from services.db import session_scope
 from services.mapping import update_sync_settings
+from services.shipments import update_shipment
 from services.sync import SyncError, send_shipments
-from tests.utils.factories import make_shipment
+from tests.utils.factories import line, make_shipment
 
 
 def create_calls(sandbox, kind="Invoices"):
@@ -96,3 +100,70 @@ def test_without_a_connection_the_send_says_so(engine, sandbox):
     ids = shipments(engine, 1)
     with pytest.raises(SyncError, match="No Xero organisation is connected"):
         send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
+
+
+def test_a_document_made_by_hand_in_xero_is_updated_not_duplicated(engine, connected, sandbox):
+    [sid] = shipments(engine, 1)
+    with session_scope(engine) as session:
+        shipment = session.get(Shipment, sid)
+        adapter = connections.adapter_for(connected, session=session)
+        reference_data.refresh(session=session, connection=connected, adapter=adapter)
+        number, contact = (
+            shipment.shipment_number,
+            session.exec(select(XeroContact).where(XeroContact.account_number == "ACME")).first(),
+        )
+    # Someone keyed the invoice into Xero first, under the same number.
+    [by_hand] = adapter.save_invoices(
+        connected.tenant_id,
+        [
+            {
+                "Type": "ACCREC",
+                "Contact": {"ContactID": contact.contact_id},
+                "InvoiceNumber": number,
+                "Date": "2026-11-01",
+                "DueDate": "2026-12-01",
+                "Status": "DRAFT",
+                "LineItems": [
+                    {
+                        "Description": "typed by hand",
+                        "Quantity": "1",
+                        "UnitAmount": "1",
+                        "AccountCode": "200",
+                        "TaxType": "NONE",
+                    }
+                ],
+            }
+        ],
+        idempotency_key="by-hand-1",
+    )
+    assert by_hand.ok
+    outcome = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes[0]
+    assert outcome.outcome == "Processed" and outcome.document_id == by_hand.document_id
+    found = adapter.find_invoices(connected.tenant_id, [number])
+    assert len(found) == 1 and found[0].total == Decimal("50.00")
+
+
+def test_a_paid_document_is_refused_with_what_to_do(engine, connected, sandbox):
+    with session_scope(engine) as session:
+        update_sync_settings(
+            session=session, user="admin", changes={"invoice_status": "AUTHORISED"}
+        )
+    [sid] = shipments(engine, 1)
+    first = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes[0]
+    sandbox.record_payment(first.document_id, "50.00")
+    with session_scope(engine) as session:
+        shipment = session.get(Shipment, sid)
+        update_shipment(
+            session=session,
+            shipment_id=sid,
+            fields=ShipmentFields(**shipment.model_dump(include=set(ShipmentFields.model_fields))),
+            lines=[line(quantity="5")],
+            user="ops",
+        )
+        assert shipment.sync_state == SyncState.CHANGED
+    again = send_shipments(shipment_ids=[sid], trigger="retry", user="ops").outcomes[0]
+    assert again.outcome == "Rejected"
+    assert again.xero_messages == [
+        "This document cannot be edited as it has a payment or credit note allocated to it."
+    ]
+    assert again.messages[0].startswith("The document is paid or credited in Xero")
