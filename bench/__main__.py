@@ -38,6 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--shipments", type=int, default=1000)
     parser.add_argument("--baseline", type=int, default=100)
     parser.add_argument("--scale", type=float, default=2.0)
+    parser.add_argument("--table-rows", type=int, default=100_000)
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="shipbridge-bench-"))
@@ -69,6 +70,7 @@ def main(argv=None) -> int:
         _wait(sandbox_url)
         httpx.post(f"{sandbox_url}/_sandbox/rate-clock", json={"factor": args.scale})
         figures = run(args, sandbox_url)
+        figures["table"] = shipments_table(args.table_rows)
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=10)
@@ -224,6 +226,73 @@ def run(args, sandbox_url: str) -> dict:
     return {"ours": ours, "baseline": base}
 
 
+def shipments_table(rows: int) -> dict[str, float]:
+    """Milliseconds (median of 5) for the Shipments page's queries over `rows` shipments."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import insert
+
+    from models import Shipment, ShipmentLine
+    from services.db import get_engine, session_scope
+    from services.shipments import ShipmentFilter, list_shipments
+
+    engine = get_engine()
+    with engine.begin() as connection:
+        start = (
+            connection.execute(
+                Shipment.__table__.select()
+                .with_only_columns(Shipment.__table__.c.id)
+                .order_by(Shipment.__table__.c.id.desc())
+                .limit(1)
+            ).scalar()
+            or 0
+        )
+        for chunk in range(0, rows, 10_000):
+            connection.execute(
+                insert(Shipment),
+                [
+                    {
+                        "shipment_number": f"T-{start + n}",
+                        "buyer_code": f"C{n % 500:03d}",
+                        "currency": "USD",
+                        "invoice_date": date(2026, 1, 1) + timedelta(n % 300),
+                        "workflow_status": "Shipped" if n % 3 else "Draft",
+                        "sync_state": "Processed" if n % 4 else "Not sent",
+                    }
+                    for n in range(chunk, min(rows, chunk + 10_000))
+                ],
+            )
+        first = start + 1
+        connection.execute(
+            insert(ShipmentLine),
+            [
+                {"shipment_id": first + n, "line_no": 1, "product_code": f"P{n % 300}"}
+                for n in range(0, rows, 7)
+            ],
+        )
+    cases = {
+        "page 1, newest first": dict(),
+        "page 1,000": dict(page=1000),
+        "sorted by customer": dict(sort="customer", descending=False),
+        "search by customer code": dict(flt=ShipmentFilter(search="C123")),
+        "search by product code": dict(flt=ShipmentFilter(search="P42")),
+        "filter status + sync state": dict(
+            flt=ShipmentFilter(workflow_status=["Shipped"], sync_state=["Not sent"])
+        ),
+    }
+    timings = {}
+    with session_scope(engine) as session:
+        for name, kwargs in cases.items():
+            samples = []
+            for _ in range(5):
+                began = time.perf_counter()
+                page = list_shipments(session=session, page_size=50, **kwargs)
+                assert page.rows
+                samples.append((time.perf_counter() - began) * 1000)
+            timings[name] = statistics.median(samples)
+    return timings
+
+
 def _with_retry(call):
     """What a typical integration does on a 429: wait Retry-After, try again."""
     from services.xero.errors import XeroRateLimited
@@ -272,6 +341,15 @@ def write_results(args, figures: dict) -> None:
         "before the first batch and one create-or-update call per batch of ten. CPU is the "
         "worker process's own time per batch (validation, document building, the SDK, the "
         "database), not the sandbox's.",
+        "",
+    ]
+    table = figures["table"]
+    lines += [
+        f"## Shipments page over {args.table_rows:,} shipments (SQLite, median of 5, 50 a page)",
+        "",
+        "| query | ms |",
+        "| --- | --- |",
+        *[f"| {name} | {ms:.1f} |" for name, ms in table.items()],
         "",
     ]
     text = "\n".join(lines)
