@@ -80,7 +80,7 @@ def organisation_counts(db_session: Session, rows: list[XeroConnection]) -> dict
     return counts
 
 
-def connection_rows(rows: list[XeroConnection], counts: dict[int, dict]) -> pd.DataFrame:
+def connection_rows(rows: list[XeroConnection]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -90,10 +90,21 @@ def connection_rows(rows: list[XeroConnection], counts: dict[int, dict]) -> pd.D
                 "Connected by": c.connected_by or "",
                 "Connected": common.local_time(c.connected_at),
                 "Default": "yes" if c.is_default else "",
+                "Last problem": c.last_error or "",
+            }
+            for c in rows
+        ]
+    )
+
+
+def activity_rows(rows: list[XeroConnection], counts: dict[int, dict]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Organisation": c.tenant_name,
                 **counts.get(c.id, {}),
                 "Payments pulled at": common.local_time(c.payments_pulled_at),
                 "Refreshed from Xero": common.local_time(c.reference_refreshed_at),
-                "Last problem": c.last_error or "",
             }
             for c in rows
         ]
@@ -141,11 +152,7 @@ if not rows:
     st.caption("No organisation is connected yet.")
     st.stop()
 
-st.dataframe(connection_rows(rows, counts), hide_index=True)
-st.caption(
-    f"Times in {common.local_zone().key}. Failing: shipments Xero or Shipbridge rejected, "
-    "waiting to be fixed. Shipments with no organisation of their own count for the default."
-)
+st.dataframe(connection_rows(rows), hide_index=True)
 for row in rows:
     name, action = st.columns([4, 1], vertical_alignment="center")
     name.write(f"{row.tenant_name} — {row.status}")
@@ -154,3 +161,11 @@ for row in rows:
             disconnect(row.id, user)
     elif action.button("Reconnect", key=f"{state.RECONNECT_PREFIX}{row.id}"):
         start(user)
+
+st.subheader("To and from Xero")
+st.dataframe(activity_rows(rows, counts), hide_index=True)
+st.caption(
+    "Documents pushed: shipments in Xero. Failing: shipments rejected, waiting to be fixed. "
+    "Shipments with no organisation of their own go to the default one and count there. "
+    f"Times in {common.local_zone().key}."
+)

@@ -130,19 +130,26 @@ def attempts_per_day(today: date) -> None:
     if not counts:
         st.caption("Nothing was sent in that time.")
         return
+    # Every day of the window has its slot, with or without attempts.
+    days = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    labels = [day.strftime("%d %b") for day in days]
     frame = pd.DataFrame(
-        [{"Day": day, "Outcome": group, "Attempts": n} for (day, group), n in counts.items()]
-    ).sort_values("Day")
+        [
+            {"Day": label, "Outcome": group, "Attempts": counts.get((day, group), 0)}
+            for day, label in zip(days, labels, strict=True)
+            for group in ATTEMPT_ORDER
+        ]
+    )
     chart = px.bar(
         frame,
         x="Day",
         y="Attempts",
         color="Outcome",
-        category_orders={"Outcome": ATTEMPT_ORDER},
+        category_orders={"Outcome": ATTEMPT_ORDER, "Day": labels},
         color_discrete_map=ATTEMPT_COLOURS,
     )
     chart.update_layout(barmode="stack", margin=dict(t=10, b=10))
-    chart.update_xaxes(title=f"Day ({common.local_zone().key})")
+    chart.update_xaxes(title=f"Day ({common.local_zone().key})", type="category")
     st.plotly_chart(chart, key=state.CHART_ATTEMPTS)
     totals = Counter()
     for (_, group), n in counts.items():

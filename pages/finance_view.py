@@ -117,18 +117,14 @@ def customer_table(today: date) -> list[str]:
     customers, for the documents' customer picker."""
     with common.session() as db_session:
         balances = finance.customer_balances(session=db_session, today=today)
-        bases = {
-            c.base_currency
-            for c in connections.list_connections(session=db_session)
-            if c.base_currency and c.status != ConnectionStatus.DISCONNECTED
-        }
+        bases = base_currencies(db_session)
     if not balances:
         st.info(
             "No invoices are in Xero yet: send shipments, then pull payments to see what "
             "each customer has paid and owes."
         )
         return []
-    base = next(iter(bases)) if len(bases) == 1 else None
+    base = next(iter(bases)) if len(bases) == 1 else None  # else no one code fits them all
     with st.container(key=state.FIN_CUSTOMERS_TABLE):
         st.dataframe(customer_frame(balances, base), hide_index=True)
     st.caption(
@@ -139,6 +135,24 @@ def customer_table(today: date) -> list[str]:
         f"{common.local_zone().key}."
     )
     return sorted({b.customer for b in balances})
+
+
+def base_currencies(db_session) -> set[str | None]:
+    """The base currencies of the organisations the sent documents are in (a shipment with
+    no organisation of its own went to the default one)."""
+    tenants = set(
+        db_session.exec(
+            select(Shipment.tenant_id).where(Shipment.xero_document_id.is_not(None)).distinct()
+        )
+    )
+    default = connections.default_connection(session=db_session)
+    base_of = {
+        c.tenant_id: c.base_currency for c in connections.list_connections(session=db_session)
+    }
+    return {
+        base_of.get(t) if t is not None else (default.base_currency if default else None)
+        for t in tenants
+    }
 
 
 def customer_frame(balances: list[CustomerBalance], base: str | None) -> pd.DataFrame:
@@ -176,10 +190,12 @@ def _clear_ticks() -> None:
 
 def documents(customers: list[str], *, user: common.CurrentUser, today: date) -> None:
     who, which = st.columns([2, 4])
+    # No choice means everyone: a None option would be shown as an empty box after reruns.
     customer = who.selectbox(
         "Customer",
-        [None, *customers],
-        format_func=lambda c: "All customers" if c is None else c,
+        customers,
+        index=None,
+        placeholder="All customers",
         key=state.FIN_CUSTOMER,
         on_change=_first_page,
     )

@@ -66,8 +66,9 @@ def customers(
     by_code = {m.shipment_code: m for m in rows}
     pick = st.selectbox(
         "Add or change a customer mapping",
-        [None, *by_code],
-        format_func=lambda c: "New mapping" if c is None else c,
+        list(by_code),
+        index=None,
+        placeholder="New mapping",
         key=state.CUSTOMER_MAP_PICK,
     )
     current = by_code.get(pick)
@@ -87,22 +88,21 @@ def customers(
             disabled=current is not None,
             key=f"{state.CUSTOMER_MAP_FORM}_code_{suffix}",
         )
+        # No choice: the shipment code is the account number / the mapping's sales account.
         account_number = st.selectbox(
             "Xero customer (account number)",
-            [None, *contacts],
-            index=[None, *contacts].index(current.account_number) if current else 0,
-            format_func=lambda a: (
-                "Same as the shipment code" if a is None else _contact_label(ref, a)
-            ),
+            contacts,
+            index=_index(contacts, current.account_number if current else None),
+            format_func=lambda a: _contact_label(ref, a),
+            placeholder="Same as the shipment code",
             key=f"{state.CUSTOMER_MAP_FORM}_contact_{suffix}",
         )
         sales_account = st.selectbox(
             "Sales account",
-            [None, *accounts],
-            index=[None, *accounts].index(current.sales_account_code) if current else 0,
-            format_func=lambda a: (
-                "The mapping's sales account" if a is None else _account_label(ref, a)
-            ),
+            accounts,
+            index=_index(accounts, current.sales_account_code if current else None),
+            format_func=lambda a: _account_label(ref, a),
+            placeholder="The mapping's sales account",
             key=f"{state.CUSTOMER_MAP_FORM}_account_{suffix}",
         )
         saved = st.form_submit_button(
@@ -137,6 +137,10 @@ def customers(
         extra = f", sales account {sales_account}" if sales_account else ""
         common.flash("success", f"Customer code {code} now maps to Xero customer {target}{extra}.")
         st.rerun()
+
+
+def _index(options: list[str], value: str | None) -> int | None:
+    return options.index(value) if value in options else None
 
 
 def _contact_label(ref: ReferenceData, account_number: str) -> str:
@@ -190,8 +194,9 @@ def products(
     by_code = {m.shipment_code: m for m in rows}
     pick = st.selectbox(
         "Add or change a product mapping",
-        [None, *by_code],
-        format_func=lambda c: "New mapping" if c is None else c,
+        list(by_code),
+        index=None,
+        placeholder="New mapping",
         key=state.PRODUCT_MAP_PICK,
     )
     current = by_code.get(pick)
@@ -210,7 +215,7 @@ def products(
         item_code = st.selectbox(
             "Xero item (code)",
             items,
-            index=items.index(current.item_code) if current else None,
+            index=_index(items, current.item_code if current else None),
             format_func=lambda i: _item_label(ref, i),
             placeholder="Choose a Xero item",
             key=f"{state.PRODUCT_MAP_FORM}_item_{suffix}",

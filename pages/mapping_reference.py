@@ -74,7 +74,8 @@ def refresh_all(organisations: list[XeroConnection], *, full: bool) -> None:
         st.error(f"{name}: {common.error_message(error)}")
     if done:
         st.dataframe(refresh_frame(done), hide_index=True)
-        st.caption(f"{calls} API call(s) used.")
+        per_organisation = ", ".join(f"{name} {s.api_calls}" for name, s in done)
+        st.caption(f"{calls} API call(s) used: {per_organisation}.")
 
 
 def refresh_frame(done: list[tuple[str, RefreshSummary]]) -> pd.DataFrame:
@@ -86,7 +87,6 @@ def refresh_frame(done: list[tuple[str, RefreshSummary]]) -> pd.DataFrame:
                     "Organisation": name,
                     "Kind": kind.capitalize(),
                     **{change.capitalize(): counts.get(change, 0) for change in CHANGES},
-                    "API calls": summary.api_calls,
                 }
             )
     return pd.DataFrame(rows)

@@ -68,7 +68,7 @@ def test_counts_per_organisation(app_as):
     add_payment(first, "10.00", date(2026, 11, 20), tenant_id="t1")
     at = app_as("admin", "connect")
     assert_clean(at)
-    table = at.dataframe[0].value.set_index("Organisation")
+    table = at.dataframe[1].value.set_index("Organisation")
     assert table.loc["Demo Exports Ltd", "Documents pushed"] == 2
     assert table.loc["Demo Exports Ltd", "Failing"] == 2
     assert table.loc["Demo Exports Ltd", "Payments pulled"] == 1

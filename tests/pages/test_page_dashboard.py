@@ -74,6 +74,7 @@ def documents(at) -> list[str]:
 
 
 def test_customer_balances_and_saved_views(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")  # the default; its base currency is NZD
     seed_documents()
     at = app_as("finance", "dashboard")
     assert_clean(at)
@@ -81,10 +82,10 @@ def test_customer_balances_and_saved_views(app_as):
     assert balances.to_dict("records") == [
         {"Customer": "ACME", "Currency": "USD", "Documents": 3, "Total": "430.00 USD",
          "Paid": "150.00 USD", "Unpaid": "280.00 USD", "Overdue": "200.00 USD",
-         "Unpaid in base currency": "280.00"},
+         "Unpaid in base currency": "280.00 NZD"},
         {"Customer": "BOLT", "Currency": "EUR", "Documents": 1, "Total": "60.00 EUR",
          "Paid": "0.00 EUR", "Unpaid": "60.00 EUR", "Overdue": "0.00 EUR",
-         "Unpaid in base currency": "60.00"},
+         "Unpaid in base currency": "60.00 NZD"},
     ]  # fmt: skip
     paid_status = at.dataframe[1].value
     assert paid_status.to_dict("records") == [
