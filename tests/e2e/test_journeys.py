@@ -182,3 +182,132 @@ def test_operations_import_fix_reject_and_retry(page, servers, xero_connected, s
     expect(ui.cell(log, "IMP-2002", "Xero number")).to_have_text([retried, ""])
     expect(page.get_by_text("No shipment is rejected now.", exact=True)).to_be_visible()
     snap("retried")
+
+
+def test_sync_now_at_the_trigger_status(page, servers, xero_connected, snap):
+    """Moving a shipment to the trigger status (Shipped) offers Sync now: tick it, save, and
+    the shipment is sent at once; its Integration tab shows the "sync now" attempt."""
+    ui.login(page, servers.app_url, "operations")
+    ui.search_shipments(page, "SHP-1007", expect_total=1)
+    grid = ui.table(page, "shipments_table")
+    expect(ui.cell(grid, "SHP-1007", "Status")).to_have_text("Packed")
+    expect(ui.cell(grid, "SHP-1007", "Sync state")).to_have_text("Not sent")
+
+    form = ui.open_shipment(page, "SHP-1007")
+    sync_now = form.get_by_role("checkbox", name="Sync now")
+    expect(sync_now).to_have_count(0)  # offered only at the trigger status
+    ui.choose(form, "Status", "Shipped")
+    expect(sync_now).to_have_count(1)
+    form.get_by_text("Sync now", exact=True).click()
+    expect(sync_now).to_be_checked()
+    snap("sync-now-ticked", form.get_by_role("button", name="Save"))
+    form.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_text("Saved SHP-1007 and sent it (Sync now).", exact=True)).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Sync state: Processed · Xero invoice SHP-1007 · "))
+    ).to_be_visible()
+    expect(ui.cell(grid, "SHP-1007", "Status")).to_have_text("Shipped")
+    expect(ui.cell(grid, "SHP-1007", "Sync state")).to_have_text("Processed")
+    snap("saved-and-sent")
+
+    page.get_by_role("tab", name="Integration").click()
+    attempts = page.get_by_role("tabpanel", name="Integration").get_by_test_id("stDataFrame")
+    expect(ui.cell(attempts, "SHP-1007", "Trigger")).to_have_text("sync now")
+    expect(ui.cell(attempts, "SHP-1007", "Outcome")).to_have_text("Processed")
+    expect(ui.cell(attempts, "SHP-1007", "Who")).to_have_text("operations")
+    snap("integration-history", attempts)
+
+
+def test_admin_disconnects_reconnects_and_recovers_an_expired_connection(
+    page, servers, xero_connected, snap
+):
+    """Disconnect and reconnect on the Connect page; then Xero stops accepting the
+    connection (its refresh token expires after 60 unused days), a send is held, every page
+    shows the red reconnect banner, and reconnecting clears it and lets the held send go."""
+    banner = page.get_by_text(re.compile(rf"^Xero needs reconnecting: {ui.ORGANISATION}\."))
+    ui.login(page, servers.app_url, "admin")
+    ui.open_page(page, "Connect")
+    expect(page.get_by_text(f"{ui.ORGANISATION} — Connected", exact=True)).to_be_visible()
+    page.locator("[class*='st-key-disconnect_']").get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_text(f"Disconnected {ui.ORGANISATION}.", exact=True)).to_be_visible()
+    expect(page.get_by_text(f"{ui.ORGANISATION} — Disconnected", exact=True)).to_be_visible()
+    snap("disconnected")
+    page.locator("[class*='st-key-reconnect_']").get_by_role("button", name="Reconnect").click()
+    ui.consent(page)
+    expect(banner).to_have_count(0)
+    snap("reconnected")
+
+    try:
+        # In Xero: 61 days pass without Shipbridge using the connection.
+        ui.sandbox(servers.sandbox_url, "clock", {"advance_seconds": 61 * 24 * 3600})
+        ui.open_page(page, "Shipments")
+        ui.select_shipments(page, ["SHP-1011"])
+        page.locator(ui.key("send_selected")).get_by_role("button").click()
+        held = page.get_by_test_id("stAlert").filter(has_text="SHP-1011: Held")
+        expect(held).to_contain_text("reconnect")
+        expect(banner).to_be_visible()
+        snap("held", held)
+
+        ui.open_page(page, "Send to Accounting")
+        expect(banner).to_be_visible()
+        held_metric = page.get_by_test_id("stMetric").filter(has_text="Held (reconnect Xero)")
+        expect(held_metric).to_contain_text("1")
+        snap("banner-on-send-page")
+    finally:
+        ui.sandbox(servers.sandbox_url, "clock", {"reset": True})
+
+    page.get_by_role("link", name="Reconnect").click()
+    expect(ui.title(page)).to_have_text("Xero connections")
+    expect(page.get_by_text(f"{ui.ORGANISATION} — Needs reconnecting", exact=True)).to_be_visible()
+    page.locator("[class*='st-key-reconnect_']").get_by_role("button", name="Reconnect").click()
+    ui.consent(page)
+    expect(banner).to_have_count(0)
+    snap("reconnected-again")
+
+    # The held send goes out by itself (the worker) once the organisation is reconnected.
+    ui.open_page(page, "Shipments")
+    expect(banner).to_have_count(0)
+    ui.search_shipments(page, "SHP-1011", expect_total=1)
+    ui.open_shipment(page, "SHP-1011")
+    page.get_by_role("tab", name="Integration").click()
+    history = page.get_by_role("tabpanel", name="Integration")
+    attempts = history.get_by_test_id("stDataFrame")
+    for _ in range(20):
+        if "Processed" in ui.cell(attempts, "SHP-1011", "Outcome").all_inner_texts():
+            break
+        history.get_by_role("button", name="Refresh").click()
+        ui.idle(page)
+    expect(ui.cell(attempts, "SHP-1011", "Outcome")).to_have_text(["Processed", "Held"])
+    snap("held-send-went-out", attempts)
+
+
+def test_roles_operations_cannot_reach_connect_or_dashboard_and_anonymous_sees_login(
+    page, servers, snap
+):
+    """Pages a role may not open are not reachable by URL either; without a login, every URL
+    shows the login form and nothing else."""
+    for path in ("/", "/connect", "/dashboard", "/shipments"):
+        page.goto(servers.app_url + path)
+        ui.idle(page)
+        expect(page.get_by_role("button", name="Login")).to_be_visible()
+        expect(page.get_by_role("navigation", name="App pages")).to_have_count(0)
+        expect(page.get_by_role("button", name="Logout")).to_have_count(0)
+        expect(page.get_by_role("heading", name="Xero connections")).to_have_count(0)
+        expect(page.get_by_role("button", name="Connect to Xero")).to_have_count(0)
+        expect(page.get_by_role("heading", name="Shipments")).to_have_count(0)
+        snap(f"anonymous-{path.strip('/') or 'root'}")
+
+    ui.login(page, servers.app_url, "operations")
+    expect(ui.sidebar_links(page)).to_have_text(
+        ui.link_texts("Shipments", "Send to Accounting", "Accounting Logs", "Mapping")
+    )
+    for path in ("/connect", "/dashboard"):
+        page.goto(servers.app_url + path)
+        ui.idle(page)
+        expect(ui.title(page)).to_have_text("Shipments")  # operations' own first page
+        expect(page.get_by_role("heading", name="Xero connections")).to_have_count(0)
+        expect(page.get_by_role("button", name="Connect to Xero")).to_have_count(0)
+        expect(page.get_by_role("heading", name="Dashboard")).to_have_count(0)
+        expect(page.get_by_role("button", name="Pull payments from Xero")).to_have_count(0)
+        snap(f"operations-{path.strip('/')}")

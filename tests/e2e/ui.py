@@ -92,6 +92,11 @@ def sidebar_links(page: Page) -> Locator:
     return page.get_by_role("navigation", name="App pages").get_by_role("link")
 
 
+def link_texts(*names: str) -> list[re.Pattern]:
+    """What sidebar links read (each starts with its icon's name, e.g. "local_shipping")."""
+    return [re.compile(rf"(^|[a-z_]){re.escape(name)}$") for name in names]
+
+
 def open_page(page: Page, link: str) -> None:
     """Click a sidebar link and wait for the page's title.
 
@@ -168,20 +173,20 @@ def select_shipments(page: Page, numbers: list[str], *, already: int = 0) -> Non
 def open_shipment(page: Page, number: str) -> Locator:
     """Choose a shipment (of the table's page) in "Open shipment"; returns its edit form."""
     page.get_by_role("tab", name="Open shipment").click()
-    chooser = page.locator(key("open_shipment"))
-    chooser.click()
-    chooser.locator("input").fill(number)
-    page.keyboard.press("Enter")
+    choose(page.locator(key("open_shipment")), "Shipment", number)
     form = page.locator(key("shipment_form_edit"))
     expect(form.get_by_role("textbox", name="Shipment number")).to_have_value(number)
     return form
 
 
 def choose(container: Locator, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label."""
-    box = container.get_by_role("combobox", name=re.compile(re.escape(label)))
+    """Pick an option of a Streamlit selectbox by its label: type it, press Enter."""
+    box = container.get_by_role("combobox", name=label, exact=True)
+    idle(container.page)
     box.click()
-    container.page.get_by_role("option", name=option, exact=True).click()
+    box.fill(option)
+    box.press("Enter")
+    expect(box).to_have_value(option)
 
 
 # --- Xero -------------------------------------------------------------------------------------
