@@ -4,7 +4,7 @@ showing service errors in plain words, and formatting money and time."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -100,6 +100,32 @@ def shown_errors() -> Iterator[None]:
         yield
     except Exception as error:  # noqa: BLE001 - the user sees plain words, the log the rest
         show_error(error)
+
+
+def save_then_rerun(work: Callable[[Session], object], success: str | None = None) -> None:
+    """Run `work` in a unit of work; once it is committed, redraw the page saying `success`;
+    if it fails, show why here."""
+    done = False
+    with shown_errors():
+        with session() as db_session:
+            work(db_session)
+        done = True
+    if done:
+        if success:
+            flash("success", success)
+        st.rerun()
+
+
+@contextmanager
+def flashed_errors() -> Iterator[None]:
+    """shown_errors for a widget callback: what went wrong shows at the top of the run the
+    callback starts. Code after the failing line inside the block does not run."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - the user sees plain words, the log the rest
+        if not isinstance(error, USER_ERRORS):
+            log.error("Unexpected error in a page callback", exc_info=error)
+        flash("error", error_message(error))
 
 
 def show_error(error: Exception) -> None:

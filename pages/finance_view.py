@@ -4,7 +4,6 @@ open, overdue, pinned) with search, dates, and pin/unpin."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 import pandas as pd
@@ -15,8 +14,6 @@ from models import ConnectionStatus, PinnedDocument, Shipment
 from pages import common, state, xero_document
 from services import connections, finance, payments
 from services.finance import CustomerBalance, View
-
-log = logging.getLogger("shipbridge.ui")
 
 PAGE_SIZE = 25
 VIEWS = [v.value for v in View]
@@ -260,20 +257,13 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
         f"{total} document(s) · page {page} of {pages} · newest first · tick rows to pin them"
     )
     page_box.number_input("Page", min_value=1, max_value=pages, step=1, key=state.FIN_PAGE)
-    pin.button(
-        "Pin selected",
-        key=state.FIN_PIN,
-        on_click=_pin,
-        args=(ids, user.username, True),
-        disabled=not rows,
-    )
-    unpin.button(
-        "Unpin selected",
-        key=state.FIN_UNPIN,
-        on_click=_pin,
-        args=(ids, user.username, False),
-        disabled=not rows,
-    )
+    for column, label, key, pinning in (
+        (pin, "Pin selected", state.FIN_PIN, True),
+        (unpin, "Unpin selected", state.FIN_UNPIN, False),
+    ):
+        column.button(
+            label, key=key, on_click=_pin, args=(ids, user.username, pinning), disabled=not rows
+        )
 
 
 def pinned_ids(db_session, username: str, shipment_ids: list[int]) -> set[int]:
@@ -324,15 +314,10 @@ def _pin(ids: list[int], username: str, pin: bool) -> None:
         verb = "Pin" if pin else "Unpin"
         common.flash("info", f"Tick documents in the table first, then {verb} selected.")
         return
-    try:
+    with common.flashed_errors():
         with common.session() as db_session:
             for shipment_id in chosen:
                 change = finance.pin if pin else finance.unpin
                 change(session=db_session, username=username, shipment_id=shipment_id)
-    except Exception as error:  # noqa: BLE001 - plain words on the next run
-        if not isinstance(error, common.USER_ERRORS):
-            log.error("Pinning failed", exc_info=error)
-        common.flash("error", common.error_message(error))
-        return
-    common.flash("success", f"{'Pinned' if pin else 'Unpinned'} {len(chosen)} document(s).")
+        common.flash("success", f"{'Pinned' if pin else 'Unpinned'} {len(chosen)} document(s).")
     _clear_ticks()

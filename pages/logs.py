@@ -109,19 +109,13 @@ def retry_all(user: common.CurrentUser) -> None:
     if len(ids) <= MAX_BATCH:
         panels.retry(ids, user=user)
         return
-    queued = False
-    with common.shown_errors(), common.session() as db_session:
-        queue.enqueue(
+    common.save_then_rerun(
+        lambda db_session: queue.enqueue(
             session=db_session, shipment_ids=ids, trigger=Trigger.RETRY, user=user.username
-        )
-        queued = True
-    if queued:
-        common.flash(
-            "success",
-            f"{len(ids)} rejected shipments are queued for the worker, which sends them "
-            f"{MAX_BATCH} at a time; their outcomes appear here as they go.",
-        )
-        st.rerun()
+        ),
+        f"{len(ids)} rejected shipments are queued for the worker, which sends them "
+        f"{MAX_BATCH} at a time; their outcomes appear here as they go.",
+    )
 
 
 user = common.require("logs")

@@ -101,15 +101,12 @@ def settings_section(current: SyncSettings, tenant_id: str | None, *, user, can_
     if not changes:
         st.info("Nothing changed.")
         return
-    done = False
-    with common.shown_errors(), common.session() as db_session:
-        mapping.update_sync_settings(
+    common.save_then_rerun(
+        lambda db_session: mapping.update_sync_settings(
             session=db_session, changes=changes, user=user.username, tenant_id=tenant_id
-        )
-        done = True
-    if done:
-        common.flash("success", f"Mapping saved ({', '.join(changes)}).")
-        st.rerun()
+        ),
+        f"Mapping saved ({', '.join(changes)}).",
+    )
 
 
 def no_organisation(user: common.CurrentUser) -> None:

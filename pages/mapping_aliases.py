@@ -4,8 +4,6 @@ codes of waiting shipments that do not map, with one-click fixes."""
 
 from __future__ import annotations
 
-import logging
-
 import pandas as pd
 import streamlit as st
 
@@ -13,8 +11,6 @@ from models import CustomerMapping, ProductMapping, XeroConnection
 from pages import common, state
 from services import aliases
 from services.reference_data import ReferenceData
-
-log = logging.getLogger("shipbridge.ui")
 
 REVENUE_TYPES = {"REVENUE", "SALES", "OTHERINCOME"}
 SHOWN_NUMBERS = 10  # shipment numbers listed per unmapped code
@@ -64,13 +60,7 @@ def customers(
         return
 
     by_code = {m.shipment_code: m for m in rows}
-    pick = st.selectbox(
-        "Add or change a customer mapping",
-        list(by_code),
-        index=None,
-        placeholder="New mapping",
-        key=state.CUSTOMER_MAP_PICK,
-    )
+    pick = _picker("customer", list(by_code), key=state.CUSTOMER_MAP_PICK)
     current = by_code.get(pick)
     contacts = sorted(c.account_number for c in ref.customers.values())
     accounts = _sales_accounts(ref)
@@ -81,11 +71,10 @@ def customers(
                 options.append(value)
     suffix = pick or "new"
     with st.form(state.CUSTOMER_MAP_FORM, clear_on_submit=True):
-        code = st.text_input(
-            "Shipment customer code",
-            value=current.shipment_code if current else "",
-            placeholder="e.g. ALOK",
-            disabled=current is not None,
+        code = _code_input(
+            kind="customer",
+            current=current,
+            example="ALOK",
             key=f"{state.CUSTOMER_MAP_FORM}_code_{suffix}",
         )
         # No choice: the shipment code is the account number / the mapping's sales account.
@@ -109,34 +98,26 @@ def customers(
             "Save customer mapping", key=state.CUSTOMER_MAP_SAVE, type="primary"
         )
     if current is not None:
-        st.button(
-            f"Delete the mapping of {current.shipment_code}",
-            key=state.CUSTOMER_MAP_DELETE,
-            on_click=_delete,
-            args=(CustomerMapping, current.id, state.CUSTOMER_MAP_PICK, user.username),
+        _delete_button(
+            current, key=state.CUSTOMER_MAP_DELETE, pick_key=state.CUSTOMER_MAP_PICK, user=user
         )
     if not saved:
         return
-    code = code.strip()
     if not account_number and not sales_account:
         st.error("Choose a Xero customer, a sales account, or both.")
         return
-    done = False
-    with common.shown_errors(), common.session() as db_session:
-        aliases.save_customer_mapping(
+    extra = f", sales account {sales_account}" if sales_account else ""
+    common.save_then_rerun(
+        lambda db_session: aliases.save_customer_mapping(
             session=db_session,
             tenant_id=connection.tenant_id,
             shipment_code=code,
             account_number=account_number,
             sales_account_code=sales_account,
             user=user.username,
-        )
-        done = True
-    if done:
-        target = account_number or code
-        extra = f", sales account {sales_account}" if sales_account else ""
-        common.flash("success", f"Customer code {code} now maps to Xero customer {target}{extra}.")
-        st.rerun()
+        ),
+        f"Customer code {code} now maps to Xero customer {account_number or code}{extra}.",
+    )
 
 
 def _index(options: list[str], value: str | None) -> int | None:
@@ -192,24 +173,17 @@ def products(
         return
 
     by_code = {m.shipment_code: m for m in rows}
-    pick = st.selectbox(
-        "Add or change a product mapping",
-        list(by_code),
-        index=None,
-        placeholder="New mapping",
-        key=state.PRODUCT_MAP_PICK,
-    )
+    pick = _picker("product", list(by_code), key=state.PRODUCT_MAP_PICK)
     current = by_code.get(pick)
     items = sorted(i.code for i in ref.items.values())
     if current is not None and current.item_code not in items:
         items.append(current.item_code)
     suffix = pick or "new"
     with st.form(state.PRODUCT_MAP_FORM, clear_on_submit=True):
-        code = st.text_input(
-            "Shipment product code",
-            value=current.shipment_code if current else "",
-            placeholder="e.g. WIDGET-Z",
-            disabled=current is not None,
+        code = _code_input(
+            kind="product",
+            current=current,
+            example="WIDGET-Z",
             key=f"{state.PRODUCT_MAP_FORM}_code_{suffix}",
         )
         item_code = st.selectbox(
@@ -224,28 +198,21 @@ def products(
             "Save product mapping", key=state.PRODUCT_MAP_SAVE, type="primary"
         )
     if current is not None:
-        st.button(
-            f"Delete the mapping of {current.shipment_code}",
-            key=state.PRODUCT_MAP_DELETE,
-            on_click=_delete,
-            args=(ProductMapping, current.id, state.PRODUCT_MAP_PICK, user.username),
+        _delete_button(
+            current, key=state.PRODUCT_MAP_DELETE, pick_key=state.PRODUCT_MAP_PICK, user=user
         )
     if not saved:
         return
-    code = code.strip()
-    done = False
-    with common.shown_errors(), common.session() as db_session:
-        aliases.save_product_mapping(
+    common.save_then_rerun(
+        lambda db_session: aliases.save_product_mapping(
             session=db_session,
             tenant_id=connection.tenant_id,
             shipment_code=code,
             item_code=item_code or "",
             user=user.username,
-        )
-        done = True
-    if done:
-        common.flash("success", f"Product code {code} now maps to Xero item {item_code}.")
-        st.rerun()
+        ),
+        f"Product code {code} now maps to Xero item {item_code}.",
+    )
 
 
 def _item_label(ref: ReferenceData, code: str) -> str:
@@ -255,21 +222,47 @@ def _item_label(ref: ReferenceData, code: str) -> str:
     return f"{item.code} — {item.name}" if item.name else item.code
 
 
+def _code_input(
+    *, kind: str, current: CustomerMapping | ProductMapping | None, example: str, key: str
+) -> str:
+    """The shipment's code: typed for a new mapping, fixed for an existing one."""
+    return st.text_input(
+        f"Shipment {kind} code",
+        value=current.shipment_code if current else "",
+        placeholder=f"e.g. {example}",
+        disabled=current is not None,
+        key=key,
+    ).strip()
+
+
+def _picker(kind: str, codes: list[str], *, key: str) -> str | None:
+    """The shipment code whose mapping the form below shows; none: a new mapping."""
+    return st.selectbox(
+        f"Add or change a {kind} mapping", codes, index=None, placeholder="New mapping", key=key
+    )
+
+
+def _delete_button(
+    row: CustomerMapping | ProductMapping, *, key: str, pick_key: str, user: common.CurrentUser
+) -> None:
+    st.button(
+        f"Delete the mapping of {row.shipment_code}",
+        key=key,
+        on_click=_delete,
+        args=(type(row), row.id, pick_key, user.username),
+    )
+
+
 def _delete(model, row_id: int, pick_key: str, username: str) -> None:
     """A Delete click (a callback, so the picker can go back to "New mapping")."""
-    try:
-        code = None
+    with common.flashed_errors():
         with common.session() as db_session:
             row = db_session.get(model, row_id)
+            code = row.shipment_code if row is not None else None
             if row is not None:
-                code = row.shipment_code
                 aliases.delete_mapping(session=db_session, row=row, user=username)
         if code is not None:
             common.flash("success", f"The mapping of {code} is deleted.")
-    except Exception as error:  # noqa: BLE001 - plain words on the next run
-        if not isinstance(error, common.USER_ERRORS):
-            log.error("Deleting a mapping failed", exc_info=error)
-        common.flash("error", common.error_message(error))
     st.session_state[pick_key] = None
 
 
@@ -345,7 +338,7 @@ def _unmapped(
 
 def _map_suggestion(tenant_id: str, code: aliases.UnmappedCode, target: str, username: str) -> None:
     """A one-click "Map X → Y" (a callback: the list redraws without the code)."""
-    try:
+    with common.flashed_errors():
         with common.session() as db_session:
             if code.kind == "customer":
                 # A mapping that only changed the sales account keeps it.
@@ -374,7 +367,3 @@ def _map_suggestion(tenant_id: str, code: aliases.UnmappedCode, target: str, use
             f"{code.kind.capitalize()} code {code.code} now maps to {target}: "
             f"{len(code.shipment_numbers)} shipment(s) can be sent again.",
         )
-    except Exception as error:  # noqa: BLE001 - plain words on the next run
-        if not isinstance(error, common.USER_ERRORS):
-            log.error("Saving a mapping failed", exc_info=error)
-        common.flash("error", common.error_message(error))
