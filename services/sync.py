@@ -7,8 +7,6 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -24,13 +22,23 @@ from models import (
     XeroConnection,
     utcnow,
 )
-from services import connections, integration_log, queue, reference_data, validation
+from services import connections, queue, reference_data, validation
 from services.db import get_engine, session_scope
 from services.documents import build_document
 from services.explain import explain
 from services.mapping import get_sync_settings
+from services.outcomes import (
+    BatchResult,
+    SendOptions,
+    ShipmentOutcome,
+    hold,
+    record,
+    reject_all,
+    requeue,
+)
 from services.settings import Settings, get_settings
-from services.xero.adapter import ElementResult, XeroAdapter
+from services.xero.adapter import XeroAdapter
+from services.xero.convert import ElementResult
 from services.xero.errors import (
     XeroAuthError,
     XeroRateLimited,
@@ -43,39 +51,6 @@ MAX_BATCH = 10
 
 class SyncError(Exception):
     """A send that cannot start; the message tells the user what to do."""
-
-
-@dataclass
-class ShipmentOutcome:
-    shipment_id: int
-    shipment_number: str
-    outcome: str  # an Outcome, or "Skipped"
-    messages: list[str] = field(default_factory=list)
-    xero_messages: list[str] = field(default_factory=list)
-    document_number: str | None = None
-    document_id: str | None = None
-    xero_status: str | None = None
-
-
-@dataclass
-class BatchResult:
-    batch_id: str
-    outcomes: list[ShipmentOutcome] = field(default_factory=list)
-    api_calls: int = 0
-    duration_ms: int = 0
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for o in self.outcomes if o.outcome == outcome)
-
-
-@dataclass
-class SendOptions:
-    trigger: str
-    user: str | None
-    attempts: int = 3
-    # Longer waits than this go back to the queue for the worker instead of blocking a page.
-    max_inline_wait: float = 5.0
-    sleep: Callable[[float], None] = time.sleep
 
 
 def send_shipments(
@@ -183,7 +158,7 @@ def _send_group(
         connection = connections.connection_for(session=session, tenant_id=tenant_id)
         shipments = list(session.exec(select(Shipment).where(Shipment.id.in_(ids))))
         if connection is None:
-            _reject_all(
+            reject_all(
                 session,
                 shipments,
                 result,
@@ -198,7 +173,7 @@ def _send_group(
         try:
             adapter = connections.adapter_for(connection, session=session, settings=settings)
         except XeroAuthError as error:
-            _hold(session, shipments, result, options, connection, str(error))
+            hold(session, shipments, result, options, connection, str(error))
             return
         if adapter.limiter is not None:
             adapter.limiter.max_wait = options.max_inline_wait
@@ -211,15 +186,15 @@ def _send_group(
             connections.mark_needs_reconnect(
                 session=session, connection=connection, reason=str(error)
             )
-            _hold(session, shipments, result, options, connection, str(error))
+            hold(session, shipments, result, options, connection, str(error))
             return
         except XeroUnavailable as error:
-            _requeue(session, shipments, result, options, connection, str(error), 30)
+            requeue(session, shipments, result, options, connection, str(error), 30)
             return
         ready = []
         for shipment, problems, resolved in checked:
             if problems:
-                _record(
+                record(
                     session,
                     result,
                     options,
@@ -324,11 +299,11 @@ def _send_documents(
             connections.mark_needs_reconnect(
                 session=session, connection=connection, reason=str(error)
             )
-            _hold(session, shipments, result, options, connection, str(error))
+            hold(session, shipments, result, options, connection, str(error))
             return
         except XeroRequestRejected as error:
             for shipment, document in ready:
-                _record(
+                record(
                     session,
                     result,
                     options,
@@ -344,7 +319,7 @@ def _send_documents(
             break
         options.sleep(wait)
     if answers is None:
-        _requeue(session, shipments, result, options, connection, last_error, wait)
+        requeue(session, shipments, result, options, connection, last_error, wait)
         return
     duration = int((time.monotonic() - started) * 1000)
     by_number = {a.number: a for a in answers if a.number}
@@ -370,7 +345,7 @@ def _apply_answer(
 ) -> None:
     action = "update" if shipment.xero_document_id else "create"
     if answer is None:
-        _record(
+        record(
             session,
             result,
             options,
@@ -398,7 +373,7 @@ def _apply_answer(
             "CurrencyRate"
         ):
             note = "No exchange rate on the shipment: Xero applied its own daily rate."
-        _record(
+        record(
             session,
             result,
             options,
@@ -413,7 +388,7 @@ def _apply_answer(
             note=note,
         )
     else:
-        _record(
+        record(
             session,
             result,
             options,
@@ -447,113 +422,3 @@ def _reconcile(adapter, tenant_id, documents, is_quote) -> list[ElementResult] |
 def _backoff(attempt: int) -> float:
     """Capped exponential backoff with jitter."""
     return min(60.0, 0.5 * 2**attempt) * (0.5 + random.random() / 2)
-
-
-def _record(
-    session: Session,
-    result: BatchResult,
-    options: SendOptions,
-    connection: XeroConnection | None,
-    shipment: Shipment,
-    outcome: str,
-    *,
-    payload: dict | None = None,
-    response: dict | None = None,
-    xero: list[str] | None = None,
-    plain: list[str] | None = None,
-    action: str | None = None,
-    duration: int = 0,
-    document: ElementResult | None = None,
-    note: str | None = None,
-) -> None:
-    if outcome == Outcome.REJECTED:
-        shipment.sync_state = SyncState.REJECTED
-        shipment.last_error = " ".join(plain or xero or [])
-    session.add(shipment)
-    integration_log.write(
-        session=session,
-        shipment_id=shipment.id,
-        shipment_number=shipment.shipment_number,
-        batch_id=result.batch_id,
-        tenant_id=connection.tenant_id if connection else shipment.tenant_id,
-        trigger=options.trigger,
-        triggered_by=options.user,
-        document_type=payload and ("quote" if "QuoteNumber" in payload else "invoice"),
-        action=action,
-        outcome=outcome,
-        document_number=document.number if document else None,
-        document_id=document.document_id if document else None,
-        payload=payload,
-        response=response,
-        errors_xero=xero or None,
-        errors_plain=plain or None,
-        note=note,
-        duration_ms=duration,
-    )
-    result.outcomes.append(
-        ShipmentOutcome(
-            shipment.id,
-            shipment.shipment_number,
-            outcome,
-            list(plain or []),
-            list(xero or []),
-            document.number if document else None,
-            document.document_id if document else None,
-            document.status if document else None,
-        )
-    )
-    if outcome == Outcome.REJECTED:
-        queue.complete(session=session, shipment_ids=[shipment.id])
-
-
-def _reject_all(session, shipments, result, options, tenant_id, plain) -> None:
-    for shipment in shipments:
-        _record(session, result, options, None, shipment, Outcome.REJECTED, plain=plain)
-
-
-def _hold(session, shipments, result, options, connection, reason) -> None:
-    """The organisation needs reconnecting: keep the shipments queued, held."""
-    queue.enqueue(
-        session=session,
-        shipment_ids=[s.id for s in shipments],
-        trigger=options.trigger,
-        user=options.user,
-        error=reason,
-        held=True,
-    )
-    for shipment in shipments:
-        shipment.last_error = reason
-        _record(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            Outcome.HELD,
-            plain=[reason],
-            note="Held in the queue until the organisation is reconnected.",
-        )
-
-
-def _requeue(session, shipments, result, options, connection, reason, wait) -> None:
-    """Xero is busy or down: the worker retries later; nothing is lost."""
-    queue.enqueue(
-        session=session,
-        shipment_ids=[s.id for s in shipments],
-        trigger=options.trigger,
-        user=options.user,
-        error=reason,
-        delay=timedelta(seconds=max(wait, 5)),
-    )
-    for shipment in shipments:
-        shipment.last_error = reason
-        _record(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            Outcome.FAILED,
-            plain=[reason],
-            note="Queued; the worker will retry.",
-        )

@@ -1,1 +1,2 @@
-"""Everything that talks to Xero. `adapter` is the only module that imports `xero_python`."""
+"""Everything that talks to Xero. Only modules of this package import `xero_python`:
+`adapter` (calls, tokens, errors) and `convert` (documents to SDK models and back)."""

@@ -22,16 +22,8 @@ from urllib.parse import urlencode
 import urllib3
 from xero_python.accounting import (
     AccountingApi,
-    Contact,
-    CurrencyCode,
-    Invoice,
     Invoices,
-    LineAmountTypes,
-    LineItem,
-    Quote,
-    QuoteLineAmountTypes,
     Quotes,
-    QuoteStatusCodes,
 )
 from xero_python.api_client import ApiClient
 from xero_python.api_client.configuration import Configuration
@@ -42,6 +34,13 @@ from xero_python.identity import IdentityApi
 
 from services.rate_limit import RateLimiter
 from services.settings import Settings
+from services.xero.convert import (
+    ElementResult,
+    element_result,
+    invoice_model,
+    quote_model,
+    to_decimal,
+)
 from services.xero.errors import (
     XeroAuthError,
     XeroError,
@@ -88,25 +87,6 @@ class TenantConnection:
     connection_id: str
     tenant_id: str
     tenant_name: str
-
-
-@dataclass
-class ElementResult:
-    """Xero's answer for one document of a batch."""
-
-    ok: bool
-    document_id: str | None
-    number: str | None
-    status: str | None
-    total: Decimal | None
-    amount_due: Decimal | None
-    amount_paid: Decimal | None
-    errors: list[str]
-    warnings: list[str]
-    raw: dict[str, Any]
-    fully_paid_on: date | None = None
-    due_date: date | None = None
-    currency_rate: Decimal | None = None
 
 
 @dataclass
@@ -281,7 +261,7 @@ class XeroAdapter:
         self, tenant_id: str, documents: list[dict], *, idempotency_key: str
     ) -> list[ElementResult]:
         """Create or update up to 50 invoices in ONE call; one result per document, in order."""
-        body = Invoices(invoices=[_invoice_model(d) for d in documents])
+        body = Invoices(invoices=[invoice_model(d) for d in documents])
         answer = self._api(
             self.accounting.update_or_create_invoices,
             tenant_id,
@@ -289,12 +269,12 @@ class XeroAdapter:
             summarize_errors=False,
             idempotency_key=idempotency_key,
         )
-        return [_element(i, "invoice") for i in answer.invoices or []]
+        return [element_result(i, "invoice") for i in answer.invoices or []]
 
     def save_quotes(
         self, tenant_id: str, documents: list[dict], *, idempotency_key: str
     ) -> list[ElementResult]:
-        body = Quotes(quotes=[_quote_model(d) for d in documents])
+        body = Quotes(quotes=[quote_model(d) for d in documents])
         answer = self._api(
             self.accounting.update_or_create_quotes,
             tenant_id,
@@ -302,25 +282,25 @@ class XeroAdapter:
             summarize_errors=False,
             idempotency_key=idempotency_key,
         )
-        return [_element(q, "quote") for q in answer.quotes or []]
+        return [element_result(q, "quote") for q in answer.quotes or []]
 
     def find_invoices(self, tenant_id: str, numbers: list[str]) -> list[ElementResult]:
         """Invoices with these numbers, in one call (used to reconcile a lost answer)."""
         if not numbers:
             return []
         answer = self._api(self.accounting.get_invoices, tenant_id, invoice_numbers=numbers, page=1)
-        return [_element(i, "invoice") for i in answer.invoices or []]
+        return [element_result(i, "invoice") for i in answer.invoices or []]
 
     def invoices_by_id(self, tenant_id: str, ids: list[str]) -> list[ElementResult]:
         if not ids:
             return []
         answer = self._api(self.accounting.get_invoices, tenant_id, i_ds=ids, page=1)
-        return [_element(i, "invoice") for i in answer.invoices or []]
+        return [element_result(i, "invoice") for i in answer.invoices or []]
 
     def find_quote(self, tenant_id: str, number: str) -> ElementResult | None:
         answer = self._api(self.accounting.get_quotes, tenant_id, quote_number=number)
         quotes = [q for q in answer.quotes or [] if (q.quote_number or "") == number]
-        return _element(quotes[0], "quote") if quotes else None
+        return element_result(quotes[0], "quote") if quotes else None
 
     def payments(
         self, tenant_id: str, *, modified_since: datetime | None = None
@@ -340,8 +320,8 @@ class XeroAdapter:
                         payment_id=str(p.payment_id),
                         invoice_id=str(invoice.invoice_id) if invoice else "",
                         date=p.date,
-                        amount=_dec(p.amount) or Decimal(0),
-                        currency_rate=_dec(p.currency_rate),
+                        amount=to_decimal(p.amount) or Decimal(0),
+                        currency_rate=to_decimal(p.currency_rate),
                         reference=p.reference,
                         status=str(getattr(p.status, "value", p.status) or ""),
                         updated_at=p.updated_date_utc,
@@ -356,7 +336,7 @@ class XeroAdapter:
     ) -> list[ElementResult]:
         kwargs = {"if_modified_since": modified_since} if modified_since else {}
         answer = self._api(self.accounting.get_quotes, tenant_id, **kwargs)
-        return [_element(q, "quote") for q in answer.quotes or []]
+        return [element_result(q, "quote") for q in answer.quotes or []]
 
     # --- Plumbing ------------------------------------------------------------------------
 
@@ -519,96 +499,6 @@ def _translate(error: ApiException) -> XeroError:
             "reconnect the organisation on the Connect page."
         )
     return XeroRequestRejected(f"Xero refused the request (HTTP {status}): {body[:500]}")
-
-
-# --- Our document dicts → SDK models ------------------------------------------------------
-
-
-def _dec(value) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
-
-
-def _day(value) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _line(data: dict) -> LineItem:
-    return LineItem(
-        item_code=data.get("ItemCode"),
-        description=data.get("Description"),
-        quantity=_dec(data.get("Quantity")),
-        unit_amount=_dec(data.get("UnitAmount")),
-        account_code=data.get("AccountCode"),
-        tax_type=data.get("TaxType"),
-        line_amount=_dec(data.get("LineAmount")),
-    )
-
-
-def _contact(data: dict) -> Contact:
-    contact = data.get("Contact") or {}
-    return Contact(contact_id=contact.get("ContactID"), name=contact.get("Name"))
-
-
-def _invoice_model(doc: dict) -> Invoice:
-    return Invoice(
-        invoice_id=doc.get("InvoiceID"),
-        type=doc.get("Type", "ACCREC"),
-        contact=_contact(doc),
-        invoice_number=doc.get("InvoiceNumber"),
-        reference=doc.get("Reference"),
-        date=_day(doc.get("Date")),
-        due_date=_day(doc.get("DueDate")),
-        currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
-        currency_rate=_dec(doc.get("CurrencyRate")),
-        status=doc.get("Status"),
-        line_amount_types=LineAmountTypes(doc.get("LineAmountTypes", "Exclusive")),
-        line_items=[_line(x) for x in doc.get("LineItems", [])],
-    )
-
-
-def _quote_model(doc: dict) -> Quote:
-    return Quote(
-        quote_id=doc.get("QuoteID"),
-        contact=_contact(doc),
-        quote_number=doc.get("QuoteNumber"),
-        reference=doc.get("Reference"),
-        title=doc.get("Title"),
-        terms=doc.get("Terms"),
-        date=_day(doc.get("Date")),
-        expiry_date=_day(doc.get("ExpiryDate")),
-        currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
-        currency_rate=_dec(doc.get("CurrencyRate")),
-        status=QuoteStatusCodes(doc.get("Status", "DRAFT")),
-        # Quotes spell the same three choices in capitals.
-        line_amount_types=QuoteLineAmountTypes(doc.get("LineAmountTypes", "Exclusive").upper()),
-        line_items=[_line(x) for x in doc.get("LineItems", [])],
-    )
-
-
-def _element(model, kind: str) -> ElementResult:
-    errors = [e.message for e in (getattr(model, "validation_errors", None) or []) if e.message]
-    warnings = [w.message for w in (getattr(model, "warnings", None) or []) if w.message]
-    if kind == "invoice":
-        doc_id, number = model.invoice_id, model.invoice_number
-        due, paid = model.amount_due, model.amount_paid
-    else:
-        doc_id, number, due, paid = model.quote_id, model.quote_number, None, None
-    status = getattr(model.status, "value", model.status)
-    return ElementResult(
-        ok=not errors and not getattr(model, "has_errors", False),
-        document_id=str(doc_id) if doc_id else None,
-        number=number,
-        status=str(status) if status else None,
-        total=_dec(model.total),
-        amount_due=_dec(due),
-        amount_paid=_dec(paid),
-        errors=errors,
-        warnings=warnings,
-        raw=serialize(model),
-        fully_paid_on=getattr(model, "fully_paid_on_date", None),
-        currency_rate=_dec(getattr(model, "currency_rate", None)),
-        due_date=getattr(model, "due_date", None) or getattr(model, "expiry_date", None),
-    )
 
 
 def utc_from_epoch(seconds: float) -> datetime:
