@@ -297,7 +297,7 @@ def documents_frame(rows: list[Shipment], pinned: set[int], today: date) -> pd.D
                 "Paid": common.money(s.xero_amount_paid or 0, s.currency),
                 "Balance": common.money(s.xero_amount_due, s.currency),
                 "Status": status(s),
-                "Pinned": "📌" if s.id in pinned else "",
+                "Pinned": "yes" if s.id in pinned else "",
             }
             for s in rows
         ],
