@@ -81,6 +81,9 @@ def pull_payments() -> None:
     if not summaries:
         st.info("No Xero organisation is connected: there is nothing to pull.")
         return
+    for name, s in summaries.items():
+        if s.error:
+            st.error(f"{name}: {s.error}")
     st.dataframe(
         pd.DataFrame(
             [
@@ -90,6 +93,7 @@ def pull_payments() -> None:
                     "Updated payments": s.payments_updated,
                     "Documents updated": s.documents_updated,
                     "API calls": s.api_calls,
+                    "Problem": s.error or "",
                 }
                 for name, s in summaries.items()
             ]

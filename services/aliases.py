@@ -29,6 +29,8 @@ def save_customer_mapping(
     code = shipment_code.strip()
     if not code:
         raise AliasError("The shipment's customer code is empty.")
+    if not (account_number or "").strip() and not (sales_account_code or "").strip():
+        raise AliasError("Choose a Xero contact, a sales account, or both.")
     row = session.exec(
         select(CustomerMapping).where(
             CustomerMapping.tenant_id == tenant_id, CustomerMapping.shipment_code == code

@@ -69,6 +69,8 @@ def customer_balances(*, session: Session, today: date) -> list[CustomerBalance]
         .where(
             Shipment.xero_document_id.is_not(None),
             Shipment.xero_document_type == DocumentType.INVOICE,
+            # The same documents the per-customer list shows: voided ones owe nothing.
+            Shipment.xero_status.not_in(["VOIDED", "DELETED"]),
         )
         .group_by(_customer(), Shipment.currency)
         .order_by(_customer(), Shipment.currency)

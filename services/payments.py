@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from models import DocumentType, Shipment, SyncBookmark, XeroConnection, XeroPayment, utcnow
 from services.xero.adapter import XeroAdapter
+from services.xero.errors import XeroAuthError, XeroError
 
 ID_CHUNK = 50  # invoice IDs per status call
 
@@ -19,6 +20,7 @@ class PullSummary:
     payments_updated: int = 0
     documents_updated: int = 0
     api_calls: int = 0
+    error: str | None = None
 
 
 def _bookmark(session: Session, tenant_id: str, kind: str) -> SyncBookmark:
@@ -153,8 +155,17 @@ def pull_all(*, session: Session, full: bool = False) -> dict[str, PullSummary]:
     for connection in connections.list_connections(session=session):
         if connection.status != ConnectionStatus.ACTIVE:
             continue
-        adapter = connections.adapter_for(connection, session=session)
-        summaries[connection.tenant_name] = pull(
-            session=session, connection=connection, adapter=adapter, full=full
-        )
+        try:
+            adapter = connections.adapter_for(connection, session=session)
+            summaries[connection.tenant_name] = pull(
+                session=session, connection=connection, adapter=adapter, full=full
+            )
+        except XeroAuthError as error:
+            connections.mark_needs_reconnect(
+                session=session, connection=connection, reason=str(error)
+            )
+            summaries[connection.tenant_name] = PullSummary(error=str(error))
+        except XeroError as error:  # one organisation failing must not hide the others
+            session.rollback()
+            summaries[connection.tenant_name] = PullSummary(error=str(error))
     return summaries
