@@ -185,5 +185,5 @@ def test_pull_payments_summary(app_as, monkeypatch):
     assert seen == [True]
     assert at.dataframe[0].value.to_dict("records") == [
         {"Organisation": "Demo Exports Ltd", "New payments": 3, "Updated payments": 1,
-         "Documents updated": 2, "API calls": 2},
+         "Documents updated": 2, "API calls": 2, "Problem": ""},
     ]  # fmt: skip
