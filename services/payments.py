@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from models import DocumentType, Shipment, SyncBookmark, XeroConnection, XeroPayment, utcnow
+from models import DocumentType, Shipment, XeroConnection, XeroPayment, utcnow
+from services import bookmarks
 from services.xero.adapter import XeroAdapter
 from services.xero.errors import XeroAuthError, XeroError
 
@@ -23,14 +24,6 @@ class PullSummary:
     error: str | None = None
 
 
-def _bookmark(session: Session, tenant_id: str, kind: str) -> SyncBookmark:
-    mark = session.get(SyncBookmark, (tenant_id, kind))
-    if mark is None:
-        mark = SyncBookmark(tenant_id=tenant_id, kind=kind)
-        session.add(mark)
-    return mark
-
-
 def pull(
     *, session: Session, connection: XeroConnection, adapter: XeroAdapter, full: bool = False
 ) -> PullSummary:
@@ -39,10 +32,8 @@ def pull(
     calls_before = adapter.stats.calls
     summary = PullSummary()
     started = utcnow()
-    payments_mark = _bookmark(session, tenant, "payments")
-    quotes_mark = _bookmark(session, tenant, "quotes")
-    since = None if full else payments_mark.modified_since
-    quotes_since = None if full else quotes_mark.modified_since
+    since = bookmarks.since(session=session, tenant_id=tenant, kind="payments", full=full)
+    quotes_since = bookmarks.since(session=session, tenant_id=tenant, kind="quotes", full=full)
     session.commit()  # no write transaction across API calls
 
     sent = {
@@ -60,25 +51,30 @@ def pull(
         shipment = sent.get(record.invoice_id)
         if shipment is None:
             continue  # a payment on a document Shipbridge did not send
-        touched.add(record.invoice_id)
         row = session.exec(
             select(XeroPayment).where(
                 XeroPayment.tenant_id == tenant, XeroPayment.payment_id == record.payment_id
             )
         ).first()
+        values = dict(
+            shipment_id=shipment.id,
+            date=record.date,
+            amount=record.amount,
+            currency_rate=record.currency_rate,
+            reference=record.reference,
+            status=record.status,
+        )
         if row is None:
             row = XeroPayment(
                 tenant_id=tenant, payment_id=record.payment_id, invoice_id=record.invoice_id
             )
             summary.payments_new += 1
+        elif all(getattr(row, k) == v for k, v in values.items()):
+            continue  # read again because the bookmarks overlap; nothing changed
         else:
             summary.payments_updated += 1
-        row.shipment_id = shipment.id
-        row.date = record.date
-        row.amount = record.amount
-        row.currency_rate = record.currency_rate
-        row.reference = record.reference
-        row.status = record.status
+        touched.add(record.invoice_id)
+        row.sqlmodel_update(values)
         row.updated_at = _aware(record.updated_at)
         session.add(row)
 
@@ -111,12 +107,10 @@ def pull(
         session.add(shipment)
         summary.documents_updated += 1
 
-    payments_mark = _bookmark(session, tenant, "payments")
-    quotes_mark = _bookmark(session, tenant, "quotes")
-    payments_mark.modified_since = quotes_mark.modified_since = started
-    payments_mark.refreshed_at = quotes_mark.refreshed_at = utcnow()
+    for kind in ("payments", "quotes"):
+        bookmarks.advance(session=session, tenant_id=tenant, kind=kind, to=started)
     connection.payments_pulled_at = utcnow()
-    session.add_all([payments_mark, quotes_mark, connection])
+    session.add(connection)
     session.flush()
     summary.api_calls = adapter.stats.calls - calls_before
     return summary

@@ -21,6 +21,7 @@ from models import (
     XeroTaxRate,
     utcnow,
 )
+from services import bookmarks
 from services.xero.adapter import XeroAdapter
 
 
@@ -43,18 +44,21 @@ def refresh(
     full: bool = False,
 ) -> RefreshSummary:
     """Bring the cache up to date; incremental (If-Modified-Since) unless `full`."""
-    since = None if full else connection.reference_refreshed_at
+    tenant = connection.tenant_id
+    since = {
+        kind: bookmarks.since(session=session, tenant_id=tenant, kind=kind, full=full)
+        for kind in ("contacts", "items", "accounts")
+    }
     started_calls = adapter.stats.calls
     started = utcnow()
-    tenant = connection.tenant_id
     summary = RefreshSummary()
     # Read everything first, then write: no database transaction stays open across API calls
     # (on SQLite that would block the rate limiter's own writes).
     session.commit()
     org = adapter.organisation(tenant)
-    contacts = adapter.contacts(tenant, modified_since=since)
-    items = adapter.items(tenant, modified_since=since)
-    accounts = adapter.accounts(tenant, modified_since=since)
+    contacts = adapter.contacts(tenant, modified_since=since["contacts"])
+    items = adapter.items(tenant, modified_since=since["items"])
+    accounts = adapter.accounts(tenant, modified_since=since["accounts"])
     tax_rates = adapter.tax_rates(tenant)
     currencies = adapter.currencies(tenant)
 
@@ -125,6 +129,8 @@ def refresh(
         session.add(XeroCurrency(tenant_id=tenant, code=code))
     summary.counts["currencies"] = Counter({"unchanged": len(codes)})
 
+    for kind in since:
+        bookmarks.advance(session=session, tenant_id=tenant, kind=kind, to=started)
     connection.reference_refreshed_at = started
     session.add(connection)
     session.flush()
