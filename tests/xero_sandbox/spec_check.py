@@ -26,10 +26,11 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from xero_sandbox.middleware import Exchange
 
-# The specs sit beside the repository (../shared/xero-openapi); XERO_OPENAPI_DIR overrides.
+# Xero's official specs (MIT), copied unchanged into xero_sandbox/openapi so a clone is
+# self-contained; XERO_OPENAPI_DIR points at another copy (e.g. a newer release).
 SPEC_DIR = Path(
     os.environ.get("XERO_OPENAPI_DIR")
-    or Path(__file__).resolve().parents[3] / "shared" / "xero-openapi"
+    or Path(__file__).resolve().parents[2] / "xero_sandbox" / "openapi"
 )
 HOST = "https://api.xero.com"
 
