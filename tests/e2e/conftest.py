@@ -54,6 +54,13 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("servers log (tail)", servers.log.read_text()[-6000:]))
 
 
+def pytest_terminal_summary(terminalreporter):
+    if ui.RETRIES:
+        terminalreporter.write_sep("-", "e2e: clicks the app dropped, repeated as a user would")
+        for line in ui.RETRIES:
+            terminalreporter.write_line(line)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -145,6 +152,7 @@ def browser():
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    ui.watch(page)
     page.set_default_timeout(20_000)
     expect.set_options(timeout=20_000)
     yield page
@@ -175,6 +183,7 @@ def xero_connected(servers, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
+        ui.watch(page)
         page.set_default_timeout(20_000)
         ui.login(page, servers.app_url, "admin")
         ui.connect(page)

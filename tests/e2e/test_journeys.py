@@ -203,13 +203,14 @@ def test_sync_now_at_the_trigger_status(page, servers, xero_connected, snap):
     snap("sync-now-ticked", form.get_by_role("button", name="Save"))
     form.get_by_role("button", name="Save").click()
 
-    expect(page.get_by_text("Saved SHP-1007 and sent it (Sync now).", exact=True)).to_be_visible()
+    saved = page.get_by_text("Saved SHP-1007 and sent it (Sync now).", exact=True)
+    expect(saved).to_be_visible()
     expect(
         page.get_by_text(re.compile(r"^Sync state: Processed · Xero invoice SHP-1007 · "))
     ).to_be_visible()
     expect(ui.cell(grid, "SHP-1007", "Status")).to_have_text("Shipped")
     expect(ui.cell(grid, "SHP-1007", "Sync state")).to_have_text("Processed")
-    snap("saved-and-sent")
+    snap("saved-and-sent", saved)
 
     page.get_by_role("tab", name="Integration").click()
     attempts = page.get_by_role("tabpanel", name="Integration").get_by_test_id("stDataFrame")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from urllib.request import Request, urlopen
 
@@ -20,6 +21,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ORGANISATION = "Shipbridge Demo Exports Ltd"
 CONSENT_HEADING = "Shipbridge would like access to your organisation's data"
 ROW_HEIGHT = 35  # glide data grid: header and rows
+# Clicks the app dropped and the journeys repeated (reported at the end of the run).
+RETRIES: list[str] = []
+_LAST_SENT: dict[int, float] = {}  # id(page) -> when the browser last sent Streamlit a message
 PAGE_TITLES = {  # sidebar link -> the page's title (h1)
     "Dashboard": "Dashboard",
     "Shipments": "Shipments",
@@ -52,35 +56,59 @@ def idle(page: Page) -> None:
     expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
-def login(page: Page, app_url: str, username: str, password: str | None = None) -> None:
-    """Log in on the login form and wait until the app (sidebar and login cookie) is there.
+def watch(page: Page) -> None:
+    """Note when the browser last sent Streamlit a message (each asks for a rerun)."""
 
-    The login form's first runs also start the cookie component, whose first answer reruns
-    the app; a Login click in that moment can be dropped (the form stays filled, no error).
-    A user would click Login again, and so does this, at most twice more."""
+    def on_websocket(socket) -> None:
+        socket.on("framesent", lambda _frame: _LAST_SENT.__setitem__(id(page), time.monotonic()))
+
+    page.on("websocket", on_websocket)
+
+
+def settle(page: Page, quiet: float = 0.6, timeout: float = 20) -> None:
+    """Wait until Streamlit is idle and the browser has asked for no rerun for `quiet` s.
+
+    Components (the login cookie manager, say) send their first value a moment after the
+    run that drew them, which starts another run: `idle` alone can fall in between."""
+    deadline = time.monotonic() + timeout
+    while True:
+        idle(page)
+        if time.monotonic() - _LAST_SENT.get(id(page), 0.0) >= quiet:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Streamlit did not settle within {timeout} s")
+        page.wait_for_timeout(100)
+
+
+def _has_login_cookie(page: Page) -> bool:
+    return any(c["name"] == "shipbridge_auth" for c in page.context.cookies())
+
+
+def login(page: Page, app_url: str, username: str, password: str | None = None) -> None:
+    """Log in on the login form; return once the app and its login cookie are there.
+
+    A Login click that Streamlit drops (the form stays filled, no message; see RETRIES) is
+    repeated, as a user would, at most twice."""
     page.goto(app_url)
-    idle(page)
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password or username)
+    login_button = page.get_by_role("button", name="Login")
     logout_button = page.get_by_role("button", name="Logout")
     for attempt in range(3):
-        page.get_by_role("button", name="Login").click()
-        try:
-            expect(logout_button).to_be_visible(timeout=8_000 if attempt < 2 else 20_000)
-            break
-        except AssertionError:
-            if attempt == 2 or page.get_by_role("button", name="Login").count() == 0:
-                raise
-    # The login cookie is written by a component on the run after the login. Wait for it:
-    # a click before then can be lost, and a trip to Xero and back would find no login.
-    for _ in range(200):
-        if any(c["name"] == "shipbridge_auth" for c in page.context.cookies()):
-            break
-        page.wait_for_timeout(100)
-    else:
-        raise AssertionError("the login cookie was not written within 20 s of logging in")
-    expect(title(page)).to_be_visible()
-    idle(page)
+        settle(page)
+        page.get_by_role("textbox", name="Username").fill(username)
+        page.get_by_role("textbox", name="Password").fill(password or username)
+        login_button.click()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if logout_button.count() and _has_login_cookie(page):
+                break
+            page.wait_for_timeout(100)
+        settle(page)
+        if logout_button.count() and _has_login_cookie(page):
+            expect(title(page)).to_be_visible()
+            return
+        RETRIES.append(f"login as {username}: the Login click was dropped (try {attempt + 1})")
+        expect(login_button).to_be_visible()
+    raise AssertionError(f"could not log in as {username} in three tries")
 
 
 def logout(page: Page) -> None:
@@ -104,7 +132,7 @@ def open_page(page: Page, link: str) -> None:
     login, say) is sometimes dropped by the browser app; the user would click again, and so
     does this helper, at most twice more."""
     heading = PAGE_TITLES[link]
-    idle(page)
+    settle(page)
     for attempt in range(3):
         page.get_by_role("navigation", name="App pages").get_by_role(
             "link", name=link, exact=True
@@ -115,6 +143,7 @@ def open_page(page: Page, link: str) -> None:
         except AssertionError:
             if attempt == 2:
                 raise
+            RETRIES.append(f"sidebar link {link}: the click was dropped (try {attempt + 1})")
 
 
 # --- the shipments table ---------------------------------------------------------------------
