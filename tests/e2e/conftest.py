@@ -89,6 +89,17 @@ class Servers:
         with closing(sqlite3.connect(path)) as db:
             return dict(db.execute("SELECT tenant_name, status FROM xero_connection").fetchall())
 
+    def xero_invoice_id(self, shipment_number: str) -> str:
+        """The Xero InvoiceID the app stored for a sent shipment (to play a payment in Xero)."""
+        path = self.env["DATABASE_URL"].removeprefix("sqlite:///")
+        with closing(sqlite3.connect(path)) as db:
+            row = db.execute(
+                "SELECT xero_document_id FROM shipment WHERE shipment_number = ?",
+                (shipment_number,),
+            ).fetchone()
+        assert row and row[0], f"{shipment_number} has no Xero document"
+        return row[0]
+
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory):

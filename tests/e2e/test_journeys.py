@@ -283,6 +283,112 @@ def test_admin_disconnects_reconnects_and_recovers_an_expired_connection(
     snap("held-send-went-out", attempts)
 
 
+def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
+    page, servers, xero_connected, snap
+):
+    """An admin has Xero approve what Shipbridge sends (invoice status AUTHORISED) and sends
+    three CASC invoices in AUD: one the customer pays in Xero, one part-paid and past its
+    due date, one not yet due. Finance pulls payments on the Dashboard, sees the charts and
+    the AUD amounts paid / unpaid / overdue, then CASC's Overdue, Paid and Open views."""
+    today = date.today()
+    past_issued = (today - timedelta(days=45)).isoformat()
+    past_due = (today - timedelta(days=15)).isoformat()
+    issued, due = today.isoformat(), (today + timedelta(days=30)).isoformat()
+    rows = [
+        f"FIN-3001,CASC,AUD,0.91,{past_issued},{past_due},FOB,CRATE,4,45.00,180.00",
+        f"FIN-3002,CASC,AUD,0.91,{past_issued},{past_due},FOB,WIDGET-B,10,20.00,200.00",
+        f"FIN-3003,CASC,AUD,0.91,{issued},{due},FOB,PALLET,5,18.00,90.00",
+    ]
+
+    ui.login(page, servers.app_url, "admin")
+    ui.open_page(page, "Mapping")
+    settings = page.get_by_role("tabpanel", name="Settings")
+    ui.choose(settings, "Invoice status", "AUTHORISED")
+    settings.get_by_role("button", name="Save mapping").click()
+    expect(page.get_by_text("Mapping saved (invoice_status).", exact=True)).to_be_visible()
+    expect(
+        settings.get_by_text(re.compile(r"as invoices with status AUTHORISED\."))
+    ).to_be_visible()
+    snap("mapping-authorised")
+
+    ui.open_page(page, "Shipments")
+    upload(page, csv_file(rows, "casc-invoices.csv"))
+    page.locator(ui.key("import_button")).get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Imported 3 shipment(s).", exact=True)).to_be_visible()
+    ui.search_shipments(page, "FIN-300", expect_total=3)
+    for row in range(3):
+        ui.tick_row(page, row, selected_after=row + 1)
+    page.locator(ui.key("send_selected")).get_by_role("button").click()
+    numbers = ["FIN-3001", "FIN-3002", "FIN-3003"]
+    for number in numbers:
+        expect(processed_alert(page, number)).to_contain_text(", AUTHORISED.")
+    snap("sent-authorised", page.get_by_role("heading", name="Last send"))
+
+    # In Xero: CASC pays FIN-3001 in full and 50.00 of FIN-3002.
+    for number, amount in (("FIN-3001", "180.00"), ("FIN-3002", "50.00")):
+        paid = ui.sandbox(
+            servers.sandbox_url,
+            "payments",
+            {"InvoiceID": servers.xero_invoice_id(number), "Amount": amount},
+        )
+        assert paid["Payment"]["Amount"] == float(amount), paid
+    ui.logout(page)
+
+    ui.login(page, servers.app_url, "finance")
+    expect(ui.title(page)).to_have_text("Dashboard")  # finance's first page
+    expect(ui.sidebar_links(page)).to_have_text(
+        ui.link_texts("Dashboard", "Accounting Logs", "Shipments")
+    )
+    page.get_by_role("button", name="Pull payments from Xero").click()
+    expect(page.get_by_text(re.compile(r"^Pulled from Xero, \d+ API call\(s\)\.$"))).to_be_visible()
+    ui.settle(page)
+
+    charts = page.get_by_test_id("stPlotlyChart")
+    expect(charts).to_have_count(4)  # sync state, currency, paid/unpaid/overdue, per day
+    for n in range(4):
+        expect(charts.nth(n).locator(".main-svg").first).to_be_attached()
+    paid_chart = charts.nth(2)
+    paid_chart.scroll_into_view_if_needed()
+    for status in ("Paid", "Unpaid (not due)", "Overdue"):
+        legend = paid_chart.locator(".legendtext", has_text=re.compile(rf"^{re.escape(status)}$"))
+        expect(legend).to_have_count(1)
+    snap("dashboard-charts", paid_chart)
+    by_status = page.get_by_test_id("stDataFrame").filter(
+        has=page.locator("th", has_text="Unpaid (not due)")
+    )
+    by_status.scroll_into_view_if_needed()
+    expect(ui.cell(by_status, "AUD", "Paid")).to_have_text("230.00 AUD")
+    expect(ui.cell(by_status, "AUD", "Unpaid (not due)")).to_have_text("90.00 AUD")
+    expect(ui.cell(by_status, "AUD", "Overdue")).to_have_text("150.00 AUD")
+    snap("dashboard-amounts", by_status)
+
+    page.get_by_role("tab", name="Customers and documents").click()
+    customers = ui.table(page, "fin_customers_table")
+    expect(ui.cell(customers, "CASC", "Currency")).to_have_text("AUD")
+    expect(ui.cell(customers, "CASC", "Documents")).to_have_text("3")
+    expect(ui.cell(customers, "CASC", "Total")).to_have_text("470.00 AUD")
+    expect(ui.cell(customers, "CASC", "Paid")).to_have_text("230.00 AUD")
+    expect(ui.cell(customers, "CASC", "Unpaid")).to_have_text("240.00 AUD")
+    expect(ui.cell(customers, "CASC", "Overdue")).to_have_text("150.00 AUD")
+    snap("customers", customers)
+
+    ui.choose(page.locator(ui.key("fin_customer")), "Customer", "CASC")
+    documents = ui.table(page, "fin_documents_table")
+    views = {
+        "Overdue": ("FIN-3002", "50.00 AUD", "150.00 AUD", "AUTHORISED · overdue"),
+        "Paid": ("FIN-3001", "180.00 AUD", "0.00 AUD", "PAID"),
+        "Open": ("FIN-3003", "0.00 AUD", "90.00 AUD", "AUTHORISED"),
+    }
+    for view, (number, paid, balance, status) in views.items():
+        page.get_by_role("radio", name=view, exact=True).click()
+        expect(page.get_by_text(re.compile(r"^1 document\(s\) · page 1 of 1"))).to_be_visible()
+        expect(ui.cell(documents, number, "Customer")).to_have_text("CASC")
+        expect(ui.cell(documents, number, "Paid")).to_have_text(paid)
+        expect(ui.cell(documents, number, "Balance")).to_have_text(balance)
+        expect(ui.cell(documents, number, "Status")).to_have_text(status)
+        snap(f"casc-{view.lower()}", documents)
+
+
 def test_roles_operations_cannot_reach_connect_or_dashboard_and_anonymous_sees_login(
     page, servers, snap
 ):

@@ -103,7 +103,13 @@ def login(page: Page, app_url: str, username: str, password: str | None = None) 
                 break
             page.wait_for_timeout(100)
         settle(page)
-        if logout_button.count() and _has_login_cookie(page):
+        if logout_button.count():
+            # Logged in: the cookie (set by a component a moment later) must follow.
+            deadline = time.monotonic() + 20
+            while not _has_login_cookie(page):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"logged in as {username} but no login cookie came")
+                page.wait_for_timeout(100)
             expect(title(page)).to_be_visible()
             return
         RETRIES.append(f"login as {username}: the Login click was dropped (try {attempt + 1})")
@@ -112,8 +118,17 @@ def login(page: Page, app_url: str, username: str, password: str | None = None) 
 
 
 def logout(page: Page) -> None:
+    """Log out; return once the login form is back and the login cookie is gone (the
+    cookie is removed a moment after the form shows: a page loaded before would still be
+    logged in)."""
     page.get_by_role("button", name="Logout").click()
     expect(page.get_by_role("button", name="Login")).to_be_visible()
+    deadline = time.monotonic() + 15
+    while _has_login_cookie(page):
+        if time.monotonic() > deadline:
+            raise AssertionError("the login cookie is still there 15 s after Logout")
+        page.wait_for_timeout(100)
+    settle(page)
 
 
 def sidebar_links(page: Page) -> Locator:
@@ -170,9 +185,12 @@ def cell(grid: Locator, row_text: str, column: str) -> Locator:
 
 
 def search_shipments(page: Page, text: str, *, expect_total: int | None = None) -> None:
+    # While a run is under way the box can be there twice (the old page's, going stale).
+    settle(page)
     box = page.locator(f"{key('ship_search')} input")
     box.fill(text)
     box.press("Enter")
+    settle(page)
     if expect_total is not None:
         expect(
             page.get_by_text(re.compile(rf"^{expect_total} shipment\(s\) · page"))
