@@ -45,6 +45,8 @@ class Shipment(ShipmentFields, table=True):
     xero_document_type: str | None = Field(default=None, max_length=10)
     xero_document_id: str | None = Field(default=None, max_length=64)
     xero_document_number: str | None = Field(default=None, max_length=255)
+    # The Xero contact the document went to (finance groups by it: aliased codes meet here).
+    xero_contact_name: str | None = Field(default=None, max_length=255)
     xero_status: str | None = Field(default=None, max_length=20)
     xero_total: Decimal | None = Field(default=None, sa_column=money())
     xero_amount_paid: Decimal | None = Field(default=None, sa_column=money())

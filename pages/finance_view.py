@@ -293,7 +293,7 @@ def documents_frame(rows: list[Shipment], pinned: set[int], today: date) -> pd.D
             {
                 "Number": xero_document.number_link(s),
                 "Shipment": s.shipment_number,
-                "Customer": s.buyer_code or s.consignee_code or "—",
+                "Customer": finance.customer_of(s),
                 "Invoice date": common.local_date(s.invoice_date),
                 "Due date": common.local_date(s.due_date),
                 "Type": (s.xero_document_type or "").capitalize(),

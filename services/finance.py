@@ -38,8 +38,21 @@ class CustomerBalance:
 
 
 def _customer():
-    # An inline literal, so PostgreSQL sees the same expression in SELECT and GROUP BY.
-    return func.coalesce(Shipment.buyer_code, Shipment.consignee_code, literal_column("'—'"))
+    """The customer a document is for: the Xero contact it went to (so codes aliased to one
+    contact are one customer), else, for documents sent before contacts were kept, the
+    shipment's code. An inline literal, so PostgreSQL sees the same expression in SELECT and
+    GROUP BY."""
+    return func.coalesce(
+        Shipment.xero_contact_name,
+        Shipment.buyer_code,
+        Shipment.consignee_code,
+        literal_column("'—'"),
+    )
+
+
+def customer_of(shipment: Shipment) -> str:
+    """The customer `_customer()` groups a shipment under, in Python."""
+    return shipment.xero_contact_name or shipment.buyer_code or shipment.consignee_code or "—"
 
 
 def _invoices():

@@ -99,6 +99,7 @@ def pull(
             continue
         shipment.xero_status = answer.status
         shipment.xero_total = answer.total
+        shipment.xero_contact_name = answer.contact_name or shipment.xero_contact_name
         if shipment.xero_document_type != DocumentType.QUOTE:
             shipment.xero_amount_due = answer.amount_due
             shipment.xero_amount_paid = answer.amount_paid

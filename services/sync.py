@@ -366,6 +366,7 @@ def _apply_answer(
         shipment.xero_amount_due = answer.amount_due
         shipment.xero_amount_paid = answer.amount_paid
         shipment.xero_currency_rate = answer.currency_rate
+        shipment.xero_contact_name = answer.contact_name or shipment.xero_contact_name
         shipment.sent_at = utcnow()
         shipment.last_error = None
         note = None

@@ -40,6 +40,7 @@ class ElementResult:
     fully_paid_on: date | None = None
     due_date: date | None = None
     currency_rate: Decimal | None = None
+    contact_name: str | None = None
 
 
 def to_decimal(value) -> Decimal | None:
@@ -126,4 +127,5 @@ def element_result(model, kind: str) -> ElementResult:
         fully_paid_on=getattr(model, "fully_paid_on_date", None),
         currency_rate=to_decimal(getattr(model, "currency_rate", None)),
         due_date=getattr(model, "due_date", None) or getattr(model, "expiry_date", None),
+        contact_name=getattr(getattr(model, "contact", None), "name", None),
     )

@@ -283,13 +283,17 @@ def test_admin_disconnects_reconnects_and_recovers_an_expired_connection(
     snap("held-send-went-out", attempts)
 
 
+CASC = "Cascade Foods Pty"  # the Xero contact whose account number is CASC
+
+
 def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
     page, servers, xero_connected, snap
 ):
     """An admin has Xero approve what Shipbridge sends (invoice status AUTHORISED) and sends
-    three CASC invoices in AUD: one the customer pays in Xero, one part-paid and past its
-    due date, one not yet due. Finance pulls payments on the Dashboard, sees the charts and
-    the AUD amounts paid / unpaid / overdue, then CASC's Overdue, Paid and Open views."""
+    three AUD invoices for customer code CASC, the Xero contact Cascade Foods Pty: one the
+    customer pays in Xero, one part-paid and past its due date, one not yet due. Finance
+    pulls payments on the Dashboard, sees the charts and the AUD amounts paid / unpaid /
+    overdue, then the customer's Overdue, Paid and Open views."""
     today = date.today()
     past_issued = (today - timedelta(days=45)).isoformat()
     past_due = (today - timedelta(days=15)).isoformat()
@@ -364,15 +368,15 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
 
     page.get_by_role("tab", name="Customers and documents").click()
     customers = ui.table(page, "fin_customers_table")
-    expect(ui.cell(customers, "CASC", "Currency")).to_have_text("AUD")
-    expect(ui.cell(customers, "CASC", "Documents")).to_have_text("3")
-    expect(ui.cell(customers, "CASC", "Total")).to_have_text("470.00 AUD")
-    expect(ui.cell(customers, "CASC", "Paid")).to_have_text("230.00 AUD")
-    expect(ui.cell(customers, "CASC", "Unpaid")).to_have_text("240.00 AUD")
-    expect(ui.cell(customers, "CASC", "Overdue")).to_have_text("150.00 AUD")
+    expect(ui.cell(customers, CASC, "Currency")).to_have_text("AUD")
+    expect(ui.cell(customers, CASC, "Documents")).to_have_text("3")
+    expect(ui.cell(customers, CASC, "Total")).to_have_text("470.00 AUD")
+    expect(ui.cell(customers, CASC, "Paid")).to_have_text("230.00 AUD")
+    expect(ui.cell(customers, CASC, "Unpaid")).to_have_text("240.00 AUD")
+    expect(ui.cell(customers, CASC, "Overdue")).to_have_text("150.00 AUD")
     snap("customers", customers)
 
-    ui.choose(page.locator(ui.key("fin_customer")), "Customer", "CASC")
+    ui.choose(page.locator(ui.key("fin_customer")), "Customer", CASC)
     documents = ui.table(page, "fin_documents_table")
     views = {
         "Overdue": ("FIN-3002", "50.00 AUD", "150.00 AUD", "AUTHORISED · overdue"),
@@ -382,7 +386,7 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
     for view, (number, paid, balance, status) in views.items():
         page.get_by_role("radio", name=view, exact=True).click()
         expect(page.get_by_text(re.compile(r"^1 document\(s\) · page 1 of 1"))).to_be_visible()
-        expect(ui.cell(documents, number, "Customer")).to_have_text("CASC")
+        expect(ui.cell(documents, number, "Customer")).to_have_text(CASC)
         expect(ui.cell(documents, number, "Paid")).to_have_text(paid)
         expect(ui.cell(documents, number, "Balance")).to_have_text(balance)
         expect(ui.cell(documents, number, "Status")).to_have_text(status)

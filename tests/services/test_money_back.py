@@ -95,6 +95,32 @@ def test_an_alias_turns_a_rejection_into_a_send(engine, connected, sandbox):
     assert again.outcome == "Processed", again.messages
 
 
+def test_finance_counts_an_aliased_code_under_its_xero_contact(engine, connected, sandbox):
+    """ALOK (mapped to ALOK-01) and ALOK-01 are one customer to finance: Alok Industries."""
+    with session_scope(engine) as session:
+        _, connection = adapter_and_connection(session)
+        aliases.save_customer_mapping(
+            session=session,
+            tenant_id=connection.tenant_id,
+            shipment_code="ALOK",
+            account_number="ALOK-01",
+            sales_account_code=None,
+            user="admin",
+        )
+        ids = [make_shipment(session, buyer_code=code).id for code in ("ALOK", "ALOK-01")]
+    sent = send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
+    assert [o.outcome for o in sent.outcomes] == ["Processed", "Processed"]
+    today = date(2026, 11, 22)
+    with session_scope(engine) as session:
+        shipments = [session.get(Shipment, i) for i in ids]
+        assert {s.xero_contact_name for s in shipments} == {"Alok Industries"}
+        [alok] = customer_balances(session=session, today=today)
+        assert (alok.customer, alok.documents) == ("Alok Industries", 2)
+        assert alok.total == sum(s.xero_total for s in shipments)
+        theirs, total = documents(session=session, today=today, customer="Alok Industries")
+        assert total == 2 and {s.id for s in theirs} == set(ids)
+
+
 def test_payments_full_then_partial_show_after_a_pull(engine, connected, sandbox):
     authorise_invoices(engine)
     with session_scope(engine) as session:
@@ -121,7 +147,7 @@ def test_payments_full_then_partial_show_after_a_pull(engine, connected, sandbox
         unpaid, _ = documents(session=session, today=today, view=View.UNPAID)
         assert [s.id for s in paid] == [full.id] and [s.id for s in unpaid] == [part.id]
         [acme] = customer_balances(session=session, today=today)
-        assert (acme.customer, acme.currency, acme.paid) == ("ACME", "USD", total + 25)
+        assert (acme.customer, acme.currency, acme.paid) == ("Acme Imports Inc", "USD", total + 25)
         pin(session=session, username="fiona", shipment_id=part.id)
         pinned, _ = documents(session=session, today=today, view=View.PINNED, username="fiona")
         assert [s.id for s in pinned] == [part.id]
