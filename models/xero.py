@@ -23,6 +23,8 @@ class XeroConnection(SQLModel, table=True):
     tenant_name: str = Field(max_length=255)
     connection_id: str | None = Field(default=None, max_length=64)
     base_currency: str | None = Field(default=None, max_length=3)
+    # Xero's ShortCode (e.g. "!2kXy7"): links into Xero open this organisation with it.
+    short_code: str | None = Field(default=None, max_length=20)
     status: str = Field(default=ConnectionStatus.ACTIVE, max_length=30)
     is_default: bool = False
     access_token_enc: str | None = None

@@ -246,7 +246,7 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
 
     if rows:
         st.dataframe(
-            documents_frame(rows, pinned, today),
+            documents_frame(rows, pinned, today, xero_document.organisation_short_codes()),
             key=state.FIN_DOCUMENTS_TABLE,
             on_select="rerun",
             selection_mode="multi-row",
@@ -283,7 +283,9 @@ def pinned_ids(db_session, username: str, shipment_ids: list[int]) -> set[int]:
     )
 
 
-def documents_frame(rows: list[Shipment], pinned: set[int], today: date) -> pd.DataFrame:
+def documents_frame(
+    rows: list[Shipment], pinned: set[int], today: date, short_codes: dict[str | None, str]
+) -> pd.DataFrame:
     def status(s: Shipment) -> str:
         overdue = " · overdue" if payments.is_overdue(s, today) else ""
         return f"{s.xero_status or ''}{overdue}"
@@ -291,7 +293,7 @@ def documents_frame(rows: list[Shipment], pinned: set[int], today: date) -> pd.D
     return pd.DataFrame(
         [
             {
-                "Number": xero_document.number_link(s),
+                "Number": xero_document.number_link(s, short_codes),
                 "Shipment": s.shipment_number,
                 "Customer": finance.customer_of(s),
                 "Invoice date": common.local_date(s.invoice_date),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
 from models import DocumentType, Shipment, SyncState
 from pages import common, state
-from services import payments
+from services import connections, payments
 from services.settings import get_settings
 
 # A table cell links to the document and shows its number: the number rides in the URL's
@@ -15,20 +17,45 @@ from services.settings import get_settings
 NUMBER_IN_LINK = r"#(.+)$"
 
 
-def document_url(shipment: Shipment) -> str | None:
-    """The document's page in Xero (the sandbox serves the same paths)."""
+def document_url(
+    shipment: Shipment, short_codes: dict[str | None, str] | None = None
+) -> str | None:
+    """The document's page in Xero (the sandbox serves the same paths).
+
+    With the organisation's short code the link goes through Xero's organisation login hop,
+    so it opens in the right organisation even when the user last looked at another one."""
     document_id = shipment.xero_document_id
     if not document_id:
         return None
     web = get_settings().web_url.rstrip("/")
     if shipment.xero_document_type == DocumentType.QUOTE:
-        return f"{web}/app/quotes/view/{document_id}"
-    return f"{web}/AccountsReceivable/View.aspx?InvoiceID={document_id}"
+        path = f"/app/quotes/view/{document_id}"
+    else:
+        path = f"/AccountsReceivable/View.aspx?InvoiceID={document_id}"
+    if short_codes is None:
+        short_codes = organisation_short_codes()
+    short_code = short_codes.get(shipment.tenant_id)
+    if not short_code:
+        return f"{web}{path}"
+    query = urlencode({"shortcode": short_code, "redirecturl": path})
+    return f"{web}/organisationlogin/default.aspx?{query}"
 
 
-def number_link(shipment: Shipment) -> str | None:
+def organisation_short_codes() -> dict[str | None, str]:
+    """Each connected organisation's Xero short code by tenant id; None is the default
+    organisation's (a shipment with no organisation of its own goes there)."""
+    with common.session() as db_session:
+        found = connections.list_connections(session=db_session)
+    codes: dict[str | None, str] = {c.tenant_id: c.short_code for c in found if c.short_code}
+    default = next((c for c in found if c.is_default), None)
+    if default is not None and default.short_code:
+        codes[None] = default.short_code
+    return codes
+
+
+def number_link(shipment: Shipment, short_codes: dict[str | None, str]) -> str | None:
     """The document's URL with its number as the fragment, for `number_column`."""
-    url = document_url(shipment)
+    url = document_url(shipment, short_codes)
     if url is None:
         return None
     return f"{url}#{shipment.xero_document_number or shipment.xero_document_id}"

@@ -50,14 +50,12 @@ def finish_connect(
     try:
         token = adapter.exchange_code(code=code, code_verifier=verifier)
         tenants = adapter.connections()
-        currencies = {}
+        organisations: dict[str, dict] = {}
         for tenant in tenants:
             try:
-                currencies[tenant.tenant_id] = adapter.organisation(tenant.tenant_id).get(
-                    "BaseCurrency"
-                )
+                organisations[tenant.tenant_id] = adapter.organisation(tenant.tenant_id)
             except XeroError:
-                currencies[tenant.tenant_id] = None  # filled in by the next refresh
+                organisations[tenant.tenant_id] = {}  # filled in by the next refresh
     except XeroAuthError as error:
         raise ConnectError(str(error)) from error
     if not tenants:
@@ -80,7 +78,9 @@ def finish_connect(
         if not has_default:
             row.is_default = has_default = True
         _store_token(row, token)
-        row.base_currency = currencies[tenant.tenant_id] or row.base_currency
+        organisation = organisations[tenant.tenant_id]
+        row.base_currency = organisation.get("BaseCurrency") or row.base_currency
+        row.short_code = organisation.get("ShortCode") or row.short_code
         session.add(row)
         connected.append(row)
         audit.record(

@@ -63,6 +63,7 @@ def refresh(
     currencies = adapter.currencies(tenant)
 
     connection.base_currency = org.get("BaseCurrency") or connection.base_currency
+    connection.short_code = org.get("ShortCode") or connection.short_code
     connection.tenant_name = org.get("Name") or connection.tenant_name
 
     for raw in contacts:

@@ -74,7 +74,8 @@ def documents(at) -> list[str]:
 
 
 def test_customer_balances_and_saved_views(app_as):
-    add_connection("Demo Exports Ltd", tenant_id="t1")  # the default; its base currency is NZD
+    # The default organisation: its base currency is NZD, its Xero short code !abc12.
+    add_connection("Demo Exports Ltd", tenant_id="t1", short_code="!abc12")
     seed_documents()
     at = app_as("finance", "dashboard")
     assert_clean(at)
@@ -99,7 +100,11 @@ def test_customer_balances_and_saved_views(app_as):
     # Everyone's documents, newest first, the number linking to the invoice in Xero.
     table = at.dataframe(key=state.FIN_DOCUMENTS_TABLE).value
     assert list(table["Shipment"]) == ["SHP-1003", "SHP-1013", "SHP-1007", "SHP-1001"]
-    link = "/AccountsReceivable/View.aspx?InvoiceID=doc-SHP-1003#INV-0004"
+    # Through Xero's organisation login hop, so it opens in the right organisation.
+    link = (
+        "/organisationlogin/default.aspx?shortcode=%21abc12&redirecturl="
+        "%2FAccountsReceivable%2FView.aspx%3FInvoiceID%3Ddoc-SHP-1003#INV-0004"
+    )
     assert table["Number"][0].endswith(link)
     assert list(table["Balance"]) == ["60.00 EUR", "80.00 USD", "200.00 USD", "0.00 USD"]
     assert table["Status"][2] == "AUTHORISED · overdue"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -33,6 +34,27 @@ def test_connect_shows_the_organisation(connected):
     assert connected.tenant_name == "Shipbridge Demo Exports Ltd"
     assert connected.base_currency == "NZD"
     assert connected.access_token_enc and "." not in connected.access_token_enc[:4]
+    assert connected.short_code == "!sbNZ1"  # Xero's ShortCode, for links into Xero
+
+
+def test_a_sent_documents_link_opens_it_in_its_organisation(engine, connected, sandbox):
+    """The link the pages show goes through Xero's organisation login hop (with the short
+    code) and lands on the invoice's own page."""
+    from pages.xero_document import document_url
+
+    [sid] = shipments(engine, 1)
+    [outcome] = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes
+    assert outcome.outcome == "Processed", outcome.messages
+    with session_scope(engine) as session:
+        shipment = session.get(Shipment, sid)
+        url = document_url(shipment, {None: connected.short_code})
+    assert url.startswith(f"{sandbox.url}/organisationlogin/default.aspx?shortcode=%21sbNZ1&")
+    page = httpx.get(url, follow_redirects=True)
+    assert page.status_code == 200
+    assert str(page.url).endswith(
+        f"/AccountsReceivable/View.aspx?InvoiceID={shipment.xero_document_id}"
+    )
+    assert shipment.xero_document_number in page.text
 
 
 def test_batch_of_ten_with_two_invalid_is_one_api_call(engine, connected, sandbox):
