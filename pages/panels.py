@@ -8,9 +8,10 @@ from collections.abc import Collection
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import select
 
-from models import IntegrationLog, Outcome, Trigger
-from pages import common, state
+from models import IntegrationLog, Outcome, Shipment, Trigger
+from pages import common, state, xero_document
 from services import integration_log
 from services.sync import BatchResult, send_shipments
 
@@ -30,11 +31,17 @@ LOG_COLUMNS = [
 
 def send(ids: list[int], *, trigger: str, user: common.CurrentUser) -> BatchResult | None:
     """Send shipments now, with a progress indicator. Errors are shown, not raised."""
+    with st.container(key=state.SEND_PROGRESS):
+        bar = st.progress(0.0, text=f"Sending {len(ids)} shipment(s) to Xero…")
     try:
-        with st.status(f"Sending {len(ids)} shipment(s) to Xero…") as progress:
-            result = send_shipments(shipment_ids=ids, trigger=trigger, user=user.username)
-            progress.update(label=_summary(result), state="complete")
+        result = send_shipments(
+            shipment_ids=ids,
+            trigger=trigger,
+            user=user.username,
+            progress=lambda share, text: bar.progress(min(share, 1.0), text=text),
+        )
     except Exception as error:  # noqa: BLE001 - shown in plain words below the progress
+        bar.empty()
         common.show_error(error)
         return None
     st.session_state[state.LAST_SEND] = result
@@ -54,11 +61,15 @@ def _summary(result: BatchResult) -> str:
 
 
 def _outcome_messages(result: BatchResult) -> list[tuple[str, str]]:
-    """(kind, text) per shipment: success, error or warning."""
+    """(kind, text) per shipment: success, error or warning. A document Xero took links to
+    its page in Xero."""
     messages = []
+    links = _document_links([o.shipment_id for o in result.outcomes if o.document_id])
     for outcome in result.outcomes:
         if outcome.outcome == Outcome.PROCESSED:
             number = outcome.document_number or "(no number)"
+            if outcome.shipment_id in links:
+                number = f"[{number}]({links[outcome.shipment_id]})"
             status = f", {outcome.xero_status}" if outcome.xero_status else ""
             messages.append(
                 ("success", f"{outcome.shipment_number}: Processed — Xero {number}{status}.")
@@ -70,6 +81,16 @@ def _outcome_messages(result: BatchResult) -> list[tuple[str, str]]:
             reason = " ".join(outcome.messages) or "no reason given"
             messages.append(("warning", f"{outcome.shipment_number}: {outcome.outcome} — {reason}"))
     return messages
+
+
+def _document_links(shipment_ids: list[int]) -> dict[int, str]:
+    if not shipment_ids:
+        return {}
+    codes = xero_document.organisation_short_codes()
+    with common.session() as db_session:
+        found = db_session.exec(select(Shipment).where(Shipment.id.in_(shipment_ids))).all()
+        links = {s.id: xero_document.document_url(s, codes) for s in found}
+    return {i: url for i, url in links.items() if url}
 
 
 def show_last_send() -> None:

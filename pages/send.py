@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from models import JobStatus
-from pages import common, panels, state
+from pages import common, panels, send_preview, state
 from services import queue, shipments
 from services.shipments import ShipmentError
 from services.sync import MAX_BATCH
@@ -39,6 +39,7 @@ if rows:
     st.caption(f"{len(rows)} of {MAX_BATCH} selected (choose them on the Shipments page).")
 else:
     st.info("Nothing is selected: tick shipments in the Shipments page's table.")
+send_preview.show(ids)
 
 send_col, clear_col = st.columns([1.5, 5])
 clicked = send_col.button(

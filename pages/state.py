@@ -85,6 +85,8 @@ IMPORT_BUTTON = "import_button"
 
 # Send to Accounting
 SEND_BUTTON = "send_button"
+SEND_PREVIEW = "send_preview"
+SEND_PROGRESS = "send_progress"
 PUSH_REMAINING = "push_remaining"
 QUEUE_REFRESH = "queue_refresh"
 

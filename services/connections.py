@@ -122,16 +122,26 @@ def needing_reconnect(*, session: Session) -> list[XeroConnection]:
     )
 
 
+NOT_CONNECTED = (
+    "The shipment's Xero organisation is not connected: connect it on the Connect page, or "
+    "move the shipment to a connected organisation."
+)
+
+
+def needs_reconnect_message(connection: XeroConnection) -> str:
+    return (
+        f"{connection.tenant_name} needs reconnecting: an admin must reconnect it on the "
+        "Connect page. Sends wait in the queue until then."
+    )
+
+
 def adapter_for(
     connection: XeroConnection, *, session: Session, settings: Settings | None = None
 ) -> XeroAdapter:
     """An adapter holding this organisation's tokens; rotated tokens are saved at once."""
     settings = settings or get_settings()
     if connection.status != ConnectionStatus.ACTIVE or not connection.access_token_enc:
-        raise XeroAuthError(
-            f"{connection.tenant_name} needs reconnecting: an admin must reconnect it "
-            "on the Connect page. Sends wait in the queue until then."
-        )
+        raise XeroAuthError(needs_reconnect_message(connection))
     token = TokenSet(
         access_token=decrypt(connection.access_token_enc),
         refresh_token=decrypt(connection.refresh_token_enc)

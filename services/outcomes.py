@@ -45,6 +45,8 @@ class SendOptions:
     # Longer waits than this go back to the queue for the worker instead of blocking a page.
     max_inline_wait: float = 5.0
     sleep: Callable[[float], None] = time.sleep
+    # Told (share done 0..1, what is happening) as the send goes, for a progress bar.
+    progress: Callable[[float, str], None] = lambda share, text: None
 
 
 def record(

@@ -7,6 +7,7 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -62,8 +63,10 @@ def send_shipments(
     settings: Settings | None = None,
     attempts: int = 3,
     max_inline_wait: float = 5.0,
+    progress: Callable[[float, str], None] | None = None,
 ) -> BatchResult:
-    """Send up to ten shipments now, as one batch per organisation."""
+    """Send up to ten shipments now, as one batch per organisation. `progress(share, text)`
+    hears how far it has got."""
     ids = list(dict.fromkeys(shipment_ids))
     if not ids:
         raise SyncError("Select at least one shipment to send.")
@@ -75,6 +78,8 @@ def send_shipments(
     engine = engine or get_engine()
     settings = settings or get_settings()
     options = SendOptions(trigger, user, attempts, max_inline_wait)
+    if progress is not None:
+        options.progress = progress
     started = time.monotonic()
     result = BatchResult(batch_id=uuid.uuid4().hex[:16])
 
@@ -96,14 +101,23 @@ def send_shipments(
                     )
                 )
     try:
-        for tenant_id, group in _by_organisation(engine, claimed).items():
-            _send_group(engine, settings, tenant_id, group, result, options)
+        groups = _by_organisation(engine, claimed)
+        for n, (tenant_id, group) in enumerate(groups.items()):
+            share = _shares(n, len(groups))
+            options.progress(share(0.1), f"Checking {len(group)} shipment(s)…")
+            _send_group(engine, settings, tenant_id, group, result, options, share)
+        options.progress(1.0, "Done.")
     finally:
         _release(engine, claimed, result.batch_id)
     result.duration_ms = int((time.monotonic() - started) * 1000)
     order = {sid: n for n, sid in enumerate(ids)}
     result.outcomes.sort(key=lambda o: order.get(o.shipment_id, 0))
     return result
+
+
+def _shares(n: int, groups: int) -> Callable[[float], float]:
+    """Organisation n of `groups`: its own part 0..1 as a share of the whole send."""
+    return lambda part: (n + part) / max(groups, 1)
 
 
 def _claim(engine: Engine, ids: list[int], token: str) -> list[int]:
@@ -153,6 +167,7 @@ def _send_group(
     ids: list[int],
     result: BatchResult,
     options: SendOptions,
+    share: Callable[[float], float],
 ) -> None:
     with session_scope(engine) as session:
         connection = connections.connection_for(session=session, tenant_id=tenant_id)
@@ -164,10 +179,7 @@ def _send_group(
                 result,
                 options,
                 tenant_id,
-                [
-                    "The shipment's Xero organisation is not connected: connect it on the Connect "
-                    "page, or move the shipment to a connected organisation."
-                ],
+                [connections.NOT_CONNECTED],
             )
             return
         try:
@@ -218,6 +230,10 @@ def _send_group(
                 )
         if ready:
             session.commit()
+            options.progress(
+                share(0.4),
+                f"Sending {len(ready)} document(s) to {connection.tenant_name} in one call…",
+            )
             _send_documents(
                 session, adapter, connection, sync_settings.document_type, ready, result, options
             )

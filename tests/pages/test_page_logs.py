@@ -88,8 +88,9 @@ def test_retry_shows_only_to_senders_and_only_for_shipments_still_rejected(app_a
 
 
 def fake_send(calls):
-    def send_shipments(*, shipment_ids, trigger, user):
+    def send_shipments(*, shipment_ids, trigger, user, progress):
         calls.append((shipment_ids, trigger, user))
+        progress(1.0, "Done.")
         result = BatchResult(batch_id="b2", api_calls=1)
         result.outcomes = [
             ShipmentOutcome(i, f"SHP-{i}", "Processed", document_number=f"INV-{i}")

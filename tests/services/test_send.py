@@ -189,3 +189,16 @@ def test_a_paid_document_is_refused_with_what_to_do(engine, connected, sandbox):
         "This document cannot be edited as it has a payment or credit note allocated to it."
     ]
     assert again.messages[0].startswith("The document is paid or credited in Xero")
+
+
+def test_a_send_reports_its_progress(engine, connected, sandbox):
+    ids = shipments(engine, 3) + shipments(engine, 1, buyer_code="ALOK")
+    heard: list[tuple[float, str]] = []
+    send_shipments(
+        shipment_ids=ids, trigger="bulk", user="ops", progress=lambda *p: heard.append(p)
+    )
+    assert heard == [
+        (0.1, "Checking 4 shipment(s)…"),
+        (0.4, f"Sending 3 document(s) to {connected.tenant_name} in one call…"),
+        (1.0, "Done."),
+    ]

@@ -1,0 +1,106 @@
+"""On Send to Accounting: exactly what Send will do with the selection, before it is done.
+Each shipment's document as it will go to Xero (contact, dates, reference, status, currency
+and rate, each line with its account and tax), or why it will be refused or held."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages import common, state
+from services import preview as previews
+from services.preview import Preview
+
+VERDICTS = {
+    previews.SEND: "will be sent",
+    previews.REFUSE: "will be refused",
+    previews.HOLD: "will be held",
+    previews.UNCHECKED: "not checked yet",
+}
+
+
+def show(ids: list[int]) -> None:
+    with common.session() as db_session:
+        found = previews.preview(session=db_session, shipment_ids=ids)
+    if not found:
+        return
+    st.subheader("Preview")
+    with st.container(key=state.SEND_PREVIEW):
+        counts = {v: sum(1 for p in found if p.verdict == v) for v in VERDICTS}
+        st.markdown(
+            " · ".join(f"**{n}** {VERDICTS[v]}" for v, n in counts.items() if n)
+            + " (checked against Xero's codes as cached"
+            + _cached_at(found)
+            + "; Send looks in Xero again for a code it does not know)."
+        )
+        for p in found:
+            if p.verdict == previews.SEND:
+                _document(p)
+            else:
+                _not_sent(p)
+
+
+def _cached_at(found: list[Preview]) -> str:
+    moments = [p.codes_cached_at for p in found if p.codes_cached_at]
+    return f" {common.local_time(min(moments))}" if moments else ""
+
+
+def _not_sent(p: Preview) -> None:
+    reasons = "\n".join(f"- {problem}" for problem in p.problems)
+    text = f"**{p.shipment_number}** {VERDICTS[p.verdict]}:\n\n{reasons}"
+    # Nothing has gone wrong yet: a warning of what Send will do, not an error.
+    if p.verdict == previews.REFUSE:
+        st.warning(text, icon=":material/block:")
+    else:
+        st.info(text, icon=":material/schedule:")
+
+
+def _document(p: Preview) -> None:
+    doc = p.document or {}
+    kind = (p.document_type or "document").capitalize()
+    number = doc.get("InvoiceNumber") or doc.get("QuoteNumber") or ""
+    currency = doc.get("CurrencyCode", "")
+    lines = doc.get("LineItems", [])
+    title = (
+        f"{p.shipment_number} → {kind} {number} to {p.contact_name or 'its contact'} · "
+        f"{len(lines)} line(s) · {common.money(p.lines_total, currency)}"
+    )
+    with st.expander(title):
+        rate = doc.get("CurrencyRate")
+        facts = {
+            "Organisation": p.organisation,
+            "Contact": f"{p.contact_name} (account number {p.contact_account})",
+            "Date": doc.get("Date"),
+            "Due date" if "DueDate" in doc else "Expiry date": doc.get("DueDate")
+            or doc.get("ExpiryDate"),
+            "Reference": doc.get("Reference"),
+            "Status": doc.get("Status"),
+            "Currency": currency,
+            "Rate": f"{rate} (the shipment's)"
+            if rate
+            else "Xero's daily rate (none on the shipment, or the base currency)",
+            "Line amounts": doc.get("LineAmountTypes"),
+            "Update": "updates the document already in Xero"
+            if doc.get("InvoiceID") or doc.get("QuoteID")
+            else "creates a new document",
+        }
+        st.markdown("  \n".join(f"**{k}**: {v or '—'}" for k, v in facts.items()))
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Item": x.get("ItemCode") or "",
+                        "Description": x.get("Description") or "",
+                        "Quantity": x.get("Quantity"),
+                        "Unit price": x.get("UnitAmount"),
+                        "Account": x.get("AccountCode"),
+                        "Tax": x.get("TaxType"),
+                        "Amount": common.money(x.get("LineAmount"), currency),
+                    }
+                    for x in lines
+                ]
+            ),
+            hide_index=True,
+        )
+        st.caption("Exactly as it will be sent:")
+        st.json(doc, expanded=False)

@@ -1,0 +1,89 @@
+"""What a send would do, before it is done: for each shipment the document exactly as it
+would go to Xero, or why it would be refused or held. Reads the database only (Xero's codes
+as last cached, the mapping, the connection): no API call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from models import ConnectionStatus, Shipment, XeroConnection
+from services import connections, reference_data, validation
+from services.documents import build_document
+from services.mapping import get_sync_settings
+
+# What Send would do with a shipment.
+SEND, REFUSE, HOLD, UNCHECKED = "send", "refuse", "hold", "unchecked"
+
+
+@dataclass
+class Preview:
+    shipment_id: int
+    shipment_number: str
+    verdict: str
+    organisation: str | None = None
+    document_type: str | None = None
+    contact_name: str | None = None
+    contact_account: str | None = None
+    document: dict | None = None  # exactly as it would be sent
+    problems: list[str] = field(default_factory=list)
+    codes_cached_at: datetime | None = None
+
+    @property
+    def lines_total(self) -> Decimal:
+        lines = (self.document or {}).get("LineItems", [])
+        return sum((Decimal(x["LineAmount"] or 0) for x in lines), Decimal(0))
+
+
+def preview(*, session: Session, shipment_ids: list[int]) -> list[Preview]:
+    """One Preview per shipment that still exists, in the order given."""
+    found = {s.id: s for s in session.exec(select(Shipment).where(Shipment.id.in_(shipment_ids)))}
+    shipments = [found[i] for i in dict.fromkeys(shipment_ids) if i in found]
+    by_tenant: dict[str | None, list[Shipment]] = {}
+    for shipment in shipments:
+        by_tenant.setdefault(shipment.tenant_id, []).append(shipment)
+    previews: dict[int, Preview] = {}
+    for tenant_id, group in by_tenant.items():
+        connection = connections.connection_for(session=session, tenant_id=tenant_id)
+        for shipment in group:
+            previews[shipment.id] = _one(session, shipment, connection)
+    return [previews[s.id] for s in shipments]
+
+
+def _one(session: Session, shipment: Shipment, connection: XeroConnection | None) -> Preview:
+    result = Preview(shipment.id, shipment.shipment_number, UNCHECKED)
+    if connection is None:
+        result.verdict, result.problems = REFUSE, [connections.NOT_CONNECTED]
+        return result
+    result.organisation = connection.tenant_name
+    settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+    result.document_type = settings.document_type
+    if connection.status != ConnectionStatus.ACTIVE:
+        # A send holds it in the queue before any check; it goes once reconnected.
+        result.verdict = HOLD
+        result.problems = [connections.needs_reconnect_message(connection)]
+        return result
+    ref = reference_data.load(session=session, connection=connection)
+    if ref.is_empty:
+        result.problems = [
+            f"Xero's codes for {connection.tenant_name} are not cached yet: Send reads them "
+            "from Xero first, then checks the shipment (or refresh them on the Mapping page)."
+        ]
+        return result
+    result.codes_cached_at = connection.reference_refreshed_at
+    problems, resolved = validation.check(shipment, settings, ref)
+    if problems:
+        result.verdict, result.problems = REFUSE, problems
+        return result
+    assert resolved is not None
+    result.document = build_document(
+        shipment, settings, resolved, base_currency=connection.base_currency
+    )
+    if resolved.contact is not None:
+        result.contact_name = resolved.contact.name
+        result.contact_account = resolved.contact.account_number
+    result.verdict = SEND
+    return result
