@@ -20,6 +20,12 @@ VERDICTS = {
 
 
 def show(ids: list[int]) -> None:
+    if not ids:
+        return
+    with st.spinner("Reading Xero's codes to check the selection…"), common.shown_errors():
+        # Once per organisation, on its first preview; then from the cache.
+        with common.session() as db_session:
+            previews.load_missing_codes(session=db_session, shipment_ids=ids)
     with common.session() as db_session:
         found = previews.preview(session=db_session, shipment_ids=ids)
     if not found:
@@ -33,11 +39,13 @@ def show(ids: list[int]) -> None:
             + _cached_at(found)
             + "; Send looks in Xero again for a code it does not know)."
         )
+        # What needs the user first: the refused and held ones, then the documents.
+        for p in found:
+            if p.verdict != previews.SEND:
+                _not_sent(p)
         for p in found:
             if p.verdict == previews.SEND:
                 _document(p)
-            else:
-                _not_sent(p)
 
 
 def _cached_at(found: list[Preview]) -> str:
@@ -80,7 +88,7 @@ def _document(p: Preview) -> None:
             if rate
             else "Xero's daily rate (none on the shipment, or the base currency)",
             "Line amounts": doc.get("LineAmountTypes"),
-            "Update": "updates the document already in Xero"
+            "In Xero": "updates the document already there"
             if doc.get("InvoiceID") or doc.get("QuoteID")
             else "creates a new document",
         }

@@ -8,7 +8,7 @@ import streamlit as st
 
 from models import Shipment, SyncState, WorkflowStatus
 from pages import common, panels, shipment_editor, shipment_import, state
-from services import shipments
+from services import shipments, users
 from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
 from services.sync import MAX_BATCH
 
@@ -130,6 +130,12 @@ def actions(user: common.CurrentUser) -> None:
     clear.button(
         "Clear selection", key=state.CLEAR_SELECTION, on_click=common.set_selected_ids, args=([],)
     )
+    if ids and users.can_open(user.role, "send"):
+        st.page_link(
+            "pages/send.py",
+            label="Preview exactly what will be sent first, on Send to Accounting",
+            icon=":material/preview:",
+        )
     if send_clicked and panels.send(ids, trigger="bulk", user=user) is not None:
         st.rerun()
     if change_clicked and not ids:

@@ -14,6 +14,7 @@ from models import ConnectionStatus, Shipment, XeroConnection
 from services import connections, reference_data, validation
 from services.documents import build_document
 from services.mapping import get_sync_settings
+from services.xero.errors import XeroAuthError
 
 # What Send would do with a shipment.
 SEND, REFUSE, HOLD, UNCHECKED = "send", "refuse", "hold", "unchecked"
@@ -51,6 +52,31 @@ def preview(*, session: Session, shipment_ids: list[int]) -> list[Preview]:
         for shipment in group:
             previews[shipment.id] = _one(session, shipment, connection)
     return [previews[s.id] for s in shipments]
+
+
+def load_missing_codes(*, session: Session, shipment_ids: list[int]) -> list[str]:
+    """Read Xero's codes for the shipments' connected organisations that have none cached
+    yet (a new connection), so the preview can check them. Returns the organisations read.
+    An organisation Xero no longer accepts is marked as needing reconnecting (its shipments
+    preview as held); other Xero errors are the caller's to show."""
+    tenants = set(session.exec(select(Shipment.tenant_id).where(Shipment.id.in_(shipment_ids))))
+    loaded = []
+    for tenant_id in tenants:
+        connection = connections.connection_for(session=session, tenant_id=tenant_id)
+        if connection is None or connection.status != ConnectionStatus.ACTIVE:
+            continue
+        if not reference_data.load(session=session, connection=connection).is_empty:
+            continue
+        try:
+            adapter = connections.adapter_for(connection, session=session)
+            reference_data.refresh(session=session, connection=connection, adapter=adapter)
+        except XeroAuthError as error:  # Xero no longer accepts the connection
+            connections.mark_needs_reconnect(
+                session=session, connection=connection, reason=str(error)
+            )
+            continue
+        loaded.append(connection.tenant_name)
+    return loaded
 
 
 def _one(session: Session, shipment: Shipment, connection: XeroConnection | None) -> Preview:

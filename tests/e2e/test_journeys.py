@@ -94,16 +94,31 @@ def upload(page, file: dict) -> None:
 
 def test_operations_import_fix_reject_and_retry(page, servers, xero_connected, snap):
     """Operations imports a CSV (a bad row is shown by row and column and nothing is saved),
-    fixes the file, imports it, sends three shipments, reads why one was rejected, fixes its
-    customer code and retries it until Xero takes it."""
+    fixes the file, imports ten shipments, selects all ten, previews them on Send to
+    Accounting (nine to send, one to be refused and why), sends, follows a result's link
+    into Xero, reads why one was rejected, fixes its customer code and retries it."""
     today = date.today()
     issued, due = today.isoformat(), (today + timedelta(days=30)).isoformat()
     good = [
-        f"IMP-2001,ACME,USD,0.59,{issued},{due},FOB,WIDGET-A,4,12.50,50.00",
-        f"IMP-2002,ALOK,USD,0.59,{issued},{due},FOB,CRATE,2,45.00,90.00",
-        f"IMP-2003,BOLT,EUR,0.545,{issued},{due},CIF,GEAR-100,10,7.25,72.50",
+        f"IMP-20{n:02d},{code},{currency},{rate},{issued},{due},{terms},{item},{qty},{price},{value}"
+        for n, (code, currency, rate, terms, item, qty, price, value) in enumerate(
+            [
+                ("ACME", "USD", "0.59", "FOB", "WIDGET-A", 4, "12.50", "50.00"),
+                ("ALOK", "USD", "0.59", "FOB", "CRATE", 2, "45.00", "90.00"),
+                ("BOLT", "EUR", "0.545", "CIF", "GEAR-100", 10, "7.25", "72.50"),
+                ("DELTA", "GBP", "0.465", "EXW", "PALLET", 5, "18.00", "90.00"),
+                ("ACME", "USD", "0.59", "FOB", "WIDGET-B", 3, "20.00", "60.00"),
+                ("BOLT", "EUR", "0.545", "CIF", "CRATE", 1, "45.00", "45.00"),
+                ("DELTA", "GBP", "0.465", "DAP", "GEAR-100", 8, "7.25", "58.00"),
+                ("ACME", "USD", "0.59", "FOB", "PALLET", 2, "18.00", "36.00"),
+                ("BOLT", "EUR", "0.545", "FCA", "WIDGET-A", 6, "12.50", "75.00"),
+                ("DELTA", "GBP", "0.465", "EXW", "MANUKA-250", 10, "9.90", "99.00"),
+            ],
+            start=1,
+        )
     ]
-    bad = [*good[:2], good[2].replace(issued, "2026-02-30", 1)]
+    numbers = [f"IMP-20{n:02d}" for n in range(1, 11)]
+    bad = [*good[:2], good[2].replace(issued, "2026-02-30", 1), *good[3:]]
 
     ui.login(page, servers.app_url, "operations")
     expect(ui.title(page)).to_have_text("Shipments")  # operations' first page
@@ -130,25 +145,52 @@ def test_operations_import_fix_reject_and_retry(page, servers, xero_connected, s
     snap("nothing-imported")
 
     upload(page, csv_file(good, "shipments-fixed.csv"))
-    expect(panel.get_by_text("3 shipment(s) ready to import.", exact=True)).to_be_visible()
+    expect(panel.get_by_text("10 shipment(s) ready to import.", exact=True)).to_be_visible()
     page.locator(ui.key("import_button")).get_by_role("button", name="Import").click()
-    expect(page.get_by_text("Imported 3 shipment(s).", exact=True)).to_be_visible()
+    expect(page.get_by_text("Imported 10 shipment(s).", exact=True)).to_be_visible()
 
-    ui.search_shipments(page, "IMP-2", expect_total=3)
-    for row in range(3):
+    ui.search_shipments(page, "IMP-2", expect_total=10)
+    for row in range(10):
         ui.tick_row(page, row, selected_after=row + 1)
     snap("selected")
-    page.locator(ui.key("send_selected")).get_by_role("button").click()
-    first = {n: xero_number_in(processed_alert(page, n)) for n in ("IMP-2001", "IMP-2003")}
+
+    ui.open_page(page, "Send to Accounting")
+    preview = page.locator(ui.key("send_preview"))
+    expect(preview.get_by_text(re.compile(r"^9 will be sent · 1 will be refused"))).to_be_visible()
+    refusal = preview.get_by_test_id("stAlert").filter(has_text="IMP-2002 will be refused")
+    expect(refusal).to_contain_text(ALOK_SENTENCE)
+    first = preview.get_by_test_id("stExpander").filter(
+        has_text=re.compile(r"IMP-2001 → Invoice IMP-2001 to Acme Imports Inc · 1 line\(s\)")
+    )
+    first.locator("summary").click()
+    expect(first.get_by_text("Acme Imports Inc (account number ACME)")).to_be_visible()
+    expect(ui.cell(first.get_by_test_id("stDataFrame"), "WIDGET-A", "Tax")).to_have_text(
+        "ZERORATED"
+    )
+    snap("send-preview", first)
+    page.locator(ui.key("send_button")).get_by_role("button").click()
+    sent = {n: xero_number_in(processed_alert(page, n)) for n in numbers if n != "IMP-2002"}
+    assert len(set(sent.values())) == 9, sent
     rejection = page.get_by_test_id("stAlert").filter(has_text="IMP-2002: Rejected")
     expect(rejection).to_contain_text(ALOK_SENTENCE)
     # The rejected one stays selected, to be fixed and sent again.
-    expect(page.get_by_text("1 of 10 selected", exact=True)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^1 of 10 selected"))).to_be_visible()
     snap("sent-one-rejected", rejection)
+
+    # Each result links to its document in Xero.
+    with page.context.expect_page() as opened:
+        processed_alert(page, "IMP-2001").get_by_role("link", name=sent["IMP-2001"]).click()
+    in_xero = opened.value
+    expect(in_xero.get_by_text(sent["IMP-2001"]).first).to_be_visible()
+    assert "/AccountsReceivable/View.aspx?InvoiceID=" in in_xero.url
+    in_xero.close()
+
+    ui.open_page(page, "Shipments")
+    ui.search_shipments(page, "IMP-2", expect_total=10)
     grid = ui.table(page, "shipments_table")
     expect(ui.cell(grid, "IMP-2002", "Sync state")).to_have_text("Rejected")
-    for number, xero_number in first.items():
-        expect(ui.cell(grid, number, "Xero number")).to_have_text(xero_number)
+    for number in ("IMP-2001", "IMP-2003"):
+        expect(ui.cell(grid, number, "Xero number")).to_have_text(sent[number])
 
     form = ui.open_shipment(page, "IMP-2002")
     page.get_by_role("tab", name="Integration").click()

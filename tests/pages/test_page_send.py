@@ -80,7 +80,7 @@ def test_preview_shows_each_document_and_which_will_be_refused_and_why(app_as):
         "**Contact**: Acme Imports Inc (account number ACME)",
         "**Status**: DRAFT",
         "**Currency**: USD",
-        "**Update**: creates a new document",
+        "**In Xero**: creates a new document",
     ):
         assert fact in facts
     lines = document.dataframe[0].value

@@ -74,3 +74,20 @@ def test_a_connection_needing_reconnect_is_previewed_as_held(engine, connected):
         f"{connected.tenant_name} needs reconnecting: an admin must reconnect it on the "
         "Connect page. Sends wait in the queue until then."
     ]
+
+
+def test_a_new_connections_codes_are_read_once_for_the_preview(engine, connected, sandbox):
+    with session_scope(engine) as session:
+        ids = [make_shipment(session).id, make_shipment(session, buyer_code="ALOK").id]
+    with session_scope(engine) as session:
+        [unchecked, _] = preview.preview(session=session, shipment_ids=ids)
+    assert unchecked.verdict == preview.UNCHECKED  # nothing cached yet, and no API call
+    with session_scope(engine) as session:
+        loaded = preview.load_missing_codes(session=session, shipment_ids=ids)
+    assert loaded == [connected.tenant_name]
+    calls = api_calls(sandbox)
+    with session_scope(engine) as session:
+        assert preview.load_missing_codes(session=session, shipment_ids=ids) == []
+        shown = preview.preview(session=session, shipment_ids=ids)
+    assert api_calls(sandbox) == calls  # cached now: read once
+    assert [p.verdict for p in shown] == [preview.SEND, preview.REFUSE]
