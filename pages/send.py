@@ -12,6 +12,39 @@ from services import queue, shipments
 from services.shipments import ShipmentError
 from services.sync import MAX_BATCH
 
+QUEUE_REDRAW_SECONDS = 3
+LABELS = {
+    JobStatus.QUEUED: "Waiting",
+    JobStatus.RUNNING: "Sending",
+    JobStatus.HELD: "Held (reconnect Xero)",
+    JobStatus.DONE: "Done",
+}
+
+
+def queue_section() -> None:
+    """The queue's counts and the progress of its current run, redrawn every few seconds
+    while the worker has shipments to send."""
+    with common.session() as db_session:
+        counts = queue.counts(session=db_session)
+        run = queue.progress(session=db_session)
+    st.markdown("**Queue**")
+    if run.total:
+        text = f"{run.done} of {run.total} sent"
+        if run.waiting:
+            text += f", {run.waiting} waiting for the worker"
+        if run.held:
+            text += f", {run.held} held until Xero is reconnected"
+        st.progress(run.share, text=text + ".")
+    else:
+        st.caption("The queue is empty: every queued shipment has been sent.")
+    for column, (status, label) in zip(st.columns(len(LABELS)), LABELS.items(), strict=True):
+        column.metric(label, counts.get(status, 0))
+    st.button("Refresh", key=state.QUEUE_REFRESH)
+    if st.session_state.get(state.QUEUE_WATCHING) and not run.waiting:
+        st.session_state[state.QUEUE_WATCHING] = False
+        st.rerun()  # the whole page: stop redrawing
+
+
 user = common.require("send")
 st.title("Send to Accounting")
 
@@ -75,14 +108,6 @@ if st.button("Push remaining", key=state.PUSH_REMAINING):
         )
 
 with common.session() as db_session:
-    counts = queue.counts(session=db_session)
-st.markdown("**Queue**")
-labels = {
-    JobStatus.QUEUED: "Waiting",
-    JobStatus.RUNNING: "Sending",
-    JobStatus.HELD: "Held (reconnect Xero)",
-    JobStatus.DONE: "Done",
-}
-for column, (status, label) in zip(st.columns(len(labels)), labels.items(), strict=True):
-    column.metric(label, counts.get(status, 0))
-st.button("Refresh", key=state.QUEUE_REFRESH)
+    busy = queue.progress(session=db_session).waiting > 0
+st.session_state[state.QUEUE_WATCHING] = busy
+st.fragment(queue_section, run_every=QUEUE_REDRAW_SECONDS if busy else None)()

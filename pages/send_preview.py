@@ -22,10 +22,13 @@ VERDICTS = {
 def show(ids: list[int]) -> None:
     if not ids:
         return
-    with st.spinner("Reading Xero's codes to check the selection…"), common.shown_errors():
-        # Once per organisation, on its first preview; then from the cache.
-        with common.session() as db_session:
-            previews.load_missing_codes(session=db_session, shipment_ids=ids)
+    # Once per organisation, on its first preview; then from the cache.
+    with (
+        st.spinner("Reading Xero's codes to check the selection…"),
+        common.shown_errors(),
+        common.session() as db_session,
+    ):
+        previews.load_missing_codes(session=db_session, shipment_ids=ids)
     with common.session() as db_session:
         found = previews.preview(session=db_session, shipment_ids=ids)
     if not found:

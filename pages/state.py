@@ -89,6 +89,7 @@ SEND_PREVIEW = "send_preview"
 SEND_PROGRESS = "send_progress"
 PUSH_REMAINING = "push_remaining"
 QUEUE_REFRESH = "queue_refresh"
+QUEUE_WATCHING = "sb_queue_watching"
 
 # Accounting Logs
 LOG_OUTCOME = "log_outcome"

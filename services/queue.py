@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -136,3 +137,46 @@ def counts(*, session: Session) -> dict[str, int]:
 
     rows = session.exec(select(SyncJob.status, func.count()).group_by(SyncJob.status)).all()
     return {status: n for status, n in rows}
+
+
+@dataclass
+class Progress:
+    """The queue's current run: the jobs still open, and those done since the oldest open
+    one was queued."""
+
+    done: int = 0
+    waiting: int = 0  # queued or being sent now
+    held: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.done + self.waiting + self.held
+
+    @property
+    def share(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+def progress(*, session: Session) -> Progress:
+    """How far the queue has got with what is in it now (nothing open: an empty run)."""
+    from sqlalchemy import and_, func
+
+    since = session.exec(select(func.min(SyncJob.created_at)).where(SyncJob.status.in_(OPEN))).one()
+    if since is None:
+        return Progress()
+    rows = session.exec(
+        select(SyncJob.status, func.count())
+        .where(
+            or_(
+                SyncJob.status.in_(OPEN),
+                and_(SyncJob.status == JobStatus.DONE, SyncJob.updated_at >= since),
+            )
+        )
+        .group_by(SyncJob.status)
+    ).all()
+    by_status = dict(rows)
+    return Progress(
+        done=by_status.get(JobStatus.DONE, 0),
+        waiting=by_status.get(JobStatus.QUEUED, 0) + by_status.get(JobStatus.RUNNING, 0),
+        held=by_status.get(JobStatus.HELD, 0),
+    )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from models import IntegrationLog, SyncJob
 from pages import state
+from services import queue
+from services.db import session_scope
 from tests.pages.helpers import (
     add_connection,
     add_reference_data,
@@ -48,8 +52,21 @@ def test_push_remaining_queues_every_unsent_shipment(app_as):
     assert count_rows(SyncJob) == 30
     waiting = next(m for m in at.metric if m.label == "Waiting")
     assert waiting.value == "30"
+    assert queue_progress(at) == (0, "0 of 30 sent, 30 waiting for the worker.")
     at.button(key=state.PUSH_REMAINING).click().run()
     assert count_rows(SyncJob) == 30  # queued once each
+
+    # The worker sends ten of them: the bar moves on.
+    with session_scope() as session:
+        first_ten = session.exec(select(SyncJob.shipment_id).limit(10)).all()
+        queue.complete(session=session, shipment_ids=list(first_ten))
+    at.button(key=state.QUEUE_REFRESH).click().run()
+    assert queue_progress(at) == (33, "10 of 30 sent, 20 waiting for the worker.")
+
+
+def queue_progress(at) -> tuple[int, str]:
+    [bar] = at.get("progress")
+    return bar.proto.value, bar.proto.text
 
 
 def open_send_with(at, numbers: list[str]):
