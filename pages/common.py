@@ -16,7 +16,7 @@ from sqlmodel import Session
 from streamlit.errors import StreamlitAPIException
 
 from pages import state
-from services import users
+from services import connections, users
 from services.connections import ConnectError
 from services.csv_import import ImportError_
 from services.db import session_scope
@@ -161,6 +161,27 @@ def set_selected_ids(ids, *, from_table: bool = False) -> None:
 
 
 # --- formatting ------------------------------------------------------------------------
+
+
+def organisation_filter(column, *, key: str, on_change) -> tuple[str | None, bool]:
+    """An "Organisation" filter (Any, or one connected organisation). Returns the tenant id
+    chosen and whether it is the default organisation (which shipments with no organisation
+    of their own go to)."""
+    with session() as db_session:
+        found = connections.list_connections(session=db_session)
+    names = {c.tenant_id: c.tenant_name for c in found}
+    chosen = column.selectbox(
+        "Organisation",
+        list(names),
+        index=None,
+        placeholder="Any",
+        format_func=names.get,
+        key=key,
+        on_change=on_change,
+        disabled=not names,
+    )
+    default = next((c.tenant_id for c in found if c.is_default), None)
+    return chosen, chosen is not None and chosen == default
 
 
 def local_zone() -> ZoneInfo:

@@ -24,7 +24,10 @@ def first_page() -> None:
 
 
 def log_filter() -> LogFilter:
-    outcome, trigger, who, since, until = st.columns([1.2, 1.2, 1.2, 1, 1])
+    outcome, trigger, who, organisation, since, until = st.columns([1.2, 1.2, 1.2, 1.4, 1, 1])
+    tenant_id, _ = common.organisation_filter(
+        organisation, key=state.LOG_ORGANISATION, on_change=first_page
+    )
     date_from = since.date_input("From", value=None, key=state.LOG_DATE_FROM, on_change=first_page)
     date_to = until.date_input("To", value=None, key=state.LOG_DATE_TO, on_change=first_page)
     return LogFilter(
@@ -48,6 +51,7 @@ def log_filter() -> LogFilter:
             "Who", key=state.LOG_USER, placeholder="user name", on_change=first_page
         ).strip()
         or None,
+        tenant_id=tenant_id,
         since=common.start_of_day(date_from) if date_from else None,
         until=common.start_of_day(date_to + timedelta(days=1)) if date_to else None,
     )

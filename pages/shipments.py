@@ -43,8 +43,15 @@ def step_page(step: int) -> None:
 
 
 def filters() -> ShipmentFilter:
-    search, status, sync, date_from, date_to = st.columns([3, 2, 2, 1.2, 1.2])
+    search, status, sync, organisation, date_from, date_to = st.columns(
+        [2.6, 1.8, 1.8, 1.8, 1.2, 1.2]
+    )
+    tenant_id, with_unassigned = common.organisation_filter(
+        organisation, key=state.SHIP_ORGANISATION, on_change=first_page
+    )
     return ShipmentFilter(
+        tenant_id=tenant_id,
+        with_unassigned=with_unassigned,
         search=search.text_input(
             "Search",
             key=state.SHIP_SEARCH,

@@ -42,6 +42,8 @@ class ShipmentFilter:
     workflow_status: list[str] = field(default_factory=list)
     sync_state: list[str] = field(default_factory=list)
     tenant_id: str | None = None
+    # The organisation chosen is the default one: shipments with none of their own go there.
+    with_unassigned: bool = False
     date_from: date | None = None
     date_to: date | None = None
     unsent_only: bool = False
@@ -176,7 +178,9 @@ def _filtered(query, flt: ShipmentFilter):
         query = query.where(
             Shipment.sync_state.in_([SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED])
         )
-    if flt.tenant_id:
+    if flt.tenant_id and flt.with_unassigned:
+        query = query.where(or_(Shipment.tenant_id == flt.tenant_id, Shipment.tenant_id.is_(None)))
+    elif flt.tenant_id:
         query = query.where(Shipment.tenant_id == flt.tenant_id)
     if flt.date_from:
         query = query.where(Shipment.invoice_date >= flt.date_from)

@@ -6,6 +6,7 @@ from models import SyncJob
 from pages import panels, state
 from services.sync import BatchResult, ShipmentOutcome
 from tests.pages.helpers import (
+    add_connection,
     assert_clean,
     count_rows,
     log_rejection,
@@ -60,6 +61,17 @@ def test_filter_by_user_and_trigger(app_as):
     assert list(at.dataframe[0].value["Shipment"]) == ["SHP-1005"]
     at.text_input(key=state.LOG_USER).input("").run()
     at.selectbox(key=state.LOG_TRIGGER).set_value("bulk").run()
+    assert list(at.dataframe[0].value["Shipment"]) == ["SHP-1010"]
+
+
+def test_filter_by_organisation(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_connection("UK Exports Ltd", tenant_id="t2", is_default=False)
+    log_rejection("SHP-1005", tenant_id="t1")
+    log_rejection("SHP-1010", tenant_id="t2")
+    at = app_as("operations", "logs")
+    at.selectbox(key=state.LOG_ORGANISATION).set_value("t2").run()
+    assert_clean(at)
     assert list(at.dataframe[0].value["Shipment"]) == ["SHP-1010"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from models import IntegrationLog
 from pages import state
 from tests.pages.helpers import (
+    add_connection,
     add_payment,
     assert_clean,
     count_rows,
@@ -87,6 +88,19 @@ def test_search_filters_in_sql(app_as):
     assert list(at.dataframe(key=state.SHIPMENTS_TABLE).value["Shipment"]) == ["SHP-1005"]
     at.multiselect(key=state.SHIP_STATUS).set_value(["Shipped"]).run()
     assert len(at.dataframe(key=state.SHIPMENTS_TABLE).value) == 0
+
+
+def test_filter_by_organisation_counts_unassigned_shipments_under_the_default(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")  # the default organisation
+    add_connection("UK Exports Ltd", tenant_id="t2", is_default=False)
+    mark_sent("SHP-1002", "INV-1", total="10.00", tenant_id="t2")
+    at = app_as("operations", "shipments")
+    organisation = at.selectbox(key=state.SHIP_ORGANISATION)
+    assert organisation.options == ["Demo Exports Ltd", "UK Exports Ltd"]
+    organisation.set_value("t2").run()
+    assert list(at.dataframe(key=state.SHIPMENTS_TABLE).value["Shipment"]) == ["SHP-1002"]
+    at.selectbox(key=state.SHIP_ORGANISATION).set_value("t1").run()
+    assert "29 shipment(s) · page 1 of 1" in texts(at)  # all but SHP-1002: none has its own
 
 
 def test_change_status_of_the_selection(app_as):
