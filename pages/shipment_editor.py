@@ -13,9 +13,10 @@ from pydantic import ValidationError
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
 from pages import common, panels, state, xero_document
-from services import connections, integration_log, shipments
+from services import connections, integration_log, preview, shipments
 from services.integration_log import LogFilter
 from services.mapping import get_sync_settings
+from services.numbers import parse_decimal
 
 LINE_COLUMNS = {
     "product_code": "Product code",
@@ -45,7 +46,10 @@ def _plain(error: ValidationError, where: str = "") -> list[str]:
     for problem in error.errors():
         name = str(problem["loc"][0]) if problem["loc"] else ""
         label = FIELD_LABELS.get(name, name.replace("_", " "))
-        message = problem["msg"].replace("String should have", "use")
+        if problem["type"] in ("missing", "string_type") and problem.get("input") is None:
+            message = "required"
+        else:
+            message = problem["msg"].replace("String should have", "use")
         sentences.append(f"{where}{label if not where else label.lower()}: {message}.")
     return sentences
 
@@ -60,14 +64,11 @@ class FormInput:
 
 
 def _decimal(text: str | None, label: str, problems: list[str]) -> Decimal | None:
-    text = (text or "").strip().replace(",", "")
+    text = (text or "").strip()
     if not text:
         return None
     try:
-        value = Decimal(text)
-        if not value.is_finite():
-            raise InvalidOperation
-        return value
+        return parse_decimal(text)
     except InvalidOperation:
         problems.append(f"{label}: {text!r} is not a number; use digits with a dot, e.g. 12.50.")
         return None
@@ -200,6 +201,37 @@ def _fields(given: FormInput) -> ShipmentFields | None:
         return None
 
 
+def _touched(given: FormInput) -> bool:
+    """Has anything been typed into the form (a new form says nothing until then)?"""
+    typed = any(v not in (None, "") for k, v in given.fields.items() if k != "tenant_id")
+    return typed or bool(given.lines) or bool(given.problems)
+
+
+def _live_checks(box, given: FormInput, fields: ShipmentFields | None) -> None:
+    """As the user types: what stops a save, else what would stop Xero taking it."""
+    if given.problems or fields is None:
+        box.warning(
+            "To fix before saving:\n" + "\n".join(f"- {p}" for p in given.problems),
+            icon=":material/edit_note:",
+        )
+        return
+    with common.session() as db_session:
+        problems = preview.readiness(session=db_session, fields=fields, lines=given.lines)
+    if problems is None:
+        box.caption(
+            "Not checked against Xero's codes: no organisation is connected, or its codes "
+            "have not been read yet."
+        )
+    elif problems:
+        box.warning(
+            "It can be saved, but Xero would refuse it as it is:\n"
+            + "\n".join(f"- {p}" for p in problems),
+            icon=":material/block:",
+        )
+    else:
+        box.success("Ready for Xero: nothing to fix before sending.", icon=":material/check:")
+
+
 def _trigger_status(tenant_id: str | None) -> str:
     with common.session() as db_session:
         return get_sync_settings(session=db_session, tenant_id=tenant_id).trigger_status
@@ -221,9 +253,13 @@ def new_shipment(*, user: common.CurrentUser) -> None:
     round_no = st.session_state.get(state.NEW_FORM_ROUND, 0)
     with st.container(key=state.NEW_FORM):
         given = _form(f"new{round_no}", None, trigger_status=_trigger_status(None))
+        touched = _touched(given)
+        fields = _fields(given)
+        checks = st.empty()
         if not st.button("Create shipment", key=state.CREATE_SHIPMENT, type="primary"):
+            if touched:
+                _live_checks(checks, given, fields)
             return
-    fields = _fields(given)
     if given.problems or fields is None:
         st.error("\n".join(f"- {p}" for p in given.problems))
         return
@@ -303,9 +339,11 @@ def _edit(shipment: Shipment, *, user: common.CurrentUser, trigger_status: str) 
     version = int(shipment.updated_at.timestamp())
     with st.container(key=state.EDIT_FORM):
         given = _form(f"edit{shipment.id}v{version}", shipment, trigger_status=trigger_status)
+        fields = _fields(given)
+        checks = st.empty()
         if not st.button("Save", key=state.SAVE_SHIPMENT, type="primary"):
+            _live_checks(checks, given, fields)
             return
-    fields = _fields(given)
     if given.problems or fields is None:
         st.error("\n".join(f"- {p}" for p in given.problems))
         return

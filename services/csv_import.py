@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from sqlmodel import Session, select
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
+from services.numbers import parse_decimal
 from services.shipments import create_shipment
 
 SHIPMENT_COLUMNS = (
@@ -161,9 +162,7 @@ def _parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
             if column in DATES:
                 values[column] = date.fromisoformat(text)
             elif column in DECIMALS:
-                values[column] = Decimal(text.replace(",", ""))
-                if not values[column].is_finite():
-                    raise InvalidOperation
+                values[column] = parse_decimal(text)
             elif column == "currency":
                 if len(text) != 3 or not text.isalpha():
                     raise ValueError

@@ -10,7 +10,14 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from models import ConnectionStatus, Shipment, XeroConnection
+from models import (
+    ConnectionStatus,
+    Shipment,
+    ShipmentFields,
+    ShipmentLine,
+    ShipmentLineFields,
+    XeroConnection,
+)
 from services import connections, reference_data, validation
 from services.documents import build_document
 from services.mapping import get_sync_settings
@@ -77,6 +84,27 @@ def load_missing_codes(*, session: Session, shipment_ids: list[int]) -> list[str
             continue
         loaded.append(connection.tenant_name)
     return loaded
+
+
+def readiness(
+    *, session: Session, fields: ShipmentFields, lines: list[ShipmentLineFields]
+) -> list[str] | None:
+    """What the checks before a send would say of a shipment as it is being typed (not
+    saved): its problems, [] when Xero would be sent it, None when it cannot be checked
+    (no organisation connected, or none of its codes cached yet)."""
+    connection = connections.connection_for(session=session, tenant_id=fields.tenant_id)
+    if connection is None:
+        return None
+    ref = reference_data.load(session=session, connection=connection)
+    if ref.is_empty:
+        return None
+    settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+    draft = Shipment(**fields.model_dump())
+    draft.lines = [
+        ShipmentLine(**line.model_dump(), line_no=n) for n, line in enumerate(lines, start=1)
+    ]
+    problems, _ = validation.check(draft, settings, ref)
+    return problems
 
 
 def _one(session: Session, shipment: Shipment, connection: XeroConnection | None) -> Preview:

@@ -7,6 +7,7 @@ from pages import state
 from tests.pages.helpers import (
     add_connection,
     add_payment,
+    add_reference_data,
     assert_clean,
     count_rows,
     log_rejection,
@@ -143,6 +144,33 @@ def test_edit_saves_fields(app_as):
     assert_clean(at)
     assert shipment_by_number("SHP-1015").incoterms == "CIF"
     assert any("Saved SHP-1015" in s.value for s in at.success)
+
+
+def test_the_form_checks_as_you_type_against_xeros_codes(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1005")  # customer code ALOK
+    [refusal] = [w.value for w in at.warning]
+    assert refusal.startswith("It can be saved, but Xero would refuse it as it is:")
+    assert "Customer code ALOK is not a Xero contact's account number" in refusal
+    buyer = next(t for t in at.text_input if t.label == "Buyer code" and "edit" in t.key)
+    buyer.input("ALOK-01").run()  # typed, not saved
+    assert not at.warning
+    assert [s.value for s in at.success] == ["Ready for Xero: nothing to fix before sending."]
+    assert shipment_by_number("SHP-1005").buyer_code == "ALOK"
+    rate = next(t for t in at.text_input if t.label == "Exchange rate" and "edit" in t.key)
+    rate.input("0,59").run()
+    [fix] = [w.value for w in at.warning]
+    assert fix.startswith("To fix before saving:")
+    assert "Exchange rate: '0,59' is not a number" in fix
+
+
+def test_a_new_form_says_nothing_until_something_is_typed(app_as):
+    at = app_as("operations", "shipments")
+    assert not at.warning
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Exchange rate"].input("abc").run()
+    assert any("'abc' is not a number" in w.value for w in at.warning)
 
 
 def test_create_a_shipment_with_a_line(app_as):
@@ -296,3 +324,10 @@ def test_changed_since_sent_is_said_plainly_and_quotes_link_to_quotes(app_as):
     assert any("/app/quotes/view/doc-SHP-1002)" in m.value for m in panel.markdown)
     assert [m.label for m in panel.metric] == ["Status", "Total"]
     assert "Quotes take no payments." in [c.value for c in panel.caption]
+
+
+def test_a_missing_shipment_number_is_said_plainly(app_as):
+    at = app_as("operations", "shipments")
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Buyer code"].input("ACME").run()
+    assert any("Shipment number: required." in w.value for w in at.warning)

@@ -98,6 +98,26 @@ def test_csv_errors_name_row_and_column_and_save_nothing(session):
     assert session.exec(select(Shipment)).all() == []
 
 
+def test_csv_a_decimal_comma_is_refused_not_read_as_a_bigger_number(session):
+    text = (
+        CSV.splitlines()[0]
+        + "\n"
+        + "\n".join(
+            [
+                'D-1,ACME,USD,"0,59",2026-11-01,2026-12-01,FOB,WIDGET-A,4,12.50,50.00',
+                'D-2,ACME,USD,0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,100,12.50,"1,250.00"',
+            ]
+        )
+    )
+    preview = parse_csv(text, session=session)
+    assert [str(e) for e in preview.errors] == [
+        "Row 2, exchange_rate: '0,59' is not a number: use digits with a dot for decimals, "
+        "e.g. 12.50"
+    ]
+    [good] = [p for p in preview.shipments if p.fields.shipment_number == "D-2"]
+    assert good.lines[0].item_value == Decimal("1250.00")
+
+
 def test_csv_imports_only_good_rows_when_asked_and_round_trips(session):
     preview = parse_csv(CSV, session=session)
     result = import_shipments(session=session, preview=preview, user="ops", only_good_rows=True)
