@@ -114,10 +114,16 @@ def show(user: common.CurrentUser, today: date) -> None:
 
 
 def customer_table(today: date) -> list[str]:
-    """Per customer and currency: documents, total, paid, unpaid, overdue. Returns the
-    customers, for the documents' customer picker."""
+    """Per customer and currency: documents, total, paid, unpaid, overdue, paged in SQL.
+    Returns every customer, for the documents' customer picker."""
     with common.session() as db_session:
-        balances = finance.customer_balances(session=db_session, today=today)
+        rows = finance.customer_rows(session=db_session)
+        pages = max(1, -(-rows // PAGE_SIZE))
+        page = min(st.session_state.get(state.FIN_CUSTOMERS_PAGE, 1), pages)
+        balances = finance.customer_balances(
+            session=db_session, today=today, page=page, page_size=PAGE_SIZE
+        )
+        everyone = finance.customers(session=db_session)
         bases = base_currencies(db_session)
     if not balances:
         st.info(
@@ -128,14 +134,20 @@ def customer_table(today: date) -> list[str]:
     base = next(iter(bases)) if len(bases) == 1 else None  # else no one code fits them all
     with st.container(key=state.FIN_CUSTOMERS_TABLE):
         st.dataframe(customer_frame(balances, base), hide_index=True)
-    st.caption(
+    info, page_box = st.columns([4, 1], vertical_alignment="bottom")
+    info.caption(
+        f"{rows} customer row(s) · page {page} of {pages}. "
         "One row per customer and currency: amounts are never added across currencies. "
         "Unpaid in base currency uses Xero's rate on each invoice"
         + ("" if base else " (the organisations' base currencies differ)")
         + ". Overdue: past the due date with a balance, as of today in "
         f"{common.local_zone().key}."
     )
-    return sorted({b.customer for b in balances})
+    st.session_state[state.FIN_CUSTOMERS_PAGE] = page
+    page_box.number_input(
+        "Customers page", min_value=1, max_value=pages, step=1, key=state.FIN_CUSTOMERS_PAGE
+    )
+    return everyone
 
 
 def base_currencies(db_session) -> set[str | None]:

@@ -144,6 +144,7 @@ CHART_ATTEMPTS = "chart_attempts"
 REJECTION_REASONS = "rejection_reasons"
 # Dashboard: the per-customer finance view
 FIN_CUSTOMERS_TABLE = "fin_customers_table"
+FIN_CUSTOMERS_PAGE = "fin_customers_page"
 FIN_CUSTOMER = "fin_customer"
 FIN_VIEW = "fin_view"
 FIN_NUMBER = "fin_number"

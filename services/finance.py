@@ -12,8 +12,6 @@ from sqlmodel import Session, select
 
 from models import DocumentType, PinnedDocument, Shipment
 
-ZERO = Decimal(0)
-
 
 class View(StrEnum):
     ALL = "All"
@@ -63,37 +61,63 @@ def _invoices():
     )
 
 
-def customer_balances(*, session: Session, today: date) -> list[CustomerBalance]:
-    """Per customer and currency: totals, paid, unpaid and overdue. Currencies never mix."""
+def _sent_invoices(query):
+    return query.where(
+        Shipment.xero_document_id.is_not(None),
+        Shipment.xero_document_type == DocumentType.INVOICE,
+        # The same documents the per-customer list shows: voided ones owe nothing.
+        Shipment.xero_status.not_in(["VOIDED", "DELETED"]),
+    )
+
+
+def _sums(today: date) -> list:
+    """count, total, paid, unpaid, overdue, unpaid in base currency, summed in SQL."""
     due = func.coalesce(Shipment.xero_amount_due, 0)
     overdue = case((and_(Shipment.due_date < today, due > 0), due), else_=0)
     base = case((Shipment.xero_currency_rate > 0, due / Shipment.xero_currency_rate), else_=due)
-    rows = session.exec(
-        select(
-            _customer(),
-            Shipment.currency,
-            func.count(Shipment.id),
-            func.coalesce(func.sum(Shipment.xero_total), 0),
-            func.coalesce(func.sum(Shipment.xero_amount_paid), 0),
-            func.coalesce(func.sum(due), 0),
-            func.coalesce(func.sum(overdue), 0),
-            func.coalesce(func.sum(base), 0),
-        )
-        .where(
-            Shipment.xero_document_id.is_not(None),
-            Shipment.xero_document_type == DocumentType.INVOICE,
-            # The same documents the per-customer list shows: voided ones owe nothing.
-            Shipment.xero_status.not_in(["VOIDED", "DELETED"]),
-        )
+    return [
+        func.count(Shipment.id),
+        func.coalesce(func.sum(Shipment.xero_total), 0),
+        func.coalesce(func.sum(Shipment.xero_amount_paid), 0),
+        func.coalesce(func.sum(due), 0),
+        func.coalesce(func.sum(overdue), 0),
+        func.coalesce(func.sum(base), 0),
+    ]
+
+
+def customer_balances(
+    *, session: Session, today: date, page: int = 1, page_size: int | None = None
+) -> list[CustomerBalance]:
+    """Per customer and currency: totals, paid, unpaid and overdue, a page at a time when
+    `page_size` is given (`customer_rows` counts them). Currencies never mix."""
+    query = (
+        _sent_invoices(select(_customer(), Shipment.currency, *_sums(today)))
         .group_by(_customer(), Shipment.currency)
         .order_by(_customer(), Shipment.currency)
-    ).all()
+    )
+    if page_size:
+        query = query.offset((max(page, 1) - 1) * page_size).limit(page_size)
     return [
         CustomerBalance(
             c, cur or "—", int(n), _d(t), _d(p), _d(u), _d(o), _d(b).quantize(Decimal("0.01"))
         )
-        for c, cur, n, t, p, u, o, b in rows
+        for c, cur, n, t, p, u, o, b in session.exec(query).all()
     ]
+
+
+def customer_rows(*, session: Session) -> int:
+    """How many (customer, currency) rows `customer_balances` has in all."""
+    groups = (
+        _sent_invoices(select(_customer(), Shipment.currency))
+        .group_by(_customer(), Shipment.currency)
+        .subquery()
+    )
+    return session.exec(select(func.count()).select_from(groups)).one()
+
+
+def customers(*, session: Session) -> list[str]:
+    """Every customer with a sent invoice, A to Z (for the documents' customer picker)."""
+    return list(session.exec(_sent_invoices(select(_customer()).distinct()).order_by(_customer())))
 
 
 def documents(
@@ -162,20 +186,22 @@ def unpin(*, session: Session, username: str, shipment_id: int) -> None:
 def amounts_by_currency_and_status(
     *, session: Session, today: date
 ) -> list[tuple[str, str, Decimal]]:
-    """(currency, Paid / Unpaid (not due) / Overdue, amount) across sent invoices."""
-    result: list[tuple[str, str, Decimal]] = []
-    for balance in customer_balances(session=session, today=today):
-        result.extend(
-            [
-                (balance.currency, "Paid", balance.paid),
-                (balance.currency, "Unpaid (not due)", balance.unpaid - balance.overdue),
-                (balance.currency, "Overdue", balance.overdue),
-            ]
-        )
-    merged: dict[tuple[str, str], Decimal] = {}
-    for currency, status, amount in result:
-        merged[(currency, status)] = merged.get((currency, status), ZERO) + amount
-    return [(c, s, a) for (c, s), a in sorted(merged.items())]
+    """(currency, Paid / Unpaid (not due) / Overdue, amount) across sent invoices, summed
+    per currency in SQL."""
+    query = (
+        _sent_invoices(select(Shipment.currency, *_sums(today)))
+        .group_by(Shipment.currency)
+        .order_by(Shipment.currency)
+    )
+    result = []
+    for currency, _, _, paid, unpaid, overdue, _ in session.exec(query).all():
+        currency = currency or "—"
+        result += [
+            (currency, "Overdue", _d(overdue)),
+            (currency, "Paid", _d(paid)),
+            (currency, "Unpaid (not due)", _d(unpaid) - _d(overdue)),
+        ]
+    return result
 
 
 def _d(value) -> Decimal:

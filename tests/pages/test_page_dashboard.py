@@ -88,6 +88,7 @@ def test_customer_balances_and_saved_views(app_as):
          "Paid": "0.00 EUR", "Unpaid": "60.00 EUR", "Overdue": "0.00 EUR",
          "Unpaid in base currency": "60.00 NZD"},
     ]  # fmt: skip
+    assert "2 customer row(s) · page 1 of 1." in texts(at)
     paid_status = at.dataframe[1].value
     assert paid_status.to_dict("records") == [
         {"Currency": "EUR", "Paid": "0.00 EUR", "Unpaid (not due)": "60.00 EUR",
