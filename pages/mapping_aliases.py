@@ -285,13 +285,14 @@ def check_all(
         st.info(NO_CACHE.format(name=connection.tenant_name))
         return
     with common.session() as db_session:
-        unmapped = aliases.check_all(session=db_session, connection=connection)
-    if not unmapped:
+        result = aliases.check_all(session=db_session, connection=connection)
+    if not result.codes:
         st.success("Every waiting shipment's customer and product codes map to Xero.")
         return
-    numbers = {n for u in unmapped for n in u.shipment_numbers}
-    st.warning(f"{len(unmapped)} code(s) do not map to Xero, on {len(numbers)} shipment(s).")
-    for code in unmapped:
+    st.warning(
+        f"{len(result.codes)} code(s) do not map to Xero, on {result.shipments} shipment(s)."
+    )
+    for code in result.codes:
         with st.container(border=True):
             _unmapped(connection, ref, code, user=user, can_edit=can_edit)
 
@@ -305,12 +306,12 @@ def _unmapped(
     can_edit: bool,
 ) -> None:
     shown = ", ".join(code.shipment_numbers[:SHOWN_NUMBERS])
-    more = len(code.shipment_numbers) - SHOWN_NUMBERS
+    more = code.shipment_count - min(len(code.shipment_numbers), SHOWN_NUMBERS)
     if more > 0:
         shown += f" and {more} more"
     st.markdown(
         f"**{code.kind.capitalize()} code `{code.code}`** — "
-        f"{len(code.shipment_numbers)} shipment(s): {shown}"
+        f"{code.shipment_count} shipment(s): {shown}"
     )
     # Suggestions are the cache's upper-cased keys: map to Xero's own spelling.
     if code.kind == "customer":
@@ -365,5 +366,5 @@ def _map_suggestion(tenant_id: str, code: aliases.UnmappedCode, target: str, use
         common.flash(
             "success",
             f"{code.kind.capitalize()} code {code.code} now maps to {target}: "
-            f"{len(code.shipment_numbers)} shipment(s) can be sent again.",
+            f"{code.shipment_count} shipment(s) can be sent again.",
         )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
-from models import CustomerMapping, ProductMapping, Shipment, SyncState, XeroConnection
+from models import (
+    CustomerMapping,
+    ProductMapping,
+    Shipment,
+    ShipmentLine,
+    SyncState,
+    XeroConnection,
+)
 from services import audit, reference_data, validation
 from services.mapping import get_sync_settings
 
@@ -112,43 +119,103 @@ def product_mappings(*, session: Session, tenant_id: str) -> list[ProductMapping
     )
 
 
+EXAMPLES = 50  # shipment numbers kept per unmapped code (the count is exact)
+WAITING = [SyncState.NOT_SENT, SyncState.REJECTED, SyncState.CHANGED, SyncState.QUEUED]
+
+
 @dataclass
 class UnmappedCode:
     kind: str  # "customer" or "product"
     code: str
-    shipment_numbers: list[str] = field(default_factory=list)
+    shipment_numbers: list[str] = field(default_factory=list)  # the first EXAMPLES, A to Z
     suggestions: list[str] = field(default_factory=list)
+    shipment_count: int = 0
 
 
-def check_all(*, session: Session, connection: XeroConnection) -> list[UnmappedCode]:
-    """Every unsent shipment's codes that do not map to Xero, grouped by the missing code."""
+@dataclass
+class CheckResult:
+    codes: list[UnmappedCode]
+    shipments: int  # waiting shipments with at least one code that does not map
+
+
+def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
+    """Every waiting shipment's codes that do not map to Xero, grouped by the missing code.
+
+    Done in SQL by code, a handful of queries whatever the number of shipments or codes:
+    the distinct codes with their shipment counts, then (for the codes that do not map) up
+    to EXAMPLES shipment numbers each and the number of shipments touched."""
     ref = reference_data.load(session=session, connection=connection)
     settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
-    waiting = session.exec(
-        select(Shipment).where(
-            Shipment.sync_state.in_(
-                [SyncState.NOT_SENT, SyncState.REJECTED, SyncState.CHANGED, SyncState.QUEUED]
-            ),
-            (Shipment.tenant_id == connection.tenant_id) | Shipment.tenant_id.is_(None),
+    column = getattr(Shipment, settings.customer_code_source)
+    waiting = and_(
+        Shipment.sync_state.in_(WAITING),
+        or_(Shipment.tenant_id == connection.tenant_id, Shipment.tenant_id.is_(None)),
+    )
+    # (shipment id, number, code) of every waiting shipment's customer and product codes.
+    customer_codes = select(
+        Shipment.id.label("sid"), Shipment.shipment_number.label("number"), column.label("raw")
+    ).where(waiting, column.is_not(None))
+    product_codes = (
+        select(
+            Shipment.id.label("sid"),
+            Shipment.shipment_number.label("number"),
+            ShipmentLine.product_code.label("raw"),
         )
+        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+        .where(waiting, ShipmentLine.product_code.is_not(None))
+        .distinct()
     )
     found: dict[tuple[str, str], UnmappedCode] = {}
-    numbers: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for shipment in waiting:
-        code = validation.customer_code(shipment, settings)
-        if code:
-            account = ref.customer_aliases.get(code.upper(), code)
-            if account.upper() not in ref.customers:
-                numbers[("customer", code)].append(shipment.shipment_number)
-        for line in shipment.lines:
-            product = (line.product_code or "").strip()
-            if product:
-                item = ref.product_aliases.get(product.upper(), product)
-                if item.upper() not in ref.items:
-                    numbers[("product", product)].append(shipment.shipment_number)
-    for (kind, code), shipment_numbers in sorted(numbers.items()):
-        known = ref.customers if kind == "customer" else ref.items
-        found[(kind, code)] = UnmappedCode(
-            kind, code, sorted(set(shipment_numbers)), validation.nearest(code, known)
+    touched: set = set()  # (kind, raw) that do not map
+    for kind, pairs, aliases_, known in (
+        ("customer", customer_codes, ref.customer_aliases, ref.customers),
+        ("product", product_codes, ref.product_aliases, ref.items),
+    ):
+        rows = pairs.subquery()
+        counts = session.exec(select(rows.c.raw, func.count()).group_by(rows.c.raw))
+        for raw, count in counts:
+            code = (raw or "").strip()
+            if not code or aliases_.get(code.upper(), code).upper() in known:
+                continue
+            touched.add((kind, raw))
+            entry = found.setdefault(
+                (kind, code), UnmappedCode(kind, code, [], validation.nearest(code, known))
+            )
+            entry.shipment_count += count
+        raws = [raw for k, raw in touched if k == kind]
+        if not raws:
+            continue
+        ranked = select(
+            rows.c.raw,
+            rows.c.number,
+            func.row_number().over(partition_by=rows.c.raw, order_by=rows.c.number).label("n"),
+        ).where(rows.c.raw.in_(raws))
+        ranked = ranked.subquery()
+        examples = session.exec(
+            select(ranked.c.raw, ranked.c.number)
+            .where(ranked.c.n <= EXAMPLES)
+            .order_by(ranked.c.raw, ranked.c.number)
         )
-    return list(found.values())
+        for raw, number in examples:
+            found[(kind, raw.strip())].shipment_numbers.append(number)
+    codes = [found[key] for key in sorted(found)]
+    for code in codes:  # spellings of one code (" ALOK", "ALOK") each brought their own
+        code.shipment_numbers = sorted(set(code.shipment_numbers))[:EXAMPLES]
+    affected = 0
+    if touched:
+        customer_raws = [raw for kind, raw in touched if kind == "customer"]
+        product_raws = [raw for kind, raw in touched if kind == "product"]
+        affected = session.exec(
+            select(func.count(Shipment.id)).where(
+                waiting,
+                or_(
+                    column.in_(customer_raws),
+                    Shipment.id.in_(
+                        select(ShipmentLine.shipment_id).where(
+                            ShipmentLine.product_code.in_(product_raws)
+                        )
+                    ),
+                ),
+            )
+        ).one()
+    return CheckResult(codes, affected)

@@ -78,8 +78,9 @@ def test_an_alias_turns_a_rejection_into_a_send(engine, connected, sandbox):
     with session_scope(engine) as session:
         _, connection = adapter_and_connection(session)
         unmapped = aliases.check_all(session=session, connection=connection)
-        assert [(u.kind, u.code, u.suggestions[:1]) for u in unmapped] == [
-            ("customer", "ALOK", ["ALOK-01"])
+        assert unmapped.shipments == 1
+        assert [(u.kind, u.code, u.suggestions[:1], u.shipment_count) for u in unmapped.codes] == [
+            ("customer", "ALOK", ["ALOK-01"], 1)
         ]
         aliases.save_customer_mapping(
             session=session,
@@ -89,7 +90,7 @@ def test_an_alias_turns_a_rejection_into_a_send(engine, connected, sandbox):
             sales_account_code=None,
             user="admin",
         )
-        assert aliases.check_all(session=session, connection=connection) == []
+        assert aliases.check_all(session=session, connection=connection).codes == []
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "map customer")).one()
     again = send_shipments(shipment_ids=[sid], trigger="retry", user="ops").outcomes[0]
     assert again.outcome == "Processed", again.messages
