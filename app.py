@@ -4,6 +4,7 @@ the Xero OAuth callback, and the reconnect banner."""
 from __future__ import annotations
 
 import logging
+import time
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -17,6 +18,8 @@ from services.settings import get_settings
 log = logging.getLogger("shipbridge.ui")
 
 # Page key (as in services.users.PAGES_BY_ROLE) -> (file, title, icon).
+# For this long after Xero sent the browser back, the default page means Connect.
+OAUTH_LANDING_SECONDS = 10
 PAGES = {
     "dashboard": ("pages/dashboard.py", "Dashboard", ":material/monitoring:"),
     "shipments": ("pages/shipments.py", "Shipments", ":material/local_shipping:"),
@@ -32,6 +35,7 @@ PER_USER_KEYS = (
     state.LAST_SEND,
     state.CONNECT_URL,
     state.OAUTH_RESULT,
+    state.OAUTH_FINISHED_AT,
     state.OPEN_ERROR_LOGS,
     state.OPEN_ERROR_SHIPMENT,
     state.ROLE,
@@ -138,8 +142,21 @@ def _finish_oauth(user: common.CurrentUser, connect_page: st.Page | None) -> Non
     if st.session_state.get(state.OAUTH_FINISHED) != (oauth_state or error):
         st.session_state[state.OAUTH_FINISHED] = oauth_state or error
         st.session_state[state.OAUTH_RESULT] = _oauth_result(user, code, oauth_state, error)
+        st.session_state[state.OAUTH_FINISHED_AT] = time.monotonic()
     st.query_params.clear()
     st.switch_page(connect_page)
+
+
+def _stay_on_connect(current: st.Page, connect_page: st.Page | None) -> None:
+    """Just after Xero sent the browser back, a rerun the browser had asked for before it
+    learnt the Connect page's URL (the login cookie's, say) lands on the default page: take
+    it back to Connect, where the connection's result is shown."""
+    finished = st.session_state.get(state.OAUTH_FINISHED_AT)
+    if connect_page is None or finished is None or current.url_path != "":
+        return
+    if time.monotonic() - finished < OAUTH_LANDING_SECONDS:
+        st.switch_page(connect_page)
+    st.session_state.pop(state.OAUTH_FINISHED_AT, None)
 
 
 def _oauth_result(
@@ -212,6 +229,7 @@ def main() -> None:
     navigation = st.navigation(list(pages.values()))
     _sidebar(user, authenticator)
     _finish_oauth(user, pages.get("connect"))
+    _stay_on_connect(navigation, pages.get("connect"))
     _reconnect_banner(user, pages.get("connect"))
     common.show_flashes()
     try:

@@ -19,6 +19,7 @@ FLASH = "sb_flash"
 # The OAuth `state` this session already finished, so a rerun never finishes it twice,
 # and how it ended, (kind, text), shown on the Connect page until the next connect.
 OAUTH_FINISHED = "sb_oauth_finished"
+OAUTH_FINISHED_AT = "sb_oauth_finished_at"
 OAUTH_RESULT = "sb_oauth_result"
 
 # Shipment selection, shared by the Shipments and Send pages: a list of shipment ids.

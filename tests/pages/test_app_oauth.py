@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from models import OAuthState
+from pages import state
 from tests.pages.conftest import new_app
 from tests.pages.helpers import add_connection, assert_clean, count_rows, texts
 
@@ -64,3 +67,16 @@ def test_reconnect_banner_for_others_says_ask_an_admin(app_as):
     assert any("Ask an admin" in e.value for e in at.error)
     assert not at.get("page_link")
     assert "Accounting Logs" in texts(at)
+
+
+def test_a_late_rerun_on_the_default_page_lands_back_on_connect(database):
+    """The browser's own rerun, asked for before it learnt the Connect page's URL, arrives
+    for the default page (Dashboard): the admin still sees the connection's result."""
+    at = admin_returning_from_xero(error="access_denied", state="x")
+    at.switch_page("pages/dashboard.py").run()
+    assert at.title[0].value == "Xero connections"
+    assert any(e.value == "Xero access was not allowed." for e in at.error)
+    # Later on, the Dashboard is the Dashboard.
+    at.session_state[state.OAUTH_FINISHED_AT] = time.monotonic() - 60
+    at.switch_page("pages/dashboard.py").run()
+    assert at.title[0].value == "Dashboard"
