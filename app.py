@@ -17,9 +17,11 @@ from services.settings import get_settings
 
 log = logging.getLogger("shipbridge.ui")
 
-# Page key (as in services.users.PAGES_BY_ROLE) -> (file, title, icon).
 # For this long after Xero sent the browser back, the default page means Connect.
 OAUTH_LANDING_SECONDS = 10
+# The keys streamlit-authenticator's cookie manager gives its set / delete components.
+COOKIE_SET_KEY, COOKIE_DELETE_KEY = "set", "delete"
+# Page key (as in services.users.PAGES_BY_ROLE) -> (file, title, icon).
 PAGES = {
     "dashboard": ("pages/dashboard.py", "Dashboard", ":material/monitoring:"),
     "shipments": ("pages/shipments.py", "Shipments", ":material/local_shipping:"),
@@ -70,12 +72,24 @@ def _log_in_from_cookie(authenticator: stauth.Authenticate) -> None:
 
 
 def _keep_cookie_in_step(authenticator: stauth.Authenticate) -> None:
-    """Write or delete the login cookie on a run that finishes (a rerun would drop the
-    invisible component that does it)."""
-    if st.session_state.pop(state.SET_COOKIE, False) and st.session_state.get(state.AUTH_STATUS):
-        authenticator.cookie_controller.set_cookie()
-    if st.session_state.pop(state.DELETE_COOKIE, False):
-        authenticator.cookie_controller.delete_cookie()
+    """Write or delete the login cookie until the browser says it has.
+
+    An invisible component does it in the browser and answers True when done; a rerun that
+    starts before the browser has drawn it would drop it, so it is drawn on every run until
+    that answer comes (Streamlit keeps the answer under the component's key). It sits in a
+    container that every run draws, so the page's own elements keep their places (and a tab
+    the user opened stays open) whether it is there or not."""
+    with st.container(key=state.COOKIE_BOX, border=False):
+        if st.session_state.get(state.SET_COOKIE):
+            if st.session_state.get(COOKIE_SET_KEY) is True or not st.session_state.get(state.AUTH_STATUS):
+                st.session_state[state.SET_COOKIE] = False
+            else:
+                authenticator.cookie_controller.set_cookie()
+        if st.session_state.get(state.DELETE_COOKIE):
+            if st.session_state.get(COOKIE_DELETE_KEY) is True or st.session_state.get(state.AUTH_STATUS):
+                st.session_state[state.DELETE_COOKIE] = False
+            else:
+                authenticator.cookie_controller.delete_cookie()
 
 
 def _role_of_logged_in_user(authenticator: stauth.Authenticate) -> str | None:
@@ -107,6 +121,7 @@ def _login_page(authenticator: stauth.Authenticate, has_users: bool):
         elif status:
             # Draw the signed-in app on a clean run; the cookie is written there.
             st.session_state[state.SET_COOKIE] = True
+            st.session_state[state.DELETE_COOKIE] = False
             st.rerun()
 
     return login
@@ -115,6 +130,7 @@ def _login_page(authenticator: stauth.Authenticate, has_users: bool):
 def _log_out(authenticator: stauth.Authenticate) -> None:
     authenticator.authentication_controller.logout()
     st.session_state[state.DELETE_COOKIE] = True
+    st.session_state[state.SET_COOKIE] = False
     for key in PER_USER_KEYS:
         st.session_state.pop(key, None)
 

@@ -11,9 +11,10 @@ AUTH_NAME = "name"
 
 # Set by app.py on every run.
 ROLE = "sb_role"
-# Set the login cookie / delete it on the next clean run (a rerun would drop the component).
+# Set the login cookie / delete it until the browser confirms (a rerun can drop the component).
 SET_COOKIE = "sb_set_cookie"
 DELETE_COOKIE = "sb_delete_cookie"
+COOKIE_BOX = "cookie_box"  # the container the cookie components are drawn in
 # Messages to show once on the next run, e.g. after switching page: list of (kind, text).
 FLASH = "sb_flash"
 # The OAuth `state` this session already finished, so a rerun never finishes it twice,

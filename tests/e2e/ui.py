@@ -110,6 +110,8 @@ def login(page: Page, app_url: str, username: str, password: str | None = None) 
                 if time.monotonic() > deadline:
                     raise AssertionError(f"logged in as {username} but no login cookie came")
                 page.wait_for_timeout(100)
+            # The browser confirmed the cookie, so the app stops drawing the component.
+            expect(page.locator(".st-key-cookie_box iframe")).to_have_count(0, timeout=10_000)
             expect(title(page)).to_be_visible()
             return
         RETRIES.append(f"login as {username}: the Login click was dropped (try {attempt + 1})")
@@ -128,6 +130,7 @@ def logout(page: Page) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the login cookie is still there 15 s after Logout")
         page.wait_for_timeout(100)
+    expect(page.locator(".st-key-cookie_box iframe")).to_have_count(0, timeout=10_000)
     settle(page)
 
 
