@@ -79,14 +79,15 @@ def _keep_cookie_in_step(authenticator: stauth.Authenticate) -> None:
     that answer comes (Streamlit keeps the answer under the component's key). It sits in a
     container that every run draws, so the page's own elements keep their places (and a tab
     the user opened stays open) whether it is there or not."""
+    logged_in = bool(st.session_state.get(state.AUTH_STATUS))
     with st.container(key=state.COOKIE_BOX, border=False):
         if st.session_state.get(state.SET_COOKIE):
-            if st.session_state.get(COOKIE_SET_KEY) is True or not st.session_state.get(state.AUTH_STATUS):
+            if st.session_state.get(COOKIE_SET_KEY) is True or not logged_in:
                 st.session_state[state.SET_COOKIE] = False
             else:
                 authenticator.cookie_controller.set_cookie()
         if st.session_state.get(state.DELETE_COOKIE):
-            if st.session_state.get(COOKIE_DELETE_KEY) is True or st.session_state.get(state.AUTH_STATUS):
+            if st.session_state.get(COOKIE_DELETE_KEY) is True or logged_in:
                 st.session_state[state.DELETE_COOKIE] = False
             else:
                 authenticator.cookie_controller.delete_cookie()

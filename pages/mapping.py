@@ -4,11 +4,15 @@ for checking shipments (and refreshing it), and who changed what."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import streamlit as st
 
 from models import DocumentType, SyncSettings, WorkflowStatus
 from pages import common, mapping_aliases, mapping_reference, state
 from services import connections, mapping, reference_data, users
+from services.reference_data import ReferenceData
 from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
 
 CHOICES: dict[str, tuple[str, dict[str, str]]] = {
@@ -21,14 +25,18 @@ CHOICES: dict[str, tuple[str, dict[str, str]]] = {
     "date_source": ("Document date comes from", DATE_SOURCES),
     "line_amount_types": ("Line amounts", {t: t for t in mapping.LINE_AMOUNT_TYPES}),
 }
-TEXTS = {
+# Codes that name a Xero account or tax rate: chosen from the organisation's cached
+# reference data when there is any, typed otherwise.
+CODES = {
     "sales_account_code": "Sales account code",
     "freight_account_code": "Freight account code",
     "tax_type": "Tax type",
 }
 
 
-def settings_widgets(current: SyncSettings, *, prefix: str, disabled: bool) -> dict:
+def settings_widgets(
+    current: SyncSettings, *, prefix: str, disabled: bool, ref: ReferenceData | None = None
+) -> dict:
     """One widget per setting; returns the values shown."""
     values: dict = {}
     left, right = st.columns(2)
@@ -46,11 +54,25 @@ def settings_widgets(current: SyncSettings, *, prefix: str, disabled: bool) -> d
             key=f"{prefix}_{name}",
             disabled=disabled,
         )
-    for n, (name, label) in enumerate(TEXTS.items()):
+    for n, (name, label) in enumerate(CODES.items()):
         column = left if n % 2 == 0 else right
-        values[name] = column.text_input(
-            label, value=getattr(current, name), key=f"{prefix}_{name}", disabled=disabled
-        ).strip()
+        value = getattr(current, name)
+        options, describe = _xero_codes(ref, name)
+        if not options:
+            values[name] = column.text_input(
+                label, value=value, key=f"{prefix}_{name}", disabled=disabled
+            ).strip()
+            continue
+        if value not in options:
+            options.append(value)  # kept, and labelled as not in Xero
+        values[name] = column.selectbox(
+            label,
+            options,
+            index=options.index(value),
+            format_func=describe,
+            key=f"{prefix}_{name}",
+            disabled=disabled,
+        )
     values["queue_on_trigger"] = st.checkbox(
         "Queue a shipment for sending when it reaches the trigger status",
         value=current.queue_on_trigger,
@@ -58,6 +80,23 @@ def settings_widgets(current: SyncSettings, *, prefix: str, disabled: bool) -> d
         disabled=disabled,
     )
     return values
+
+
+def _xero_codes(ref: ReferenceData | None, name: str) -> tuple[list[str], Callable[[str], str]]:
+    """The cached Xero codes a setting can take, and how each reads ("200 — Sales")."""
+    if ref is None:
+        return [], str
+    if name == "tax_type":
+        rates = ref.tax_types
+
+        def describe(code: str) -> str:
+            rate = rates.get(code)
+            if rate is None:
+                return f"{code} (not an active Xero tax rate)"
+            return f"{code} — {rate.name} ({rate.rate.normalize():f}%)"
+
+        return sorted(rates), describe
+    return mapping_aliases.sales_accounts(ref), partial(mapping_aliases.account_label, ref)
 
 
 def summary(s: SyncSettings) -> str:
@@ -74,7 +113,15 @@ def summary(s: SyncSettings) -> str:
     )
 
 
-def settings_section(current: SyncSettings, tenant_id: str | None, *, user, can_edit: bool):
+def settings_section(
+    current: SyncSettings,
+    tenant_id: str | None,
+    *,
+    user,
+    can_edit: bool,
+    ref: ReferenceData | None,
+    organisation_name: str | None,
+):
     st.markdown(summary(current))
     if current.document_type == DocumentType.INVOICE and current.invoice_status != "AUTHORISED":
         st.caption(
@@ -90,10 +137,12 @@ def settings_section(current: SyncSettings, tenant_id: str | None, *, user, can_
     prefix = f"mapping_{tenant_id or 'default'}_{int(current.updated_at.timestamp())}"
     if not can_edit:
         st.caption("Read-only: an admin changes the mapping.")
-        settings_widgets(current, prefix=prefix, disabled=True)
+        settings_widgets(current, prefix=prefix, disabled=True, ref=ref)
         return
+    if ref is not None and tenant_id is None and organisation_name:
+        st.caption(f"Accounts and tax rates to choose from are {organisation_name}'s in Xero.")
     with st.form(state.MAPPING_FORM):
-        shown = settings_widgets(current, prefix=prefix, disabled=False)
+        shown = settings_widgets(current, prefix=prefix, disabled=False, ref=ref)
         saved = st.form_submit_button("Save mapping", key=state.MAPPING_SAVE, type="primary")
     if not saved:
         return
@@ -152,17 +201,26 @@ settings_tab, customers_tab, products_tab, check_tab, reference_tab, history_tab
 # The reference data first: a refresh there is what the other tabs then show.
 with reference_tab:
     mapping_reference.reference_section(organisations, can_edit=can_edit)
+ref = None
+if organisation is not None:
+    with common.session() as db_session:
+        ref = reference_data.load(session=db_session, connection=organisation)
 with settings_tab:
     with common.session() as db_session:
         current = mapping.get_sync_settings(session=db_session, tenant_id=tenant_id)
-    settings_section(current, tenant_id, user=user, can_edit=can_edit)
+    settings_section(
+        current,
+        tenant_id,
+        user=user,
+        can_edit=can_edit,
+        ref=None if ref is None or ref.is_empty else ref,
+        organisation_name=organisation.tenant_name if organisation else None,
+    )
 
 if organisation is None:
     for tab in (customers_tab, products_tab, check_tab):
         tab.caption("Connect a Xero organisation first.")
 else:
-    with common.session() as db_session:
-        ref = reference_data.load(session=db_session, connection=organisation)
     with customers_tab:
         mapping_aliases.customers(organisation, ref, user=user, can_edit=can_edit)
     with products_tab:

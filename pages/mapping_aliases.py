@@ -4,6 +4,8 @@ codes of waiting shipments that do not map, with one-click fixes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,8 @@ from services.reference_data import ReferenceData
 
 REVENUE_TYPES = {"REVENUE", "SALES", "OTHERINCOME"}
 SHOWN_NUMBERS = 10  # shipment numbers listed per unmapped code
+PAGE_SIZE = 25  # mappings per page
+CODES_PAGE = 20  # unmapped codes per page in Check all
 NO_CACHE = (
     "No Xero reference data is cached for {name} yet: click Refresh from Xero on the "
     "Reference data tab (or send a shipment, which reads it)."
@@ -30,29 +34,20 @@ def customers(
         "Map a shipment's customer code that is not a Xero contact's account number to one. "
         "A sales account here replaces the mapping's sales account for that Xero customer."
     )
-    with common.session() as db_session:
-        rows = aliases.customer_mappings(session=db_session, tenant_id=connection.tenant_id)
-    if rows:
-        with st.container(key=state.CUSTOMER_MAP_TABLE):
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "Shipment code": m.shipment_code,
-                            "Xero customer": _contact_label(ref, m.account_number)
-                            if m.account_number
-                            else f"{m.shipment_code} (the same code)",
-                            "Sales account": _account_label(ref, m.sales_account_code)
-                            if m.sales_account_code
-                            else "the mapping's",
-                        }
-                        for m in rows
-                    ]
-                ),
-                hide_index=True,
-            )
-    else:
-        st.caption("No customer mappings yet.")
+    rows = _mapping_table(
+        CustomerMapping,
+        connection,
+        lambda m: {
+            "Shipment code": m.shipment_code,
+            "Xero customer": _contact_label(ref, m.account_number)
+            if m.account_number
+            else f"{m.shipment_code} (the same code)",
+            "Sales account": account_label(ref, m.sales_account_code)
+            if m.sales_account_code
+            else "the mapping's",
+        },
+        keys=(state.CUSTOMER_MAP_SEARCH, state.CUSTOMER_MAP_PAGE, state.CUSTOMER_MAP_TABLE),
+    )
     if not can_edit:
         return
     if ref.is_empty:
@@ -63,7 +58,7 @@ def customers(
     pick = _picker("customer", list(by_code), key=state.CUSTOMER_MAP_PICK)
     current = by_code.get(pick)
     contacts = sorted(c.account_number for c in ref.customers.values())
-    accounts = _sales_accounts(ref)
+    accounts = sales_accounts(ref)
     if current is not None:
         pairs = ((current.account_number, contacts), (current.sales_account_code, accounts))
         for value, options in pairs:
@@ -90,7 +85,7 @@ def customers(
             "Sales account",
             accounts,
             index=_index(accounts, current.sales_account_code if current else None),
-            format_func=lambda a: _account_label(ref, a),
+            format_func=lambda a: account_label(ref, a),
             placeholder="The mapping's sales account",
             key=f"{state.CUSTOMER_MAP_FORM}_account_{suffix}",
         )
@@ -131,12 +126,12 @@ def _contact_label(ref: ReferenceData, account_number: str) -> str:
     return f"{contact.account_number} — {contact.name}"
 
 
-def _sales_accounts(ref: ReferenceData) -> list[str]:
+def sales_accounts(ref: ReferenceData) -> list[str]:
     revenue = [code for code, a in ref.accounts.items() if a.type in REVENUE_TYPES]
     return sorted(revenue or ref.accounts)
 
 
-def _account_label(ref: ReferenceData, code: str) -> str:
+def account_label(ref: ReferenceData, code: str) -> str:
     account = ref.accounts.get(code)
     return f"{code} — {account.name}" if account else f"{code} (not an active Xero account)"
 
@@ -148,24 +143,12 @@ def products(
     connection: XeroConnection, ref: ReferenceData, *, user: common.CurrentUser, can_edit: bool
 ) -> None:
     st.caption("Map a shipment's product code that is not a Xero item's code to one.")
-    with common.session() as db_session:
-        rows = aliases.product_mappings(session=db_session, tenant_id=connection.tenant_id)
-    if rows:
-        with st.container(key=state.PRODUCT_MAP_TABLE):
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "Shipment code": m.shipment_code,
-                            "Xero item": _item_label(ref, m.item_code),
-                        }
-                        for m in rows
-                    ]
-                ),
-                hide_index=True,
-            )
-    else:
-        st.caption("No product mappings yet.")
+    rows = _mapping_table(
+        ProductMapping,
+        connection,
+        lambda m: {"Shipment code": m.shipment_code, "Xero item": _item_label(ref, m.item_code)},
+        keys=(state.PRODUCT_MAP_SEARCH, state.PRODUCT_MAP_PAGE, state.PRODUCT_MAP_TABLE),
+    )
     if not can_edit:
         return
     if not ref.items:
@@ -235,8 +218,63 @@ def _code_input(
     ).strip()
 
 
+def _mapping_table(
+    model: type[aliases.Mapping],
+    connection: XeroConnection,
+    row: Callable[[aliases.Mapping], dict],
+    *,
+    keys: tuple[str, str, str],
+) -> list[aliases.Mapping]:
+    """Search box, one page of the organisation's mappings (paged in SQL) and the pager;
+    returns the mappings shown."""
+    search_key, page_key, table_key = keys
+    kind = "customer" if model is CustomerMapping else "product"
+    search = st.text_input(
+        f"Find a {kind} mapping",
+        placeholder="Shipment or Xero code",
+        key=search_key,
+        on_change=lambda: st.session_state.update({page_key: 1}),
+    )
+    with common.session() as db_session:
+        listing = aliases.mappings(
+            model,
+            session=db_session,
+            tenant_id=connection.tenant_id,
+            search=search,
+            page=st.session_state.get(page_key, 1),
+            page_size=PAGE_SIZE,
+        )
+    if not listing.rows:
+        st.caption(
+            f"No {kind} mapping matches “{search.strip()}”."
+            if search.strip()
+            else f"No {kind} mappings yet."
+        )
+        return []
+    with st.container(key=table_key):
+        st.dataframe(pd.DataFrame([row(m) for m in listing.rows]), hide_index=True)
+    st.session_state[page_key] = listing.page
+    caption, number = st.columns([3, 1], vertical_alignment="center")
+    first = (listing.page - 1) * PAGE_SIZE + 1
+    caption.caption(
+        f"{first}–{first + len(listing.rows) - 1} of {listing.total} {kind} mapping(s)."
+    )
+    if listing.pages > 1:
+        number.number_input(
+            f"{kind.capitalize()} mappings page",
+            min_value=1,
+            max_value=listing.pages,
+            step=1,
+            key=page_key,
+        )
+    return listing.rows
+
+
 def _picker(kind: str, codes: list[str], *, key: str) -> str | None:
-    """The shipment code whose mapping the form below shows; none: a new mapping."""
+    """The shipment code whose mapping the form below shows (one of those listed above);
+    none: a new mapping."""
+    if st.session_state.get(key) not in codes:
+        st.session_state[key] = None
     return st.selectbox(
         f"Add or change a {kind} mapping", codes, index=None, placeholder="New mapping", key=key
     )
@@ -292,9 +330,21 @@ def check_all(
     st.warning(
         f"{len(result.codes)} code(s) do not map to Xero, on {result.shipments} shipment(s)."
     )
-    for code in result.codes:
+    # The codes come counted from SQL, the most shipments first; shown a page at a time.
+    pages = max(1, -(-len(result.codes) // CODES_PAGE))
+    page = min(st.session_state.get(state.CHECK_ALL_PAGE, 1), pages)
+    st.session_state[state.CHECK_ALL_PAGE] = page
+    shown = result.codes[(page - 1) * CODES_PAGE : page * CODES_PAGE]
+    for code in shown:
         with st.container(border=True):
             _unmapped(connection, ref, code, user=user, can_edit=can_edit)
+    if pages > 1:
+        caption, number = st.columns([3, 1], vertical_alignment="center")
+        first = (page - 1) * CODES_PAGE + 1
+        caption.caption(f"Codes {first}–{first + len(shown) - 1} of {len(result.codes)}.")
+        number.number_input(
+            "Codes page", min_value=1, max_value=pages, step=1, key=state.CHECK_ALL_PAGE
+        )
 
 
 def _unmapped(
@@ -343,10 +393,13 @@ def _map_suggestion(tenant_id: str, code: aliases.UnmappedCode, target: str, use
         with common.session() as db_session:
             if code.kind == "customer":
                 # A mapping that only changed the sales account keeps it.
-                existing = aliases.customer_mappings(session=db_session, tenant_id=tenant_id)
-                sales = next(
-                    (m.sales_account_code for m in existing if m.shipment_code == code.code), None
+                existing = aliases.mapping_for(
+                    CustomerMapping,
+                    session=db_session,
+                    tenant_id=tenant_id,
+                    shipment_code=code.code,
                 )
+                sales = existing.sales_account_code if existing else None
                 aliases.save_customer_mapping(
                     session=db_session,
                     tenant_id=tenant_id,

@@ -99,24 +99,59 @@ def delete_mapping(*, session: Session, row: CustomerMapping | ProductMapping, u
     session.delete(row)
 
 
-def customer_mappings(*, session: Session, tenant_id: str) -> list[CustomerMapping]:
-    return list(
-        session.exec(
-            select(CustomerMapping)
-            .where(CustomerMapping.tenant_id == tenant_id)
-            .order_by(CustomerMapping.shipment_code)
-        )
-    )
+Mapping = CustomerMapping | ProductMapping
 
 
-def product_mappings(*, session: Session, tenant_id: str) -> list[ProductMapping]:
-    return list(
-        session.exec(
-            select(ProductMapping)
-            .where(ProductMapping.tenant_id == tenant_id)
-            .order_by(ProductMapping.shipment_code)
+@dataclass
+class MappingPage:
+    """One page of an organisation's customer or product mappings, by shipment code."""
+
+    rows: list[Mapping]
+    total: int  # mappings matching the search
+    page: int  # 1-based, within 1..pages
+    pages: int
+
+
+def mappings(
+    model: type[Mapping],
+    *,
+    session: Session,
+    tenant_id: str,
+    search: str = "",
+    page: int = 1,
+    page_size: int = 25,
+) -> MappingPage:
+    """A page of mappings (paged in SQL), optionally those whose shipment code or Xero code
+    contains `search` (any case)."""
+    target = model.account_number if model is CustomerMapping else model.item_code
+    where = [model.tenant_id == tenant_id]
+    if search.strip():
+        term = search.strip()
+        where.append(
+            or_(
+                model.shipment_code.icontains(term, autoescape=True),
+                target.icontains(term, autoescape=True),
+            )
         )
-    )
+    total = session.exec(select(func.count()).select_from(model).where(*where)).one()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    rows = session.exec(
+        select(model)
+        .where(*where)
+        .order_by(model.shipment_code)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return MappingPage(rows=list(rows), total=total, page=page, pages=pages)
+
+
+def mapping_for(
+    model: type[Mapping], *, session: Session, tenant_id: str, shipment_code: str
+) -> Mapping | None:
+    return session.exec(
+        select(model).where(model.tenant_id == tenant_id, model.shipment_code == shipment_code)
+    ).first()
 
 
 EXAMPLES = 50  # shipment numbers kept per unmapped code (the count is exact)
@@ -198,7 +233,8 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
         )
         for raw, number in examples:
             found[(kind, raw.strip())].shipment_numbers.append(number)
-    codes = [found[key] for key in sorted(found)]
+    # The codes holding back the most shipments first.
+    codes = sorted(found.values(), key=lambda c: (-c.shipment_count, c.kind, c.code))
     for code in codes:  # spellings of one code (" ALOK", "ALOK") each brought their own
         code.shipment_numbers = sorted(set(code.shipment_numbers))[:EXAMPLES]
     affected = 0

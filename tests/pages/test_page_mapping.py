@@ -9,7 +9,7 @@ from pages import state
 from services import connections, reference_data
 from services.aliases import save_product_mapping
 from services.db import session_scope
-from services.mapping import get_sync_settings
+from services.mapping import get_sync_settings, update_sync_settings
 from services.reference_data import RefreshSummary
 from tests.pages.helpers import add_connection, add_reference_data, assert_clean, table_in, texts
 
@@ -47,6 +47,31 @@ def test_admin_saves_a_change(app_as):
             "200",
         )
         assert saved.updated_by == "admin"
+
+
+def test_accounts_and_tax_rates_are_chosen_from_xero(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    with session_scope() as session:  # a code Xero does not have is kept, and labelled
+        update_sync_settings(session=session, changes={"freight_account_code": "999"}, user="t")
+    at = app_as("admin", "mapping")
+    assert_clean(at)
+    sales = widget(at, "Sales account code")
+    assert sales.options == ["200 — Sales", "210 — Export Sales", "265 — Freight Recovered"]
+    assert sales.value == "210"
+    assert widget(at, "Freight account code").options[-1] == "999 (not an active Xero account)"
+    assert widget(at, "Tax type").options == ["ZERORATED — Zero Rated (0%)"]
+    assert "Accounts and tax rates to choose from are Demo Exports Ltd's in Xero." in texts(at)
+    widget(at, "Freight account code").set_value("265")
+    at.button(key=state.MAPPING_SAVE).click().run()
+    assert_clean(at)
+    with session_scope() as session:
+        saved = get_sync_settings(session=session)
+        assert (saved.sales_account_code, saved.freight_account_code) == ("210", "265")
+    # Operations sees the same choices, read-only.
+    at = app_as("operations", "mapping")
+    assert widget(at, "Freight account code").disabled
+    assert widget(at, "Freight account code").value == "265"
 
 
 def test_reference_data_counts_per_organisation(app_as):
@@ -202,3 +227,60 @@ def test_refresh_from_xero_shows_what_changed_or_why_not(app_as, monkeypatch):
     ]  # fmt: skip
     assert "6 API call(s) used: Demo Exports Ltd 6." in texts(at)
     assert at.get("status")[0].proto.label.startswith("Refreshed 1 of 1 organisation(s)")
+
+
+def test_mappings_are_paged_and_found_by_code(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    with session_scope() as session:
+        for n in range(30):
+            save_product_mapping(
+                session=session, tenant_id="t1", shipment_code=f"P{n:02d}", item_code="CRATE",
+                user="admin",
+            )  # fmt: skip
+    at = app_as("admin", "mapping")
+    assert_clean(at)
+    assert list(table_in(at, state.PRODUCT_MAP_TABLE)["Shipment code"]) == [
+        f"P{n:02d}" for n in range(25)
+    ]
+    assert "1–25 of 30 product mapping(s)." in texts(at)
+    at.number_input(key=state.PRODUCT_MAP_PAGE).set_value(2).run()
+    assert_clean(at)
+    assert list(table_in(at, state.PRODUCT_MAP_TABLE)["Shipment code"]) == [
+        f"P{n:02d}" for n in range(25, 30)
+    ]
+    # The picker offers the mappings shown; a search finds one on any page.
+    assert at.selectbox(key=state.PRODUCT_MAP_PICK).options == [f"P{n:02d}" for n in range(25, 30)]
+    at.text_input(key=state.PRODUCT_MAP_SEARCH).input("p03").run()
+    assert list(table_in(at, state.PRODUCT_MAP_TABLE)["Shipment code"]) == ["P03"]
+    at.selectbox(key=state.PRODUCT_MAP_PICK).set_value("P03").run()
+    assert at.selectbox(key=f"{state.PRODUCT_MAP_FORM}_item_P03").value == "CRATE"
+    at.text_input(key=state.PRODUCT_MAP_SEARCH).input("nothing-like-it").run()
+    assert_clean(at)
+    assert "No product mapping matches “nothing-like-it”." in texts(at)
+    assert at.selectbox(key=state.PRODUCT_MAP_PICK).value is None
+
+
+def test_check_all_shows_its_codes_a_page_at_a_time(app_as):
+    from tests.utils.factories import make_shipment
+
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    with session_scope() as session:
+        for n in range(22):
+            for _ in range(2 if n == 21 else 1):  # UNKNOWN-21 holds back the most
+                make_shipment(session, buyer_code=f"UNKNOWN-{n:02d}")
+    at = app_as("admin", "mapping")
+    at.button(key=state.CHECK_ALL).click().run()
+    assert_clean(at)
+    shown = texts(at)
+    # The demo's ALOK and WIDGET-Z, and the 22 above: 24 codes, 20 a page.
+    assert "24 code(s) do not map to Xero" in shown
+    assert "Codes 1–20 of 24." in shown
+    codes = [m.value for m in at.markdown if " code `" in m.value]
+    assert len(codes) == 20
+    assert codes[0].startswith("**Customer code `UNKNOWN-21`** — 2 shipment(s)")
+    at.number_input(key=state.CHECK_ALL_PAGE).set_value(2).run()
+    assert_clean(at)
+    assert "Codes 21–24 of 24." in texts(at)
+    assert len([m.value for m in at.markdown if " code `" in m.value]) == 4
