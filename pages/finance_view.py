@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import select
 
-from models import ConnectionStatus, PinnedDocument, Shipment
+from models import ConnectionStatus, PinnedDocument, Shipment, XeroConnection
 from pages import common, state, xero_document
 from services import connections, finance, payments
 from services.finance import CustomerBalance, View
@@ -124,23 +124,25 @@ def customer_table(today: date) -> list[str]:
             session=db_session, today=today, page=page, page_size=PAGE_SIZE
         )
         everyone = finance.customers(session=db_session)
-        bases = base_currencies(db_session)
+        organisations = {c.tenant_id: c for c in connections.list_connections(session=db_session)}
+        default = connections.default_connection(session=db_session)
     if not balances:
         st.info(
             "No invoices are in Xero yet: send shipments, then pull payments to see what "
             "each customer has paid and owes."
         )
         return []
-    base = next(iter(bases)) if len(bases) == 1 else None  # else no one code fits them all
     with st.container(key=state.FIN_CUSTOMERS_TABLE):
-        st.dataframe(customer_frame(balances, base), hide_index=True)
+        st.dataframe(customer_frame(balances, organisations, default), hide_index=True)
     info, page_box = st.columns([4, 1], vertical_alignment="bottom")
+    per = (
+        "customer, organisation and currency" if len(organisations) > 1 else "customer and currency"
+    )
     info.caption(
         f"{rows} customer row(s) · page {page} of {pages}. "
-        "One row per customer and currency: amounts are never added across currencies. "
-        "Unpaid in base currency uses Xero's rate on each invoice"
-        + ("" if base else " (the organisations' base currencies differ)")
-        + ". Overdue: past the due date with a balance, as of today in "
+        f"One row per {per}: amounts are never added across currencies. "
+        "Unpaid in base currency is in the organisation's base currency, at Xero's rate on "
+        "each invoice. Overdue: past the due date with a balance, as of today in "
         f"{common.local_zone().key}."
     )
     st.session_state[state.FIN_CUSTOMERS_PAGE] = page
@@ -150,40 +152,37 @@ def customer_table(today: date) -> list[str]:
     return everyone
 
 
-def base_currencies(db_session) -> set[str | None]:
-    """The base currencies of the organisations the sent documents are in (a shipment with
-    no organisation of its own went to the default one)."""
-    tenants = set(
-        db_session.exec(
-            select(Shipment.tenant_id).where(Shipment.xero_document_id.is_not(None)).distinct()
-        )
-    )
-    default = connections.default_connection(session=db_session)
-    base_of = {
-        c.tenant_id: c.base_currency for c in connections.list_connections(session=db_session)
-    }
-    return {
-        base_of.get(t) if t is not None else (default.base_currency if default else None)
-        for t in tenants
-    }
+def customer_frame(
+    balances: list[CustomerBalance],
+    organisations: dict[str, XeroConnection],
+    default: XeroConnection | None,
+) -> pd.DataFrame:
+    """The customer rows; with several organisations, which one each row's documents are in
+    (a document sent before that was kept went to the default one)."""
+    several = len(organisations) > 1
 
+    def organisation(tenant_id: str | None) -> XeroConnection | None:
+        return organisations.get(tenant_id) if tenant_id is not None else default
 
-def customer_frame(balances: list[CustomerBalance], base: str | None) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Customer": b.customer,
-                "Currency": b.currency,
-                "Documents": b.documents,
-                "Total": common.money(b.total, b.currency),
-                "Paid": common.money(b.paid, b.currency),
-                "Unpaid": common.money(b.unpaid, b.currency),
-                "Overdue": common.money(b.overdue, b.currency),
-                "Unpaid in base currency": common.money(b.unpaid_base, base),
-            }
-            for b in balances
-        ]
-    )
+    rows = []
+    for b in balances:
+        where = organisation(b.tenant_id)
+        row = {"Customer": b.customer}
+        if several:
+            row["Organisation"] = where.tenant_name if where else (b.tenant_id or "—")
+        row |= {
+            "Currency": b.currency,
+            "Documents": b.documents,
+            "Total": common.money(b.total, b.currency),
+            "Paid": common.money(b.paid, b.currency),
+            "Unpaid": common.money(b.unpaid, b.currency),
+            "Overdue": common.money(b.overdue, b.currency),
+            "Unpaid in base currency": common.money(
+                b.unpaid_base, where.base_currency if where else None
+            ),
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # --- documents ---------------------------------------------------------------------------

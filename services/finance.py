@@ -22,9 +22,13 @@ class View(StrEnum):
     PINNED = "Pinned"
 
 
+CENT = Decimal("0.01")
+
+
 @dataclass
 class CustomerBalance:
     customer: str
+    tenant_id: str | None  # the organisation the documents are in (None: sent before that was kept)
     currency: str
     documents: int
     total: Decimal
@@ -88,28 +92,29 @@ def _sums(today: date) -> list:
 def customer_balances(
     *, session: Session, today: date, page: int = 1, page_size: int | None = None
 ) -> list[CustomerBalance]:
-    """Per customer and currency: totals, paid, unpaid and overdue, a page at a time when
-    `page_size` is given (`customer_rows` counts them). Currencies never mix."""
+    """Per customer, organisation and currency: totals, paid, unpaid and overdue, a page at a
+    time when `page_size` is given (`customer_rows` counts them). Currencies never mix, nor
+    do organisations (each has its own base currency)."""
     query = (
-        _sent_invoices(select(_customer(), Shipment.currency, *_sums(today)))
-        .group_by(_customer(), Shipment.currency)
-        .order_by(_customer(), Shipment.currency)
+        _sent_invoices(select(_customer(), Shipment.tenant_id, Shipment.currency, *_sums(today)))
+        .group_by(_customer(), Shipment.tenant_id, Shipment.currency)
+        .order_by(_customer(), func.coalesce(Shipment.tenant_id, ""), Shipment.currency)
     )
     if page_size:
         query = query.offset((max(page, 1) - 1) * page_size).limit(page_size)
     return [
         CustomerBalance(
-            c, cur or "—", int(n), _d(t), _d(p), _d(u), _d(o), _d(b).quantize(Decimal("0.01"))
+            c, tenant, cur or "—", int(n), _d(t), _d(p), _d(u), _d(o), _d(b).quantize(CENT)
         )
-        for c, cur, n, t, p, u, o, b in session.exec(query).all()
+        for c, tenant, cur, n, t, p, u, o, b in session.exec(query).all()
     ]
 
 
 def customer_rows(*, session: Session) -> int:
-    """How many (customer, currency) rows `customer_balances` has in all."""
+    """How many (customer, organisation, currency) rows `customer_balances` has in all."""
     groups = (
-        _sent_invoices(select(_customer(), Shipment.currency))
-        .group_by(_customer(), Shipment.currency)
+        _sent_invoices(select(_customer(), Shipment.tenant_id, Shipment.currency))
+        .group_by(_customer(), Shipment.tenant_id, Shipment.currency)
         .subquery()
     )
     return session.exec(select(func.count()).select_from(groups)).one()

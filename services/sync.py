@@ -374,6 +374,9 @@ def _apply_answer(
         return
     if answer.ok:
         shipment.sync_state = SyncState.PROCESSED
+        # The document lives in this organisation now: later sends update it there, even if
+        # the default organisation changes (a shipment with none of its own went to it).
+        shipment.tenant_id = connection.tenant_id
         shipment.xero_document_type = document_type
         shipment.xero_document_id = answer.document_id
         shipment.xero_document_number = answer.number

@@ -102,7 +102,7 @@ def add_connection(name: str = "Demo Exports Ltd", status: str = "Connected", **
             tenant_id=extra.pop("tenant_id", f"tenant-{name}"),
             tenant_name=name,
             status=status,
-            base_currency="NZD",
+            base_currency=extra.pop("base_currency", "NZD"),
             connected_by="admin",
             is_default=extra.pop("is_default", True),
             **extra,

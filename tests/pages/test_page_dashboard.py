@@ -193,3 +193,39 @@ def test_pull_payments_summary(app_as, monkeypatch):
         {"Organisation": "Demo Exports Ltd", "New payments": 3, "Updated payments": 1,
          "Documents updated": 2, "API calls": 2, "Problem": ""},
     ]  # fmt: skip
+
+
+def test_customer_rows_keep_each_organisations_base_currency(app_as):
+    """One customer invoiced from two organisations in the same currency: a row each, the
+    unpaid amount in each organisation's own base currency at the invoice's rate."""
+    from decimal import Decimal
+
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_connection("Demo AU Pty", tenant_id="t2", base_currency="AUD", is_default=False)
+    common = {"xero_contact_name": "Acme Corp", "currency": "USD"}
+    # Sent before the organisation was kept: it went to the default one (t1, NZD).
+    mark_sent("SHP-1001", "INV-0001", total="100", **common)
+    mark_sent("SHP-1003", "INV-0001", total="100", tenant_id="t2", **common)
+    mark_sent("SHP-1007", "INV-0002", total="50", paid="50", tenant_id="t2", **common)
+    with session_scope() as session:
+        from models import Shipment
+
+        for shipment in session.exec(select(Shipment).where(Shipment.tenant_id == "t2")):
+            shipment.xero_currency_rate = Decimal("0.5")  # 1 AUD = 0.5 USD
+    at = app_as("finance", "dashboard")
+    assert_clean(at)
+    rows = table_in(at, state.FIN_CUSTOMERS_TABLE).to_dict("records")
+    assert [
+        (
+            r["Customer"],
+            r["Organisation"],
+            r["Documents"],
+            r["Unpaid"],
+            r["Unpaid in base currency"],
+        )
+        for r in rows
+    ] == [
+        ("Acme Corp", "Demo Exports Ltd", 1, "100.00 USD", "100.00 NZD"),
+        ("Acme Corp", "Demo AU Pty", 2, "100.00 USD", "200.00 AUD"),
+    ]
+    assert "One row per customer, organisation and currency" in texts(at)

@@ -12,8 +12,10 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
-from services.db import migrate
+from models import IntegrationLog, Shipment
+from services.db import migrate, session_scope
 from services.settings import PROJECT_ROOT
+from tests.utils.factories import make_shipment
 
 
 def differences(engine) -> list:
@@ -26,12 +28,40 @@ def test_migrations_match_the_models(engine):
     assert differences(engine) == []
 
 
-def test_every_revision_downgrades_and_upgrades_again(engine):
+def _config() -> Config:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return config
+
+
+def test_every_revision_downgrades_and_upgrades_again(engine):
+    config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate(engine)
     assert differences(engine) == []
+
+
+def test_documents_sent_before_are_pinned_to_the_organisation_they_went_to(engine):
+    """Shipments sent with no organisation of their own learn, from their last successful
+    send, which organisation their document is in."""
+    with session_scope(engine) as session:
+        sent, never = make_shipment(session), make_shipment(session)
+        sent.xero_document_id = "doc-1"
+        session.flush()
+        for tenant, outcome in (("t-old", "Processed"), ("t-nz", "Processed"), ("t-x", "Rejected")):
+            session.add(
+                IntegrationLog(
+                    shipment_id=sent.id, tenant_id=tenant, trigger="bulk", outcome=outcome
+                )
+            )
+        ids = sent.id, never.id
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "7a1f3d9e2b60")
+        command.upgrade(config, "head")
+    with session_scope(engine) as session:
+        assert [session.get(Shipment, i).tenant_id for i in ids] == ["t-nz", None]

@@ -8,7 +8,15 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from models import IntegrationLog, Shipment, ShipmentFields, SyncState, XeroContact
+from models import (
+    ConnectionStatus,
+    IntegrationLog,
+    Shipment,
+    ShipmentFields,
+    SyncState,
+    XeroConnection,
+    XeroContact,
+)
 from services import connections, reference_data
 from services.db import session_scope
 from services.mapping import update_sync_settings
@@ -47,7 +55,7 @@ def test_a_sent_documents_link_opens_it_in_its_organisation(engine, connected, s
     assert outcome.outcome == "Processed", outcome.messages
     with session_scope(engine) as session:
         shipment = session.get(Shipment, sid)
-        url = document_url(shipment, {None: connected.short_code})
+        url = document_url(shipment, {connected.tenant_id: connected.short_code})
     assert url.startswith(f"{sandbox.url}/organisationlogin/default.aspx?shortcode=%21sbNZ1&")
     page = httpx.get(url, follow_redirects=True)
     assert page.status_code == 200
@@ -107,6 +115,36 @@ def test_resending_an_edited_shipment_updates_not_duplicates(engine, connected, 
             x.action for x in session.exec(select(IntegrationLog).order_by(IntegrationLog.id))
         ]
     assert actions == ["create", "update"]
+
+
+def test_a_sent_shipment_stays_with_its_organisation_when_the_default_changes(
+    engine, connected, sandbox
+):
+    """A shipment with no organisation of its own goes to the default one; once its document
+    is there, a later send updates it there, never creates a second one elsewhere."""
+    [sid] = shipments(engine, 1)
+    first = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes[0]
+    assert first.outcome == "Processed", first.messages
+    with session_scope(engine) as session:
+        assert session.get(Shipment, sid).tenant_id == connected.tenant_id
+        session.get(XeroConnection, connected.id).is_default = False
+        session.add(
+            XeroConnection(
+                tenant_id="another-organisation",
+                tenant_name="Another Ltd",
+                status=ConnectionStatus.ACTIVE,
+                is_default=True,
+            )
+        )
+    second = send_shipments(shipment_ids=[sid], trigger="retry", user="ops").outcomes[0]
+    assert second.outcome == "Processed", second.messages
+    assert second.document_id == first.document_id
+    with session_scope(engine) as session:
+        attempts = session.exec(select(IntegrationLog).order_by(IntegrationLog.id)).all()
+    assert [(a.action, a.tenant_id) for a in attempts] == [
+        ("create", connected.tenant_id),
+        ("update", connected.tenant_id),
+    ]
 
 
 def test_quotes_when_the_setting_says_so(engine, connected, sandbox):
