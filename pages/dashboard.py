@@ -47,25 +47,25 @@ def sync_state_chart(by_state: dict[str, int]) -> None:
     st.plotly_chart(chart, key=state.CHART_SYNC_STATE)
 
 
-def line_value_chart(totals) -> None:
-    st.subheader("Line value by currency")
+def totals_chart(totals) -> None:
+    st.subheader("Shipment totals by currency")
     values = pd.DataFrame(
         [
             # The chart needs numbers; the table below shows the exact amounts.
-            {"Currency": c, "Sync state": s, "Value": float(v), "Shipments": n}
+            {"Currency": c, "Sync state": s, "Total": float(v), "Shipments": n}
             for c, s, v, n in totals
         ]
     )
     chart = px.bar(
         values,
         x="Currency",
-        y="Value",
+        y="Total",
         color="Sync state",
         category_orders={"Sync state": STATE_ORDER},
         hover_data=["Shipments"],
     )
     chart.update_layout(barmode="stack", margin=dict(t=10, b=10))
-    chart.update_yaxes(title="Value in the bar's own currency")
+    chart.update_yaxes(title="Total in the bar's own currency")
     st.plotly_chart(chart, key=state.CHART_CURRENCY)
     st.caption("One bar per currency: amounts are never added across currencies.")
 
@@ -233,13 +233,13 @@ with overview:
     with left:
         sync_state_chart(by_state)
     with right:
-        line_value_chart(totals)
+        totals_chart(totals)
 
     st.subheader("Amounts by currency and sync state")
     st.dataframe(
         pd.DataFrame(
             [
-                {"Currency": c, "Sync state": s, "Shipments": n, "Line value": common.money(v, c)}
+                {"Currency": c, "Sync state": s, "Shipments": n, "Total": common.money(v, c)}
                 for c, s, v, n in sorted(totals, key=lambda t: (t[0], RANK.get(t[1], len(RANK))))
             ]
         ),

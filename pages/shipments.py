@@ -26,7 +26,7 @@ COLUMNS = [
     "Status",
     "Sync state",
     "Customer",
-    "Value",
+    "Total",
     "Invoice date",
     "Due date",
     "Xero number",
@@ -75,9 +75,9 @@ def filters() -> ShipmentFilter:
 
 
 def table_frame(rows: list[Shipment]) -> pd.DataFrame:
-    def value(shipment: Shipment) -> str:
-        amounts = [line.item_value for line in shipment.lines if line.item_value is not None]
-        return common.money(sum(amounts), shipment.currency) if amounts else ""
+    def total(shipment: Shipment) -> str:
+        amount = shipments.shipment_total(shipment)
+        return common.money(amount, shipment.currency) if amount is not None else ""
 
     return pd.DataFrame(
         [
@@ -86,7 +86,7 @@ def table_frame(rows: list[Shipment]) -> pd.DataFrame:
                 "Status": s.workflow_status,
                 "Sync state": s.sync_state,
                 "Customer": s.buyer_code or s.consignee_code or "",
-                "Value": value(s),
+                "Total": total(s),
                 "Invoice date": common.local_date(s.invoice_date),
                 "Due date": common.local_date(s.due_date),
                 "Xero number": s.xero_document_number or "",

@@ -242,16 +242,28 @@ def unsent_ids(*, session: Session) -> list[int]:
 
 
 def totals_by_currency(*, session: Session) -> list[tuple[str, str, Decimal, int]]:
-    """(currency, sync state, total of line values, shipments) — never adds currencies together."""
-    value = func.coalesce(func.sum(ShipmentLine.item_value), 0)
+    """(currency, sync state, total, shipments), a shipment's total being what its document
+    adds up to: its lines plus freight. Never adds currencies together."""
+    lines = (
+        select(ShipmentLine.shipment_id, func.sum(ShipmentLine.item_value).label("value"))
+        .group_by(ShipmentLine.shipment_id)
+        .subquery()
+    )
+    total = func.coalesce(lines.c.value, 0) + func.coalesce(Shipment.freight_amount, 0)
     rows = session.exec(
-        select(
-            Shipment.currency, Shipment.sync_state, value, func.count(func.distinct(Shipment.id))
-        )
-        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id, isouter=True)
+        select(Shipment.currency, Shipment.sync_state, func.sum(total), func.count(Shipment.id))
+        .join(lines, lines.c.shipment_id == Shipment.id, isouter=True)
         .group_by(Shipment.currency, Shipment.sync_state)
     ).all()
-    return [(c or "—", s, Decimal(str(v)), n) for c, s, v, n in rows]
+    return [(c or "—", s, Decimal(str(v or 0)), n) for c, s, v, n in rows]
+
+
+def shipment_total(shipment: Shipment) -> Decimal | None:
+    """What the shipment's document adds up to (lines plus freight); None with no amounts."""
+    amounts = [line.item_value for line in shipment.lines if line.item_value is not None]
+    if shipment.freight_amount is not None:
+        amounts.append(shipment.freight_amount)
+    return sum(amounts, Decimal(0)) if amounts else None
 
 
 def counts_by_sync_state(*, session: Session) -> dict[str, int]:

@@ -37,13 +37,13 @@ def test_finance_dashboard(app_as):
     assert tiles["Not sent"] == "30"
     assert tiles["Rejections, last 7 days"] == "3"
     assert [t.label for t in at.tabs] == ["Overview", "Customers and documents"]
-    # Sync states, line value, attempts per day; no invoices in Xero yet, so no paid chart.
+    # Sync states, totals, attempts per day; no invoices in Xero yet, so no paid chart.
     assert len(at.get("plotly_chart")) == 3
     amounts = at.dataframe[0].value
     assert sorted(set(amounts["Currency"])) == ["AUD", "EUR", "GBP", "NZD", "USD"]
     # Each amount carries its own currency code; nothing is added across currencies.
     assert all(value.endswith(currency) for value, currency in
-               zip(amounts["Line value"], amounts["Currency"], strict=True))  # fmt: skip
+               zip(amounts["Total"], amounts["Currency"], strict=True))  # fmt: skip
     assert "Attempts in the Accounting Logs: 1 sent (Processed), 3 rejected, 0 waiting" in texts(at)
     reasons = table_in(at, state.REJECTION_REASONS)
     assert reasons.to_dict("records") == [

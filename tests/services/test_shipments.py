@@ -13,6 +13,8 @@ from services.shipments import (
     ShipmentFilter,
     change_status,
     list_shipments,
+    shipment_total,
+    totals_by_currency,
     update_shipment,
 )
 from tests.utils.factories import line, make_shipment, shipment_fields
@@ -129,4 +131,19 @@ def test_csv_imports_only_good_rows_when_asked_and_round_trips(session):
     again = parse_csv(exported, session=session)
     assert [str(e) for e in again.errors] == [
         "Row 2, shipment_number: shipment C-1 already exists: remove the row or change the number"
+    ]
+
+
+def test_a_shipments_total_is_its_lines_plus_freight_as_its_document(session):
+    two_lines = [line(quantity="4", unit_price="12.50"), line("GEAR-100", "1", "75")]
+    with_freight = make_shipment(
+        session, currency="USD", freight_amount=Decimal("85"), lines=two_lines
+    )
+    make_shipment(session, currency="USD", lines=[line(quantity="2", unit_price="10")])
+    make_shipment(session, currency="EUR", freight_amount=Decimal("5"), lines=[])
+    session.flush()
+    assert shipment_total(with_freight) == Decimal("210.00")  # 50 + 75 + 85 freight
+    assert sorted(totals_by_currency(session=session)) == [
+        ("EUR", "Not sent", Decimal("5.00"), 1),
+        ("USD", "Not sent", Decimal("230.00"), 2),
     ]
