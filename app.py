@@ -8,6 +8,8 @@ import time
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.util import calc_hash
 
 from pages import common, state
 from services import connections, users
@@ -41,6 +43,9 @@ PER_USER_KEYS = (
     state.OPEN_ERROR_LOGS,
     state.OPEN_ERROR_SHIPMENT,
     state.ROLE,
+    state.DISCONNECT_ASKED,
+    state.PUSH_PENDING,
+    *state.KEPT_ACROSS_PAGES,
 )
 
 
@@ -197,6 +202,36 @@ def _oauth_result(
         return "error", common.error_message(problem)
 
 
+def _keep_filters() -> None:
+    """Keep the filters' values while the user is on another page: Streamlit drops a
+    widget's state at the end of a run that does not draw it, unless the script has set the
+    key itself in that run."""
+    for key in state.KEPT_ACROSS_PAGES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _say_why_not_that_page(role: str, landed: st.Page) -> None:
+    """A URL (or a link from another role's session) asked for a page this role may not open:
+    Streamlit shows the first page instead; say so, on that run only."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    # Streamlit's own record of the page the URL asked for (internal: missing, say nothing).
+    manager = getattr(ctx, "pages_manager", None)
+    asked_hash = getattr(manager, "intended_page_script_hash", None)
+    asked_name = getattr(manager, "intended_page_name", None)
+    if not (asked_hash or asked_name):
+        return
+    allowed = users.PAGES_BY_ROLE.get(role, ())
+    for key, (_, title, _) in PAGES.items():
+        # A page's URL path is its file's name (the key); Streamlit names a page by its hash.
+        asked = asked_hash == calc_hash(key) if asked_hash else asked_name == key
+        if asked and key not in allowed:
+            st.info(f"Your role ({role}) cannot open {title}; here is {landed.title}.")
+            return
+
+
 def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) -> None:
     with common.session() as db_session:
         names = [c.tenant_name for c in connections.needing_reconnect(session=db_session)]
@@ -249,6 +284,8 @@ def main() -> None:
     _stay_on_connect(navigation, pages.get("connect"))
     _reconnect_banner(user, pages.get("connect"))
     common.show_flashes()
+    _say_why_not_that_page(role, navigation)
+    _keep_filters()
     try:
         navigation.run()
     except Exception as error:  # noqa: BLE001 - a page bug shows plain words, not a traceback

@@ -4,6 +4,7 @@ went to and came back from each: documents pushed, failing shipments, payments p
 from __future__ import annotations
 
 import html
+import time
 
 import pandas as pd
 import streamlit as st
@@ -14,6 +15,11 @@ from models import ConnectionStatus, Shipment, SyncState, XeroConnection, XeroPa
 from pages import common, state
 from services import connections
 from services.settings import get_settings
+
+# How long after Xero sent the browser back the connect result still shows: the browser may
+# rerun the page once or twice as it lands (app.py's landing window); after that it is a
+# message from the past, like a flash.
+RESULT_SECONDS = 10
 
 # A link the browser follows in this tab: st.link_button always opens a new one, and the
 # OAuth redirect must come back to this browser tab's cookie-logged-in app.
@@ -80,7 +86,7 @@ def organisation_counts(db_session: Session, rows: list[XeroConnection]) -> dict
     return counts
 
 
-def connection_rows(rows: list[XeroConnection]) -> pd.DataFrame:
+def connection_rows(rows: list[XeroConnection], default: XeroConnection | None) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -89,7 +95,7 @@ def connection_rows(rows: list[XeroConnection]) -> pd.DataFrame:
                 "Base currency": c.base_currency or "",
                 "Connected by": c.connected_by or "",
                 "Connected": common.local_time(c.connected_at),
-                "Default": "yes" if c.is_default else "",
+                "Default": "yes" if default is not None and c.id == default.id else "",
                 "Last problem": c.last_error or "",
             }
             for c in rows
@@ -111,13 +117,87 @@ def activity_rows(rows: list[XeroConnection], counts: dict[int, dict]) -> pd.Dat
     )
 
 
+def connect_result() -> tuple[str, str] | None:
+    """How the last connect ended, on the runs just after Xero sent the browser back; then
+    dropped, so it does not sit above what the admin does next."""
+    result = st.session_state.get(state.OAUTH_RESULT)
+    if result is None:
+        return None
+    st.session_state.pop(state.CONNECT_URL, None)  # that link is used up
+    finished = st.session_state.get(state.OAUTH_FINISHED_AT)
+    if finished is None or time.monotonic() - finished > RESULT_SECONDS:
+        st.session_state.pop(state.OAUTH_RESULT, None)
+        return None
+    return result
+
+
+def ask_to_disconnect(connection_id: int) -> None:
+    st.session_state[state.DISCONNECT_ASKED] = connection_id
+    st.session_state.pop(state.OAUTH_RESULT, None)
+
+
+def disconnect_warning(row: XeroConnection, rows: list[XeroConnection], default) -> str:
+    """What disconnecting `row` means for sends, in the admin's words."""
+    text = (
+        f"Disconnect {row.tenant_name}? Shipbridge forgets its Xero sign-in: shipments that "
+        f"belong to {row.tenant_name} wait in the queue, and are not sent, until you reconnect "
+        "it; payments are not pulled from it meanwhile."
+    )
+    if default is not None and default.id == row.id:
+        others = [r for r in rows if r.id != row.id and r.status != ConnectionStatus.DISCONNECTED]
+        if others:
+            text += (
+                f" It is the default organisation: shipments with no organisation of their own "
+                f"go to {others[0].tenant_name} instead."
+            )
+        else:
+            text += (
+                " It is the default organisation and no other is connected: shipments with no "
+                "organisation of their own are refused until one is."
+            )
+    return text + " Invoices and quotes already in Xero stay there, unchanged."
+
+
+def confirm_disconnect(
+    row: XeroConnection, rows: list[XeroConnection], default, user: common.CurrentUser
+) -> None:
+    st.warning(disconnect_warning(row, rows, default))
+    yes, keep, _ = st.columns([1, 1, 3])
+    if yes.button("Yes, disconnect", key=state.DISCONNECT_CONFIRM, type="primary"):
+        disconnect(row.id, user)
+    keep.button(
+        "Cancel",
+        key=state.DISCONNECT_KEEP,
+        on_click=st.session_state.pop,
+        args=(state.DISCONNECT_ASKED, None),
+    )
+
+
 def disconnect(connection_id: int, user: common.CurrentUser) -> None:
+    st.session_state.pop(state.DISCONNECT_ASKED, None)
     done = False
     with common.shown_errors(), common.session() as db_session:
         row = db_session.get(XeroConnection, connection_id)
         if row is not None:
             connections.disconnect(session=db_session, connection=row, user=user.username)
             common.flash("success", f"Disconnected {row.tenant_name}.")
+        done = True
+    if done:
+        st.rerun()
+
+
+def make_default(connection_id: int, user: common.CurrentUser) -> None:
+    st.session_state.pop(state.OAUTH_RESULT, None)
+    done = False
+    with common.shown_errors(), common.session() as db_session:
+        row = db_session.get(XeroConnection, connection_id)
+        if row is not None:
+            connections.make_default(session=db_session, connection=row, user=user.username)
+            common.flash(
+                "success",
+                f"{row.tenant_name} is now the default organisation: shipments with no "
+                "organisation of their own go to it.",
+            )
         done = True
     if done:
         st.rerun()
@@ -134,10 +214,9 @@ if settings.uses_sandbox:
 else:
     st.caption(f"Using Xero at {settings.api_url}; Xero sends you back to {settings.redirect_uri}")
 
-if result := st.session_state.get(state.OAUTH_RESULT):
+if result := connect_result():
     kind, text = result
     (st.success if kind == "success" else st.error)(text)
-    st.session_state.pop(state.CONNECT_URL, None)  # that link is used up
 
 url = st.session_state.get(state.CONNECT_URL)
 if url:
@@ -147,20 +226,42 @@ elif st.button("Connect to Xero", key=state.CONNECT_START, type="primary"):
 
 with common.session() as db_session:
     rows = connections.list_connections(session=db_session)
+    default = connections.default_connection(session=db_session)
     counts = organisation_counts(db_session, rows)
 if not rows:
     st.caption("No organisation is connected yet.")
     st.stop()
 
-st.dataframe(connection_rows(rows), hide_index=True)
+st.dataframe(connection_rows(rows, default), hide_index=True)
+can_edit = user.can_edit("connect")
+asked = st.session_state.get(state.DISCONNECT_ASKED)
 for row in rows:
-    name, action = st.columns([4, 1], vertical_alignment="center")
+    name, choose, action = st.columns([4, 1, 1], vertical_alignment="center")
     name.write(f"{row.tenant_name} — {row.status}")
-    if row.status == ConnectionStatus.ACTIVE:
-        if action.button("Disconnect", key=f"{state.DISCONNECT_PREFIX}{row.id}"):
-            disconnect(row.id, user)
+    active = row.status == ConnectionStatus.ACTIVE
+    if default is not None and row.id == default.id:
+        choose.caption("Default")
+    elif (
+        active
+        and can_edit
+        and choose.button("Make default", key=f"{state.MAKE_DEFAULT_PREFIX}{row.id}")
+    ):
+        make_default(row.id, user)
+    if active:
+        action.button(
+            "Disconnect",
+            key=f"{state.DISCONNECT_PREFIX}{row.id}",
+            on_click=ask_to_disconnect,
+            args=(row.id,),
+        )
+        if asked == row.id:
+            confirm_disconnect(row, rows, default, user)
     elif action.button("Reconnect", key=f"{state.RECONNECT_PREFIX}{row.id}"):
         start(user)
+st.caption(
+    "The default organisation is where shipments with no organisation of their own go. "
+    "A shipment already in Xero stays with its organisation when the default changes."
+)
 
 st.subheader("To and from Xero")
 st.dataframe(activity_rows(rows, counts), hide_index=True)

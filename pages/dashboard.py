@@ -24,17 +24,40 @@ REASONS_SHOWN = 10
 REASONS_WINDOW = 2000  # the newest rejections read for the reasons
 STATE_ORDER = [s.value for s in SyncState]
 RANK = {state: n for n, state in enumerate(STATE_ORDER)}
-PAID_ORDER = ["Paid", "Unpaid (not due)", "Overdue"]
-PAID_COLOURS = {"Paid": "#2e7d32", "Unpaid (not due)": "#1565c0", "Overdue": "#c62828"}
+# The paid-status chart's groups, in the saved views' words (Unpaid = Open + Overdue).
+PAID_ORDER = [finance_view.LABELS[s] for s in finance.STATUSES]
 # What an attempt's outcome means for the shipment: in Xero, rejected, or back in the queue.
 ATTEMPT_GROUPS = {
-    Outcome.PROCESSED: "Sent",
+    Outcome.PROCESSED: "Processed",
     Outcome.REJECTED: "Rejected",
     Outcome.FAILED: "Waiting",
     Outcome.HELD: "Waiting",
 }
-ATTEMPT_ORDER = ["Sent", "Rejected", "Waiting"]
-ATTEMPT_COLOURS = {"Sent": "#2e7d32", "Rejected": "#c62828", "Waiting": "#f9a825"}
+ATTEMPT_ORDER = ["Processed", "Rejected", "Waiting"]
+GREEN, RED, AMBER, BLUE, GREY, PURPLE, TEAL = (
+    "#2e7d32",
+    "#c62828",
+    "#f9a825",
+    "#1565c0",
+    "#9e9e9e",
+    "#6a1b9a",
+    "#00838f",
+)
+# One colour per sync state, attempt outcome and payment status on every Dashboard chart:
+# done is green, needs fixing red, waiting amber, not yet (sent, approved) grey.
+COLOURS = {
+    SyncState.NOT_SENT.value: GREY,
+    SyncState.QUEUED.value: AMBER,
+    SyncState.SENDING.value: TEAL,
+    SyncState.PROCESSED.value: GREEN,
+    SyncState.REJECTED.value: RED,
+    SyncState.CHANGED.value: PURPLE,
+    "Waiting": AMBER,  # Failed or Held: back in the queue, as Queued
+    finance_view.LABELS[finance.View.PAID]: GREEN,
+    finance_view.LABELS[finance.View.OPEN]: BLUE,
+    finance_view.LABELS[finance.View.OVERDUE]: RED,
+    finance_view.LABELS[finance.View.NOT_APPROVED]: GREY,
+}
 
 
 def sync_state_chart(by_state: dict[str, int]) -> None:
@@ -42,7 +65,15 @@ def sync_state_chart(by_state: dict[str, int]) -> None:
     counts = pd.DataFrame(
         [{"Sync state": state, "Shipments": n} for state, n in by_state.items()]
     ).sort_values("Sync state", key=lambda col: col.map(lambda s: RANK.get(s, len(RANK))))
-    chart = px.bar(counts, x="Sync state", y="Shipments", color="Sync state", text="Shipments")
+    chart = px.bar(
+        counts,
+        x="Sync state",
+        y="Shipments",
+        color="Sync state",
+        text="Shipments",
+        category_orders={"Sync state": STATE_ORDER},
+        color_discrete_map=COLOURS,
+    )
     chart.update_layout(showlegend=False, margin=dict(t=10, b=10))
     st.plotly_chart(chart, key=state.CHART_SYNC_STATE)
 
@@ -62,6 +93,7 @@ def totals_chart(totals) -> None:
         y="Total",
         color="Sync state",
         category_orders={"Sync state": STATE_ORDER},
+        color_discrete_map=COLOURS,
         hover_data=["Shipments"],
     )
     chart.update_layout(barmode="stack", margin=dict(t=10, b=10))
@@ -71,16 +103,18 @@ def totals_chart(totals) -> None:
 
 
 def paid_status(today: date) -> None:
-    """Sent invoices' amounts per currency: paid, unpaid and not yet due, overdue."""
-    st.subheader("Invoices by currency: paid, unpaid, overdue")
+    """Sent invoices' amounts per currency: paid, open (not yet due), overdue, and not yet
+    approved (drafts are not owed yet)."""
+    st.subheader("Invoices by currency: paid, unpaid, not yet approved")
     with common.session() as db_session:
         amounts = finance.amounts_by_currency_and_status(session=db_session, today=today)
     if not amounts:
         st.caption("No invoices are in Xero yet.")
         return
+    label = finance_view.LABELS
     frame = pd.DataFrame(
         [
-            {"Currency": c, "Status": s, "Amount": float(a), "Exact": common.money(a, c)}
+            {"Currency": c, "Status": label[s], "Amount": float(a), "Exact": common.money(a, c)}
             for c, s, a in amounts
         ]
     )
@@ -91,25 +125,30 @@ def paid_status(today: date) -> None:
         color="Status",
         barmode="group",
         category_orders={"Status": PAID_ORDER},
-        color_discrete_map=PAID_COLOURS,
+        color_discrete_map=COLOURS,
         hover_data={"Exact": True, "Amount": False},
     )
     chart.update_layout(margin=dict(t=10, b=10))
     chart.update_yaxes(title="Amount in the group's own currency")
     st.plotly_chart(chart, key=state.CHART_PAID_STATUS)
-    exact = {(c, s): common.money(a, c) for c, s, a in amounts}
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"Currency": c, **{s: exact.get((c, s), "") for s in PAID_ORDER}}
-                for c in sorted({c for c, _, _ in amounts})
-            ]
-        ),
-        hide_index=True,
-    )
+    by = {(c, s): a for c, s, a in amounts}
+    view = finance.View
+    rows = []
+    for c in sorted({c for c, _, _ in amounts}):
+        unpaid = by[c, view.OPEN] + by[c, view.OVERDUE]
+        rows.append(
+            {"Currency": c}
+            | {label[view.PAID]: common.money(by[c, view.PAID], c)}
+            | {label[view.UNPAID]: common.money(unpaid, c)}
+            | {label[s]: common.money(by[c, s], c) for s in (view.OPEN, view.OVERDUE)}
+            | {label[view.NOT_APPROVED]: common.money(by[c, view.NOT_APPROVED], c)}
+        )
+    with st.container(key=state.PAID_STATUS_TABLE):
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption(
-        "One group per currency, never added across currencies. Overdue: past the due date "
-        f"with a balance, as of today in {common.local_zone().key}."
+        f"One group per currency, never added across currencies. {finance_view.AMOUNTS_NOTE} "
+        "Overdue: past the due date with a balance, as of today in "
+        f"{common.local_zone().key}."
     )
 
 
@@ -146,7 +185,7 @@ def attempts_per_day(today: date) -> None:
         y="Attempts",
         color="Outcome",
         category_orders={"Outcome": ATTEMPT_ORDER, "Day": labels},
-        color_discrete_map=ATTEMPT_COLOURS,
+        color_discrete_map=COLOURS,
     )
     chart.update_layout(barmode="stack", margin=dict(t=10, b=10))
     chart.update_xaxes(title=f"Day ({common.local_zone().key})", type="category")
@@ -155,7 +194,7 @@ def attempts_per_day(today: date) -> None:
     for (_, group), n in counts.items():
         totals[group] += n
     st.caption(
-        f"Attempts in the Accounting Logs: {totals['Sent']} sent (Processed), "
+        f"Attempts in the Accounting Logs: {totals['Processed']} sent (Processed), "
         f"{totals['Rejected']} rejected, {totals['Waiting']} waiting (Failed or Held: back "
         "in the queue)."
     )

@@ -18,9 +18,24 @@ from services.finance import CustomerBalance, View
 PAGE_SIZE = 25
 VIEWS = [v.value for v in View]
 VIEW_HELP = (
-    "All: every invoice in Xero · Paid: nothing left to pay · Unpaid: a balance left · "
-    "Open: a balance, not yet due · Overdue: past its due date with a balance · "
-    "Pinned: the ones you pinned"
+    "All: every invoice in Xero · Paid: nothing left to pay · Unpaid: a balance left "
+    "(Open + Overdue) · Open: a balance, not yet due · Overdue: past its due date with a "
+    "balance · Not yet approved: a draft or awaiting approval in Xero, not owed yet · "
+    "Pinned: the ones you pinned. Paid, Unpaid, Open and Overdue count approved invoices only."
+)
+# One vocabulary for the Dashboard's amounts, the saved views' words: Unpaid = Open + Overdue,
+# and Total = Paid + Unpaid + Not yet approved.
+LABELS = {
+    View.PAID: "Paid",
+    View.UNPAID: "Unpaid (open + overdue)",
+    View.OPEN: "Open (not yet due)",
+    View.OVERDUE: "Overdue",
+    View.NOT_APPROVED: "Not yet approved",
+}
+AMOUNTS_NOTE = (
+    "Unpaid = Open (not yet due) + Overdue, approved invoices only. Not yet approved: drafts "
+    "and invoices awaiting approval in Xero, not owed until approved. Paid + Unpaid + Not yet "
+    "approved = Total."
 )
 DOCUMENT_COLUMNS = [
     "Number",
@@ -42,12 +57,6 @@ DOCUMENT_COLUMNS = [
 
 def pull_payments() -> None:
     """The Pull payments button, then each organisation's summary or the error in plain words."""
-    with common.session() as db_session:
-        active = [
-            c
-            for c in connections.list_connections(session=db_session)
-            if c.status == ConnectionStatus.ACTIVE
-        ]
     button, full_box, last = st.columns([1.6, 2.2, 3], vertical_alignment="center")
     clicked = button.button("Pull payments from Xero", key=state.PULL_PAYMENTS, type="primary")
     full = full_box.checkbox(
@@ -56,27 +65,13 @@ def pull_payments() -> None:
         help="Also re-read the status of every sent invoice (approved, voided in Xero), "
         "not only those with new payments.",
     )
-    pulled = [c.payments_pulled_at for c in active if c.payments_pulled_at]
-    last.caption(
-        f"Last pulled {common.local_time(max(pulled))}."
-        if pulled
-        else "Payments have not been pulled yet; the worker pulls them on a schedule."
-    )
-    if not clicked:
-        return
-    failure: Exception | None = None
-    with st.status("Pulling payments and statuses from Xero…") as box:
-        try:
-            with common.session() as db_session:
-                summaries = payments.pull_all(session=db_session, full=full)
-        except Exception as error:  # noqa: BLE001 - shown in plain words below
-            failure = error
-            box.update(label="Pulling payments failed.", state="error")
-        else:
-            calls = sum(s.api_calls for s in summaries.values())
-            box.update(label=f"Pulled from Xero, {calls} API call(s).", state="complete")
+    summaries, failure = _pull(full) if clicked else (None, None)
+    # Read after the pull, so the time shown is the pull just made.
+    last.caption(last_pulled())
     if failure is not None:
         common.show_error(failure)
+        return
+    if summaries is None:
         return
     if not summaries:
         st.info("No Xero organisation is connected: there is nothing to pull.")
@@ -102,6 +97,34 @@ def pull_payments() -> None:
     )
 
 
+def _pull(full: bool) -> tuple[dict[str, payments.PullSummary] | None, Exception | None]:
+    """Pull every connected organisation, under a status box; (summaries, None) or (None,
+    what went wrong)."""
+    with st.status("Pulling payments and statuses from Xero…") as box:
+        try:
+            with common.session() as db_session:
+                summaries = payments.pull_all(session=db_session, full=full)
+        except Exception as error:  # noqa: BLE001 - shown in plain words by the caller
+            box.update(label="Pulling payments failed.", state="error")
+            return None, error
+        calls = sum(s.api_calls for s in summaries.values())
+        box.update(label=f"Pulled from Xero, {calls} API call(s).", state="complete")
+    return summaries, None
+
+
+def last_pulled() -> str:
+    """When payments were last pulled from a connected organisation, in the user's time."""
+    with common.session() as db_session:
+        pulled = [
+            c.payments_pulled_at
+            for c in connections.list_connections(session=db_session)
+            if c.status == ConnectionStatus.ACTIVE and c.payments_pulled_at
+        ]
+    if not pulled:
+        return "Payments have not been pulled yet; the worker pulls them on a schedule."
+    return f"Last pulled {common.local_time(max(pulled))}."
+
+
 # --- customers ---------------------------------------------------------------------------
 
 
@@ -114,7 +137,8 @@ def show(user: common.CurrentUser, today: date) -> None:
 
 
 def customer_table(today: date) -> list[str]:
-    """Per customer and currency: documents, total, paid, unpaid, overdue, paged in SQL.
+    """Per customer and currency: documents, total, paid, unpaid (open + overdue), not yet
+    approved, paged in SQL.
     Returns every customer, for the documents' customer picker."""
     with common.session() as db_session:
         rows = finance.customer_rows(session=db_session)
@@ -140,7 +164,7 @@ def customer_table(today: date) -> list[str]:
     )
     info.caption(
         f"{rows} customer row(s) · page {page} of {pages}. "
-        f"One row per {per}: amounts are never added across currencies. "
+        f"One row per {per}: amounts are never added across currencies. {AMOUNTS_NOTE} "
         "Unpaid in base currency is in the organisation's base currency, at Xero's rate on "
         "each invoice. Overdue: past the due date with a balance, as of today in "
         f"{common.local_zone().key}."
@@ -174,9 +198,11 @@ def customer_frame(
             "Currency": b.currency,
             "Documents": b.documents,
             "Total": common.money(b.total, b.currency),
-            "Paid": common.money(b.paid, b.currency),
-            "Unpaid": common.money(b.unpaid, b.currency),
-            "Overdue": common.money(b.overdue, b.currency),
+            LABELS[View.PAID]: common.money(b.paid, b.currency),
+            LABELS[View.UNPAID]: common.money(b.unpaid, b.currency),
+            LABELS[View.OPEN]: common.money(b.open, b.currency),
+            LABELS[View.OVERDUE]: common.money(b.overdue, b.currency),
+            LABELS[View.NOT_APPROVED]: common.money(b.not_approved, b.currency),
             "Unpaid in base currency": common.money(
                 b.unpaid_base, where.base_currency if where else None
             ),
@@ -211,10 +237,11 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
         key=state.FIN_CUSTOMER,
         on_change=_first_page,
     )
+    # The default is set in session state, as the view is kept across pages (app.py).
+    st.session_state.setdefault(state.FIN_VIEW, View.ALL.value)
     view = which.segmented_control(
         "View",
         VIEWS,
-        default=View.ALL.value,
         required=True,
         help=VIEW_HELP,
         key=state.FIN_VIEW,

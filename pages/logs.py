@@ -5,6 +5,7 @@ rejected shipment or all of them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from sqlmodel import select
@@ -17,14 +18,47 @@ from services.shipments import ShipmentFilter
 from services.sync import MAX_BATCH
 
 PAGE_SIZE = 50
+OUTCOME_PARAM = "outcome"  # ?outcome=Rejected opens the page filtered to that outcome
 
 
 def first_page() -> None:
     st.session_state[state.LOG_PAGE] = 1
 
 
+def outcome_from_link() -> None:
+    """A link here may ask for one outcome (e.g. ?outcome=Rejected from the Send page's
+    queue): set the filter to it once, then leave the filter to the user."""
+    asked = st.query_params.get(OUTCOME_PARAM)
+    if asked is None:
+        return
+    del st.query_params[OUTCOME_PARAM]
+    if asked in {o.value for o in Outcome}:
+        st.session_state[state.LOG_OUTCOME] = asked
+        first_page()
+
+
+def who_filter(column) -> str | None:
+    """Everyone who appears in the log, by the name the sidebar shows; filters by username."""
+    with common.session() as db_session:
+        names = dict(integration_log.users(session=db_session))
+    chosen = st.session_state.get(state.LOG_USER)
+    if chosen and chosen not in names:
+        names[chosen] = chosen  # kept while chosen, e.g. when nothing matches any more
+    return column.selectbox(
+        "Who",
+        list(names),
+        index=None,
+        placeholder="Anyone",
+        format_func=lambda username: (
+            names[username] if names[username] == username else f"{names[username]} ({username})"
+        ),
+        key=state.LOG_USER,
+        on_change=first_page,
+    )
+
+
 def log_filter() -> LogFilter:
-    outcome, trigger, who, organisation, since, until = st.columns([1.2, 1.2, 1.2, 1.4, 1, 1])
+    outcome, trigger, who, organisation, since, until = st.columns([1.2, 1.2, 1.4, 1.4, 1, 1])
     tenant_id, _ = common.organisation_filter(
         organisation, key=state.LOG_ORGANISATION, on_change=first_page
     )
@@ -47,29 +81,23 @@ def log_filter() -> LogFilter:
             key=state.LOG_TRIGGER,
             on_change=first_page,
         ),
-        user=who.text_input(
-            "Who", key=state.LOG_USER, placeholder="user name", on_change=first_page
-        ).strip()
-        or None,
+        user=who_filter(who),
         tenant_id=tenant_id,
         since=common.start_of_day(date_from) if date_from else None,
         until=common.start_of_day(date_to + timedelta(days=1)) if date_to else None,
     )
 
 
-def csv_text(flt: LogFilter) -> str:
-    """Every entry the filter matches (not just this page)."""
+def csv_text(flt: LogFilter, zone: ZoneInfo) -> str:
+    """Every entry the filter matches (not just this page), times in `zone` (the user's,
+    taken while the page is drawn: Streamlit builds the file later, outside the page run,
+    where the browser's time zone is not known)."""
     with common.session() as db_session:
         _, total = integration_log.list_entries(session=db_session, flt=flt, page_size=1)
         entries, _ = integration_log.list_entries(
             session=db_session, flt=flt, page_size=max(total, 1)
         )
-    frame = panels.log_frame(entries)
-    words = [integration_log.errors_of(e) for e in entries]
-    frame["Xero's words"] = [" | ".join(xero) for xero, _ in words]
-    frame["What to fix"] = [" | ".join(plain) for _, plain in words]
-    frame["Note"] = [e.note or "" for e in entries]
-    return frame.to_csv(index=False)
+    return panels.log_csv(entries, zone)
 
 
 def rejected_now(shipment_ids: set[int]) -> set[int]:
@@ -125,6 +153,7 @@ def retry_all(user: common.CurrentUser) -> None:
 user = common.require("logs")
 can_send = user.can_edit("send")
 st.title("Accounting Logs")
+outcome_from_link()
 flt = log_filter()
 if can_send:
     retry_all(user)
@@ -143,12 +172,13 @@ with common.session() as db_session:
 st.session_state[state.LOG_PAGE] = page
 
 info, number, refresh, export = st.columns([4, 1, 1, 1.2], vertical_alignment="bottom")
-info.caption(f"{total} attempt(s) · page {page} of {pages} · times in {common.local_zone().key}")
+zone = common.local_zone()
+info.caption(f"{panels.counted(total, 'attempt')} · page {page} of {pages} · times in {zone.key}")
 number.number_input("Page", min_value=1, max_value=pages, step=1, key=state.LOG_PAGE)
 refresh.button("Refresh", key=state.LOG_REFRESH)
 export.download_button(
     "Export CSV",
-    data=lambda: csv_text(flt),
+    data=lambda: csv_text(flt, zone),
     file_name="accounting-log.csv",
     mime="text/csv",
     key=state.LOG_EXPORT,
@@ -156,8 +186,14 @@ export.download_button(
 )
 
 if entries:
+    latest = panels.latest_attempts(entries)
     with st.container(key=state.LOG_TABLE):
-        st.dataframe(panels.log_frame(entries), hide_index=True)
+        st.dataframe(panels.log_frame(entries, latest), hide_index=True)
+    if any(e.id not in latest for e in entries):
+        st.caption(
+            "Superseded: a later attempt to send the same shipment exists; Retry is offered "
+            "only on a shipment's latest attempt, while it is still rejected."
+        )
     panels.rejection_buttons(
         entries,
         open_key=state.OPEN_ERROR_LOGS,
@@ -165,6 +201,7 @@ if entries:
         retryable=rejected_now({e.shipment_id for e in entries if e.outcome == Outcome.REJECTED})
         if can_send
         else (),
+        latest=latest,
     )
 else:
     st.info("No attempts match: nothing has been sent yet, or the filters leave nothing.")

@@ -9,7 +9,7 @@ from functools import partial
 
 import streamlit as st
 
-from models import DocumentType, SyncSettings, WorkflowStatus
+from models import ConnectionStatus, DocumentType, SyncSettings, WorkflowStatus, XeroConnection
 from pages import common, mapping_aliases, mapping_reference, state
 from services import connections, mapping, reference_data, users
 from services.reference_data import ReferenceData
@@ -32,6 +32,24 @@ CODES = {
     "freight_account_code": "Freight account code",
     "tax_type": "Tax type",
 }
+QUEUE_LABEL = "Queue a shipment for sending when it reaches the trigger status"
+# Each setting as the form names it, for messages ("Mapping saved (Invoice status).").
+LABELS = {
+    **{name: label for name, (label, _) in CHOICES.items()},
+    **CODES,
+    "queue_on_trigger": "Queue at the trigger status",
+}
+# Send as decides which status applies; a form cannot hide the other before it is saved.
+STATUS_NOTES = {
+    "invoice_status": "Used only when Send as is Invoice.",
+    "quote_status": "Used only when Send as is Quote.",
+}
+# What each code names, in a sentence ("no sales account 210").
+MISSING = {
+    "sales_account_code": "sales account",
+    "freight_account_code": "freight account",
+    "tax_type": "tax type",
+}
 
 
 def settings_widgets(
@@ -39,9 +57,11 @@ def settings_widgets(
 ) -> dict:
     """One widget per setting; returns the values shown."""
     values: dict = {}
+    # Send as and the two statuses side by side, each status saying when it applies.
+    top = st.columns(3)
     left, right = st.columns(2)
     for n, (name, (label, options)) in enumerate(CHOICES.items()):
-        column = left if n % 2 == 0 else right
+        column = top[n] if n < len(top) else (left if n % 2 == 1 else right)
         keys = list(options)
         value = getattr(current, name)
         if value not in keys:
@@ -54,6 +74,8 @@ def settings_widgets(
             key=f"{prefix}_{name}",
             disabled=disabled,
         )
+        if name in STATUS_NOTES:
+            column.caption(STATUS_NOTES[name])
     for n, (name, label) in enumerate(CODES.items()):
         column = left if n % 2 == 0 else right
         value = getattr(current, name)
@@ -74,7 +96,7 @@ def settings_widgets(
             disabled=disabled,
         )
     values["queue_on_trigger"] = st.checkbox(
-        "Queue a shipment for sending when it reaches the trigger status",
+        QUEUE_LABEL,
         value=current.queue_on_trigger,
         key=f"{prefix}_queue_on_trigger",
         disabled=disabled,
@@ -113,6 +135,68 @@ def summary(s: SyncSettings) -> str:
     )
 
 
+def code_warnings(
+    current: SyncSettings,
+    checked: list[tuple[XeroConnection, ReferenceData]],
+    *,
+    offered: str | None,
+    can_edit: bool,
+) -> None:
+    """Above the form: each organisation these settings apply to whose cached Xero data lacks
+    a code they name (every such send would be refused), or that has nothing cached to check
+    against. `offered`: the organisation whose codes the form offers."""
+    for connection, cached in checked:
+        name = connection.tenant_name
+        if cached.is_empty:
+            st.info(
+                f"Whether {name}'s Xero has these accounts and tax type is checked against its "
+                "cached reference data, and none is cached yet: click Refresh from Xero on the "
+                "Reference data tab."
+            )
+            continue
+        missing = mapping.codes_not_in_xero(current, cached)
+        if not missing:
+            continue
+        codes = ", ".join(f"no {MISSING[k]} {code}" for k, code in missing.items())
+        fix = (
+            "choose codes it has below and click Save mapping"
+            if connection.tenant_id == offered
+            else f"choose {name} under “Settings for” above and give it accounts and a tax "
+            "type of its own"
+        )
+        if not can_edit:
+            fix = f"an admin can {fix}"
+        st.warning(
+            f"{name}'s Xero has {codes}: sends to {name} are refused until these settings "
+            f"name codes it has. To fix it, {fix}, or add the codes in {name}'s Xero and click "
+            "Refresh from Xero on the Reference data tab."
+        )
+
+
+def organisations_checked(
+    tenant_id: str | None, organisations: list[XeroConnection], ref: ReferenceData | None
+) -> list[tuple[XeroConnection, ReferenceData]]:
+    """The organisations the settings shown apply to, with their cached Xero data: the one
+    chosen, or (for the default settings) every connected one without settings of its own."""
+    live = [c for c in organisations if c.status != ConnectionStatus.DISCONNECTED]
+    checked = []
+    with common.session() as db_session:
+        for connection in live:
+            if tenant_id is not None and connection.tenant_id != tenant_id:
+                continue
+            if tenant_id is None and not mapping.uses_default_settings(
+                session=db_session, tenant_id=connection.tenant_id
+            ):
+                continue
+            cached = (
+                ref
+                if ref is not None and ref.tenant_id == connection.tenant_id
+                else reference_data.load(session=db_session, connection=connection)
+            )
+            checked.append((connection, cached))
+    return checked
+
+
 def settings_section(
     current: SyncSettings,
     tenant_id: str | None,
@@ -121,8 +205,13 @@ def settings_section(
     can_edit: bool,
     ref: ReferenceData | None,
     organisation_name: str | None,
+    checked: list[tuple[XeroConnection, ReferenceData]] = (),
+    offered: str | None = None,
 ):
+    """`checked`: the organisations these settings apply to, with their cached Xero data;
+    `offered`: the one whose accounts and tax rates the form offers."""
     st.markdown(summary(current))
+    code_warnings(current, list(checked), offered=offered, can_edit=can_edit)
     if current.document_type == DocumentType.INVOICE and current.invoice_status != "AUTHORISED":
         st.caption(
             "Xero takes payments only on approved (AUTHORISED) invoices: with "
@@ -154,7 +243,7 @@ def settings_section(
         lambda db_session: mapping.update_sync_settings(
             session=db_session, changes=changes, user=user.username, tenant_id=tenant_id
         ),
-        f"Mapping saved ({', '.join(changes)}).",
+        f"Mapping saved ({', '.join(LABELS.get(k, k) for k in changes)}).",
     )
 
 
@@ -215,6 +304,8 @@ with settings_tab:
         can_edit=can_edit,
         ref=None if ref is None or ref.is_empty else ref,
         organisation_name=organisation.tenant_name if organisation else None,
+        checked=organisations_checked(tenant_id, organisations, ref),
+        offered=organisation.tenant_id if organisation else None,
     )
 
 if organisation is None:

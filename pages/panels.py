@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -26,7 +28,22 @@ LOG_COLUMNS = [
     "Xero number",
     # A batch is one call for up to ten shipments: each of its entries shows the batch's calls.
     "API calls (batch)",
+    # Latest, or superseded by a later attempt to send the same shipment.
+    "Attempt",
 ]
+LATEST, SUPERSEDED = "Latest", "Superseded"
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """E.g. "1 attempt", "3 attempts"."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def attempts_caption(total: int, shown: int) -> str:
+    """How many attempts there are and how many the table shows."""
+    if shown >= total:
+        return f"{counted(total, 'attempt')}, newest first."
+    return f"{counted(total, 'attempt')}; the newest {shown} are shown."
 
 
 def send(ids: list[int], *, trigger: str, user: common.CurrentUser) -> BatchResult | None:
@@ -52,12 +69,32 @@ def send(ids: list[int], *, trigger: str, user: common.CurrentUser) -> BatchResu
 
 
 def _summary(result: BatchResult) -> str:
+    """What the send did, in one sentence; "Sent" only when Xero took something."""
     parts = [
         f"{result.count(name)} {name.lower()}"
         for name in (Outcome.PROCESSED, Outcome.REJECTED, Outcome.HELD, Outcome.FAILED, "Skipped")
         if result.count(name)
     ]
-    return "Sent: " + (", ".join(parts) or "nothing to send") + "."
+    if not parts:
+        return "Nothing to send."
+    if result.count(Outcome.PROCESSED):
+        lead = "Sent"
+    elif result.sent_to_xero:
+        lead = "Xero took none of them"
+    else:
+        lead = "Nothing was sent to Xero"
+    return f"{lead}: {', '.join(parts)}."
+
+
+def _calls(result: BatchResult) -> str:
+    """The send's API calls, saying so when they only read Xero's codes."""
+    calls = counted(result.api_calls, "API call")
+    if result.api_calls and result.only_checked:
+        return (
+            f"{calls}, all reading Xero's codes (contacts, items, accounts, tax rates) to check "
+            "the shipments; no document was sent."
+        )
+    return f"{calls}."
 
 
 def _outcome_messages(result: BatchResult) -> list[tuple[str, str]]:
@@ -99,7 +136,7 @@ def show_last_send() -> None:
     if result is None:
         return
     st.subheader("Last send")
-    st.caption(f"{_summary(result)} {result.api_calls} API call(s), {result.duration_ms} ms.")
+    st.caption(f"{_summary(result)} {_calls(result)} Took {result.duration_ms} ms.")
     show = {"success": st.success, "error": st.error, "warning": st.warning}
     for kind, text in _outcome_messages(result):
         show[kind](text)
@@ -110,13 +147,24 @@ def retry(ids: list[int], *, user: common.CurrentUser) -> None:
     result = send(ids, trigger=Trigger.RETRY, user=user)
     if result is None:
         return  # the reason is on screen; keep it there
-    common.flash("info", f"Retry — {_summary(result)} {result.api_calls} API call(s).")
+    common.flash("info", f"Retry — {_summary(result)} {_calls(result)}")
     for kind, text in _outcome_messages(result):
         common.flash(kind, text)
     st.rerun()
 
 
-def log_frame(entries: list[IntegrationLog]) -> pd.DataFrame:
+def latest_attempts(entries: list[IntegrationLog]) -> set[int]:
+    """Ids of the entries that are their shipment's newest attempt."""
+    with common.session() as db_session:
+        return integration_log.latest_ids(
+            session=db_session, shipment_ids={e.shipment_id for e in entries if e.shipment_id}
+        )
+
+
+def log_frame(entries: list[IntegrationLog], latest: set[int] | None = None) -> pd.DataFrame:
+    """The entries as a table; `latest` (looked up when not given) marks each shipment's
+    newest attempt, the others being superseded."""
+    latest = latest_attempts(entries) if latest is None else latest
     rows = [
         {
             "When": common.local_time(e.created_at),
@@ -128,10 +176,30 @@ def log_frame(entries: list[IntegrationLog]) -> pd.DataFrame:
             "Outcome": e.outcome,
             "Xero number": e.document_number or "",
             "API calls (batch)": e.api_calls,
+            "Attempt": LATEST if e.id in latest else SUPERSEDED,
         }
         for e in entries
     ]
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+
+def log_csv(entries: list[IntegrationLog], zone: ZoneInfo) -> str:
+    """The entries as CSV, each time in ISO 8601 with the zone's offset (e.g.
+    2026-11-29T23:03:00+13:00), with Xero's words, the fix and the note."""
+    frame = log_frame(entries)
+    frame["When"] = [_iso(e.created_at, zone) for e in entries]
+    frame = frame.rename(columns={"When": f"When ({zone.key})"})
+    words = [integration_log.errors_of(e) for e in entries]
+    frame["Xero's words"] = [" | ".join(xero) for xero, _ in words]
+    frame["What to fix"] = [" | ".join(plain) for _, plain in words]
+    frame["Note"] = [integration_log.note_of(e) for e in entries]
+    return frame.to_csv(index=False)
+
+
+def _iso(moment: datetime, zone: ZoneInfo) -> str:
+    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
 def rejection_buttons(
@@ -140,21 +208,29 @@ def rejection_buttons(
     open_key: str,
     retry_user: common.CurrentUser | None = None,
     retryable: Collection[int] = (),
+    latest: set[int] | None = None,
 ) -> None:
     """A "View error" button per rejected entry; the open one shows its details below it.
-    With `retry_user`, a "Retry" button sends the shipments in `retryable` again."""
+    With `retry_user`, a "Retry" button sends a shipment in `retryable` again, on its newest
+    attempt only; older ones say a later attempt superseded them."""
     rejected = [e for e in entries if e.outcome == Outcome.REJECTED]
     if not rejected:
         return
+    latest = latest_attempts(rejected) if latest is None else latest
     st.markdown("**Rejections**")
     for entry in rejected:
         left, view, again = st.columns([5, 1, 1], vertical_alignment="center")
-        left.write(f"{entry.shipment_number} · {common.local_time(entry.created_at)}")
+        newest = entry.id in latest
+        left.write(
+            f"{entry.shipment_number} · {common.local_time(entry.created_at)}"
+            + ("" if newest else " · superseded by a later attempt")
+        )
         if view.button("View error", key=f"{state.VIEW_ERROR_PREFIX}{entry.id}"):
             same = st.session_state.get(open_key) == entry.id
             st.session_state[open_key] = None if same else entry.id
         if (
             retry_user is not None
+            and newest
             and entry.shipment_id in retryable
             and again.button("Retry", key=f"{state.LOG_RETRY_PREFIX}{entry.id}")
         ):
@@ -174,12 +250,36 @@ def show_error(entry: IntegrationLog) -> None:
     if xero_words:
         for sentence in xero_words:
             st.markdown(f"- {sentence}")
+    elif entry.payload:
+        st.caption("Xero's answer gave no reason.")
     else:
-        st.caption("Xero was not asked: Shipbridge found the problem before sending.")
-    if entry.note:
-        st.caption(entry.note)
+        st.caption(_not_sent(entry))
+    note = integration_log.note_of(entry)
+    if note:
+        st.caption(note)
     st.markdown("**Payload sent**")
     if entry.payload:
         st.json(json.loads(entry.payload), expanded=False)
     else:
         st.caption("Nothing was sent to Xero.")
+
+
+def _not_sent(entry: IntegrationLog) -> str:
+    """Why Xero has no words for a shipment it was never sent, and what its batch's API
+    calls (the table's count) were for."""
+    text = "Xero was not sent this shipment: Shipbridge found the problem first."
+    if not entry.api_calls:
+        return text + " Its batch made no API call."
+    with common.session() as db_session:
+        sent = integration_log.documents_sent(session=db_session, entry=entry)
+    calls = counted(entry.api_calls, "API call")
+    if sent == 0:
+        return (
+            f"{text} Its batch's {calls} only read Xero's codes (contacts, items, accounts, "
+            "tax rates) to check the shipments; no document was sent."
+        )
+    others = f" ({counted(sent, 'document')} sent to Xero)" if sent else ""
+    return (
+        f"{text} The {calls} in the table are its batch's: for the batch's other "
+        f"shipments{others}, and for reading Xero's codes when the check needed them."
+    )

@@ -19,9 +19,10 @@ VERDICTS = {
 }
 
 
-def show(ids: list[int]) -> None:
+def show(ids: list[int]) -> list[Preview]:
+    """Draw the preview of these shipments; returns it (empty when there is nothing to show)."""
     if not ids:
-        return
+        return []
     # Once per organisation, on its first preview; then from the cache.
     with (
         st.spinner("Reading Xero's codes to check the selection…"),
@@ -32,7 +33,7 @@ def show(ids: list[int]) -> None:
     with common.session() as db_session:
         found = previews.preview(session=db_session, shipment_ids=ids)
     if not found:
-        return
+        return []
     st.subheader("Preview")
     with st.container(key=state.SEND_PREVIEW):
         counts = {v: sum(1 for p in found if p.verdict == v) for v in VERDICTS}
@@ -49,6 +50,12 @@ def show(ids: list[int]) -> None:
         for p in found:
             if p.verdict == previews.SEND:
                 _document(p)
+    return found
+
+
+def none_can_be_sent(found: list[Preview]) -> bool:
+    """The preview refuses every shipment: a send would only record rejections."""
+    return bool(found) and all(p.verdict == previews.REFUSE for p in found)
 
 
 def _cached_at(found: list[Preview]) -> str:
@@ -103,7 +110,7 @@ def _document(p: Preview) -> None:
                         "Item": x.get("ItemCode") or "",
                         "Description": x.get("Description") or "",
                         "Quantity": x.get("Quantity"),
-                        "Unit price": x.get("UnitAmount"),
+                        "Unit price": common.money(x.get("UnitAmount"), currency),
                         "Account": x.get("AccountCode"),
                         "Tax": x.get("TaxType"),
                         "Amount": common.money(x.get("LineAmount"), currency),

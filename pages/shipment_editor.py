@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
 from pages import common, panels, state, xero_document
-from services import connections, integration_log, preview, shipments
+from services import connections, integration_log, preview, shipments, validation
 from services.integration_log import LogFilter
 from services.mapping import get_sync_settings
 from services.numbers import parse_decimal
@@ -74,6 +74,16 @@ def _decimal(text: str | None, label: str, problems: list[str]) -> Decimal | Non
         return None
 
 
+def _amount(text: str | None, name: str, label: str, problems: list[str]) -> Decimal | None:
+    """A number that may also be refused for its sign (a negative amount, a rate of 0 or
+    less): the same rule the import and the send apply, caught before saving."""
+    number = _decimal(text, label, problems)
+    refused = validation.sign_problem(name, number)
+    if refused:
+        problems.append(f"{label} {refused}.")
+    return number
+
+
 def _lines_frame(shipment: Shipment | None) -> pd.DataFrame:
     rows = [
         {
@@ -95,9 +105,9 @@ def _read_lines(frame: pd.DataFrame, problems: list[str]) -> list[ShipmentLineFi
         cells = {k: ("" if pd.isna(v) else str(v).strip()) for k, v in row.items()}
         if not any(cells.values()):
             continue
-        quantity = _decimal(cells["quantity"], f"Line {number} quantity", problems)
-        price = _decimal(cells["unit_price"], f"Line {number} unit price", problems)
-        value = _decimal(cells["item_value"], f"Line {number} item value", problems)
+        quantity = _amount(cells["quantity"], "quantity", f"Line {number} quantity", problems)
+        price = _amount(cells["unit_price"], "unit_price", f"Line {number} unit price", problems)
+        value = _amount(cells["item_value"], "item_value", f"Line {number} item value", problems)
         if value is None and quantity is not None and price is not None:
             value = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
         try:
@@ -134,7 +144,7 @@ def _form(prefix: str, shipment: Shipment | None, *, trigger_status: str) -> For
         entered = column.text_input(
             label, value="" if value is None else format(value, "f"), key=f"{prefix}_{name}"
         )
-        given.fields[name] = _decimal(entered, label, given.problems)
+        given.fields[name] = _amount(entered, name, label, given.problems)
 
     a, b, c, d = st.columns(4)
     text("Shipment number", "shipment_number", a)
@@ -295,15 +305,20 @@ def open_shipment(rows: list[Shipment], *, user: common.CurrentUser, can_edit: b
         format_func=lambda i: names.get(i, str(i)),
         placeholder="Choose a shipment from the table's page",
         key=state.OPEN_SHIPMENT,
+        on_change=_details_first,
     )
     if shipment_id is None:
         return
     with common.session() as db_session:
         shipment = shipments.get_shipment(session=db_session, shipment_id=shipment_id)
         trigger = get_sync_settings(session=db_session, tenant_id=shipment.tenant_id)
-    details, history = st.tabs(["Details", "Integration"])
+    # Keyed and tracking the open tab, so the Integration tab's own buttons (View error,
+    # Refresh) keep it open.
+    details, history = st.tabs(
+        ["Details", "Integration"], key=state.SHIPMENT_TABS, on_change="rerun"
+    )
     with details:
-        _xero_state(shipment)
+        _xero_state(shipment, can_edit=can_edit)
         if can_edit:
             _edit(shipment, user=user, trigger_status=trigger.trigger_status)
         else:
@@ -312,7 +327,19 @@ def open_shipment(rows: list[Shipment], *, user: common.CurrentUser, can_edit: b
         integration(shipment)
 
 
-def _xero_state(s: Shipment) -> None:
+def _details_first() -> None:
+    """Another shipment opens on its Details tab."""
+    st.session_state[state.SHIPMENT_TABS] = "Details"
+
+
+def _xero_state(s: Shipment, *, can_edit: bool) -> None:
+    attempted_at = None
+    if s.last_error:
+        with common.session() as db_session:
+            attempted_at = shipments.last_attempts(session=db_session, shipment_ids=[s.id]).get(
+                s.id
+            )
+    changed = shipments.changed_since_attempt(s, attempted_at)
     cells = [f"Sync state: **{s.sync_state}**"]
     if s.xero_document_number:
         kind = s.xero_document_type or "document"
@@ -329,10 +356,30 @@ def _xero_state(s: Shipment) -> None:
         cells.append(f"due {common.money(s.xero_amount_due, s.currency)}")
     if s.sent_at:
         cells.append(f"sent {common.local_time(s.sent_at)}")
+    if attempted_at is not None:
+        cells.append(f"last attempt {common.local_time(attempted_at)}")
+    if changed:
+        cells.append("changed since then")
     st.markdown(" · ".join(cells))
     xero_document.changed_since_sent(s)
-    if s.last_error:
-        st.warning(s.last_error)
+    if not s.last_error:
+        return
+    # What the last attempt said is that attempt's: once the shipment has been changed, it
+    # is history (the checks under the form say what is wrong now), not a current problem.
+    said = f"The last attempt{_when(attempted_at)} said: {s.last_error}"
+    if changed:
+        checks = " The checks under the form say whether it is ready now." if can_edit else ""
+        st.info(
+            f"{said}\n\nThe shipment has been changed since, so this may be fixed: send it "
+            f"again.{checks}",
+            icon=":material/history:",
+        )
+    else:
+        st.warning(said)
+
+
+def _when(moment) -> str:
+    return f" ({common.local_time(moment)})" if moment is not None else ""
 
 
 def _edit(shipment: Shipment, *, user: common.CurrentUser, trigger_status: str) -> None:
@@ -405,6 +452,6 @@ def integration(shipment: Shipment) -> None:
     if not entries:
         st.caption(f"{shipment.shipment_number} has not been sent yet.")
         return
-    st.caption(f"{total} attempt(s); the newest {len(entries)} are shown.")
+    st.caption(panels.attempts_caption(total, len(entries)))
     st.dataframe(panels.log_frame(entries), hide_index=True)
     panels.rejection_buttons(entries, open_key=state.OPEN_ERROR_SHIPMENT)

@@ -43,9 +43,10 @@ def step_page(step: int) -> None:
 
 
 def filters() -> ShipmentFilter:
-    search, status, sync, organisation, date_from, date_to = st.columns(
-        [2.6, 1.8, 1.8, 1.8, 1.2, 1.2]
-    )
+    """Two rows, so each widget has room at a laptop's width: what to look for, then which
+    states and dates."""
+    search, organisation = st.columns([3, 1])
+    status, sync, date_from, date_to = st.columns(4)
     tenant_id, with_unassigned = common.organisation_filter(
         organisation, key=state.SHIP_ORGANISATION, on_change=first_page
     )
@@ -60,10 +61,18 @@ def filters() -> ShipmentFilter:
         )
         or None,
         workflow_status=status.multiselect(
-            "Status", [s.value for s in WorkflowStatus], key=state.SHIP_STATUS, on_change=first_page
+            "Status",
+            [s.value for s in WorkflowStatus],
+            key=state.SHIP_STATUS,
+            on_change=first_page,
+            placeholder="Any status",
         ),
         sync_state=sync.multiselect(
-            "Sync state", [s.value for s in SyncState], key=state.SHIP_SYNC, on_change=first_page
+            "Sync state",
+            [s.value for s in SyncState],
+            key=state.SHIP_SYNC,
+            on_change=first_page,
+            placeholder="Any sync state",
         ),
         date_from=date_from.date_input(
             "Invoice date from", value=None, key=state.SHIP_DATE_FROM, on_change=first_page
@@ -74,11 +83,30 @@ def filters() -> ShipmentFilter:
     )
 
 
+def problem(shipment: Shipment, attempted_at) -> str:
+    """The last attempt's problem; once the shipment has been changed since, labelled as that
+    attempt's (it may be fixed), never shown as if it were still true."""
+    if not shipment.last_error:
+        return ""
+    if shipments.changed_since_attempt(shipment, attempted_at):
+        return (
+            f"Changed since the last attempt ({common.local_time(attempted_at)}): send it "
+            f"again. That attempt said: {shipment.last_error}"
+        )
+    return shipment.last_error
+
+
 def table_frame(rows: list[Shipment]) -> pd.DataFrame:
     def total(shipment: Shipment) -> str:
         amount = shipments.shipment_total(shipment)
         return common.money(amount, shipment.currency) if amount is not None else ""
 
+    attempts = {}
+    if any(s.last_error for s in rows):
+        with common.session() as db_session:
+            attempts = shipments.last_attempts(
+                session=db_session, shipment_ids=[s.id for s in rows if s.last_error]
+            )
     return pd.DataFrame(
         [
             {
@@ -90,7 +118,7 @@ def table_frame(rows: list[Shipment]) -> pd.DataFrame:
                 "Invoice date": common.local_date(s.invoice_date),
                 "Due date": common.local_date(s.due_date),
                 "Xero number": s.xero_document_number or "",
-                "Problem": s.last_error or "",
+                "Problem": problem(s, attempts.get(s.id)),
             }
             for s in rows
         ],
@@ -221,10 +249,14 @@ if can_edit:
     panels.show_last_send()
 
 st.divider()
+# Keyed and tracking the open tab: a rerun (an import, a send's result drawn above) keeps
+# the user on the tab they were using.
 open_tab, *other_tabs = st.tabs(
     ["Open shipment", "New shipment", "Import / export"]
     if can_edit
-    else ["Open shipment", "Export"]
+    else ["Open shipment", "Export"],
+    key=state.SHIP_TABS,
+    on_change="rerun",
 )
 with open_tab:
     shipment_editor.open_shipment(listing.rows, user=user, can_edit=can_edit)
@@ -233,5 +265,5 @@ if can_edit:
         shipment_editor.new_shipment(user=user)
 with other_tabs[-1]:
     if can_edit:
-        shipment_import.import_panel(user=user)
-    shipment_import.export_button(flt, sort=sort, descending=descending)
+        shipment_import.import_panel(user=user, flt=flt)
+    shipment_import.export_buttons(flt, shown=listing.total, sort=sort, descending=descending)

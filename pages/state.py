@@ -45,6 +45,11 @@ CONNECT_START = "connect_start"
 CONNECT_CANCEL = "connect_cancel"
 DISCONNECT_PREFIX = "disconnect_"
 RECONNECT_PREFIX = "reconnect_"
+MAKE_DEFAULT_PREFIX = "make_default_"  # + connection id
+# Disconnect asks first: the connection id waiting for "Yes, disconnect" or "Cancel".
+DISCONNECT_ASKED = "sb_disconnect_asked"
+DISCONNECT_CONFIRM = "confirm_disconnect"
+DISCONNECT_KEEP = "keep_connection"
 
 # Shipments: filters, table, pager, actions
 SHIP_SEARCH = "ship_search"
@@ -65,6 +70,10 @@ BULK_STATUS = "bulk_status"
 CHANGE_STATUS = "change_status"
 CLEAR_SELECTION = "clear_selection"
 EXPORT_CSV = "export_csv"
+EXPORT_ALL_CSV = "export_all_csv"  # beside EXPORT_CSV when filters narrow the table
+# The page's tabs (Open shipment, New shipment, Import / export): they track the open tab,
+# so a rerun (an import, a flash above them) never sends the user back to the first one.
+SHIP_TABS = "ship_tabs"
 
 # Shipments: one shipment
 OPEN_SHIPMENT = "open_shipment"
@@ -78,6 +87,7 @@ CREATE_SHIPMENT = "create_shipment"
 INTEGRATION_REFRESH = "integration_refresh"
 XERO_DOCUMENT = "xero_document"  # the shipment's document in Xero and its payments
 VIEW_ERROR_PREFIX = "view_error_"  # + integration-log id
+SHIPMENT_TABS = "shipment_tabs"  # the open shipment's Details / Integration tabs
 
 # Shipments: CSV import
 IMPORT_PANEL = "import_panel"
@@ -85,12 +95,19 @@ IMPORT_FILE_PREFIX = "import_file_"  # + IMPORT_ROUND
 IMPORT_ROUND = "sb_import_round"  # bumped after an import, to empty the file picker
 IMPORT_GOOD_ROWS = "import_good_rows"
 IMPORT_BUTTON = "import_button"
+# The last import's outcome, shown in the import panel until the next file: (text, numbers).
+IMPORT_RESULT = "sb_import_result"
 
 # Send to Accounting
 SEND_BUTTON = "send_button"
 SEND_PREVIEW = "send_preview"
 SEND_PROGRESS = "send_progress"
 PUSH_REMAINING = "push_remaining"
+# Push remaining asks first: the unsent shipment ids it would queue, until confirmed or not.
+PUSH_PENDING = "sb_push_pending"
+PUSH_CONFIRM = "push_confirm"  # the confirmation box; its "Queue n shipments" button:
+PUSH_CONFIRM_BUTTON = "push_confirm_button"
+PUSH_CANCEL = "push_cancel"
 QUEUE_REFRESH = "queue_refresh"
 QUEUE_WATCHING = "sb_queue_watching"
 
@@ -161,3 +178,38 @@ FIN_PAGE = "fin_page"
 FIN_DOCUMENTS_TABLE = "fin_documents_table"
 FIN_PIN = "fin_pin"
 FIN_UNPIN = "fin_unpin"
+PAID_STATUS_TABLE = "paid_status_table"  # the Overview's paid / unpaid amounts per currency
+
+# Filters (and their table pages) that keep their values for the session when the user
+# leaves the page and comes back: app.py writes each back to session state on every run,
+# since Streamlit drops a widget's state at the end of a run that does not draw it. Only
+# value widgets drawn without a default of their own belong here (never buttons, file
+# pickers or tables, whose state Streamlit does not let the script set; a widget given a
+# default as well as a value set this way makes Streamlit log a warning).
+KEPT_ACROSS_PAGES = (
+    SHIP_SEARCH,
+    SHIP_STATUS,
+    SHIP_SYNC,
+    SHIP_DATE_FROM,
+    SHIP_DATE_TO,
+    SHIP_ORGANISATION,
+    SHIP_PAGE,
+    LOG_OUTCOME,
+    LOG_TRIGGER,
+    LOG_USER,
+    LOG_DATE_FROM,
+    LOG_DATE_TO,
+    LOG_ORGANISATION,
+    LOG_PAGE,
+    CUSTOMER_MAP_SEARCH,
+    CUSTOMER_MAP_PAGE,
+    PRODUCT_MAP_SEARCH,
+    PRODUCT_MAP_PAGE,
+    FIN_CUSTOMERS_PAGE,
+    FIN_CUSTOMER,
+    FIN_VIEW,
+    FIN_NUMBER,
+    FIN_DATE_FROM,
+    FIN_DATE_TO,
+    FIN_PAGE,
+)

@@ -108,6 +108,36 @@ def default_connection(*, session: Session) -> XeroConnection | None:
     return next((r for r in active if r.is_default), active[0] if active else None)
 
 
+def make_default(*, session: Session, connection: XeroConnection, user: str) -> None:
+    """Make `connection` the organisation shipments with no organisation of their own go to.
+    Only a connected one: a send to a disconnected default would have nowhere to go. A shipment
+    already in Xero stays with its organisation whatever the default."""
+    if connection.status != ConnectionStatus.ACTIVE:
+        raise ConnectError(
+            f"{connection.tenant_name} is not connected (status: {connection.status}): "
+            "reconnect it first, then make it the default organisation."
+        )
+    before = default_connection(session=session)
+    if before is not None and before.id == connection.id and connection.is_default:
+        return
+    for row in list_connections(session=session):
+        if row.is_default and row.id != connection.id:
+            row.is_default = False
+            session.add(row)
+    connection.is_default = True
+    session.add(connection)
+    audit.record(
+        session=session,
+        actor=user,
+        action="make default",
+        entity="xero_connection",
+        entity_id=connection.tenant_id,
+        before={"default": before.tenant_name if before is not None else None},
+        after={"default": connection.tenant_name},
+    )
+    session.flush()
+
+
 def connection_for(*, session: Session, tenant_id: str | None) -> XeroConnection | None:
     if tenant_id is None:
         return default_connection(session=session)

@@ -11,7 +11,9 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, select
 
-from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
+from models import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields, WorkflowStatus
+from services import connections, reference_data, validation
+from services.mapping import get_sync_settings
 from services.numbers import parse_decimal
 from services.shipments import create_shipment
 
@@ -56,12 +58,29 @@ class ParsedShipment:
     workflow_status: str
     lines: list[ShipmentLineFields]
     rows: list[int]
+    # What the checks before a send (services/validation.py) say of it once imported; empty
+    # when a send would take it. Not worked out for a shipment with a row error.
+    send_problems: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ImportPreview:
     shipments: list[ParsedShipment] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # The organisation whose cached Xero codes the shipments were checked against; None when
+    # only the fields could be checked (nothing connected, or its codes not read yet).
+    checked_against: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """No shipment in it and nothing wrong: the file is empty or only a header."""
+        return not self.shipments and not self.errors
+
+    def ready_to_send(self, parsed: ParsedShipment) -> str:
+        """Yes only when the send's own checks, Xero's codes included, find nothing."""
+        if self.bad_rows.intersection(parsed.rows) or parsed.send_problems:
+            return "no"
+        return "yes" if self.checked_against else "not checked"
 
     @property
     def bad_rows(self) -> set[int]:
@@ -76,6 +95,8 @@ class ImportPreview:
 def parse_csv(text: str, *, session: Session) -> ImportPreview:
     """Read a CSV into shipments, and every problem with its row and column. Saves nothing."""
     preview = ImportPreview()
+    if not text.lstrip("\ufeff").strip():
+        return preview
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
     if "shipment_number" not in header:
@@ -147,7 +168,35 @@ def parse_csv(text: str, *, session: Session) -> ImportPreview:
             )
         )
     preview.errors.sort(key=lambda e: (e.row, e.column))
+    _check_for_send(session, preview)
     return preview
+
+
+def _check_for_send(session: Session, preview: ImportPreview) -> None:
+    """Run the send's checks on each importable shipment as it would be saved, against the
+    default organisation's cached codes (an imported shipment has no organisation of its
+    own), so the preview never calls ready what a send would refuse."""
+    connection = connections.connection_for(session=session, tenant_id=None)
+    ref = reference_data.load(session=session, connection=connection) if connection else None
+    if ref is not None and ref.is_empty:
+        ref = None
+    settings = get_sync_settings(
+        session=session, tenant_id=connection.tenant_id if connection else None
+    )
+    preview.checked_against = connection.tenant_name if ref is not None else None
+    bad = preview.bad_rows
+    for parsed in preview.shipments:
+        if bad.intersection(parsed.rows):
+            continue
+        draft = Shipment(**parsed.fields.model_dump(), workflow_status=parsed.workflow_status)
+        draft.lines = [
+            ShipmentLine(**line.model_dump(), line_no=n)
+            for n, line in enumerate(parsed.lines, start=1)
+        ]
+        if ref is None:
+            parsed.send_problems = validation.required_field_problems(draft, settings)
+        else:
+            parsed.send_problems = validation.check(draft, settings, ref)[0]
 
 
 def _parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
@@ -177,6 +226,11 @@ def _parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
         except (ValueError, InvalidOperation):
             values[column] = None
             errors.append(RowError(row_no, column, _expected(column, text)))
+            continue
+        refused = validation.sign_problem(column, values[column]) if column in DECIMALS else None
+        if refused:
+            values[column] = None
+            errors.append(RowError(row_no, column, refused))
     if not values.get("shipment_number"):
         errors.append(RowError(row_no, "shipment_number", "is empty: every row needs one"))
     return values, errors
@@ -204,13 +258,24 @@ def import_shipments(
     *, session: Session, preview: ImportPreview, user: str | None, only_good_rows: bool = False
 ) -> ImportResult:
     """Save the previewed shipments in one transaction. A file with errors saves nothing,
-    unless the user chose to import only the good rows."""
+    unless the user chose to import only the good rows; a file with no good shipment saves
+    nothing and says so (never "imported 0")."""
+    if preview.is_empty:
+        raise ImportError_(
+            "The file has no shipments (it is empty or has only a header row); nothing was "
+            "imported. Add one row per shipment line."
+        )
     if preview.errors and not only_good_rows:
         raise ImportError_(
             f"The file has {len(preview.errors)} problem(s); nothing was imported. "
             "Fix them, or choose to import only the good rows."
         )
     chosen = preview.good_shipments
+    if not chosen:
+        raise ImportError_(
+            f"Every shipment in the file has a problem ({len(preview.errors)} in all); nothing "
+            "was imported. Fix them and upload the file again."
+        )
     for parsed in chosen:
         create_shipment(
             session=session,

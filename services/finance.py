@@ -14,14 +14,24 @@ from models import DocumentType, PinnedDocument, Shipment
 
 
 class View(StrEnum):
+    """The saved views. Paid, Unpaid, Open and Overdue are approved invoices only: in Xero a
+    draft (or one submitted for approval) is not owed yet."""
+
     ALL = "All"
-    PAID = "Paid"  # balance 0
-    UNPAID = "Unpaid"  # balance > 0
-    OPEN = "Open"  # balance > 0, not yet due
-    OVERDUE = "Overdue"  # past due with a balance
+    PAID = "Paid"  # approved, balance 0
+    UNPAID = "Unpaid"  # approved, balance > 0: Open + Overdue
+    OPEN = "Open"  # approved, balance > 0, not yet due
+    OVERDUE = "Overdue"  # approved, past due with a balance
+    NOT_APPROVED = "Not yet approved"  # DRAFT or SUBMITTED in Xero
     PINNED = "Pinned"
 
 
+# Xero's invoice statuses that make an invoice owed (AUTHORISED: awaiting payment). DRAFT
+# and SUBMITTED (awaiting approval) are not owed yet; VOIDED and DELETED never are.
+APPROVED = ("AUTHORISED", "PAID")
+# What amounts_by_currency_and_status splits each currency's invoices into, in this order;
+# they add up to the invoices' total (Paid + Open + Overdue + Not yet approved).
+STATUSES = (View.PAID, View.OPEN, View.OVERDUE, View.NOT_APPROVED)
 CENT = Decimal("0.01")
 
 
@@ -33,10 +43,16 @@ class CustomerBalance:
     documents: int
     total: Decimal
     paid: Decimal
-    unpaid: Decimal
+    unpaid: Decimal  # approved invoices' balances: open + overdue
     overdue: Decimal
+    not_approved: Decimal  # the balance of drafts and invoices awaiting approval: not owed yet
     # The same unpaid amount in the organisation's base currency, at Xero's rate.
     unpaid_base: Decimal | None
+
+    @property
+    def open(self) -> Decimal:
+        """Unpaid and not yet due."""
+        return self.unpaid - self.overdue
 
 
 def _customer():
@@ -74,17 +90,37 @@ def _sent_invoices(query):
     )
 
 
+def _approved():
+    return Shipment.xero_status.in_(APPROVED)
+
+
+def _overdue(today: date):
+    """Approved, past its due date, with a balance (no due date: never overdue)."""
+    return and_(_approved(), Shipment.due_date < today, _due() > 0)
+
+
+def _due():
+    return func.coalesce(Shipment.xero_amount_due, 0)
+
+
 def _sums(today: date) -> list:
-    """count, total, paid, unpaid, overdue, unpaid in base currency, summed in SQL."""
-    due = func.coalesce(Shipment.xero_amount_due, 0)
-    overdue = case((and_(Shipment.due_date < today, due > 0), due), else_=0)
-    base = case((Shipment.xero_currency_rate > 0, due / Shipment.xero_currency_rate), else_=due)
+    """count, total, paid, unpaid, overdue, not yet approved, unpaid in base currency, summed
+    in SQL. Only approved invoices' balances are unpaid; a draft's is not yet approved."""
+    due = _due()
+    unpaid = case((_approved(), due), else_=0)
+    overdue = case((_overdue(today), due), else_=0)
+    not_approved = case((_approved(), 0), else_=due)
+    base = case(
+        (and_(_approved(), Shipment.xero_currency_rate > 0), due / Shipment.xero_currency_rate),
+        else_=unpaid,
+    )
     return [
         func.count(Shipment.id),
         func.coalesce(func.sum(Shipment.xero_total), 0),
         func.coalesce(func.sum(Shipment.xero_amount_paid), 0),
-        func.coalesce(func.sum(due), 0),
+        func.coalesce(func.sum(unpaid), 0),
         func.coalesce(func.sum(overdue), 0),
+        func.coalesce(func.sum(not_approved), 0),
         func.coalesce(func.sum(base), 0),
     ]
 
@@ -104,9 +140,9 @@ def customer_balances(
         query = query.offset((max(page, 1) - 1) * page_size).limit(page_size)
     return [
         CustomerBalance(
-            c, tenant, cur or "—", int(n), _d(t), _d(p), _d(u), _d(o), _d(b).quantize(CENT)
+            c, tenant, cur or "—", int(n), _d(t), _d(p), _d(u), _d(o), _d(d), _d(b).quantize(CENT)
         )
-        for c, tenant, cur, n, t, p, u, o, b in session.exec(query).all()
+        for c, tenant, cur, n, t, p, u, o, d, b in session.exec(query).all()
     ]
 
 
@@ -140,7 +176,7 @@ def documents(
 ) -> tuple[list[Shipment], int]:
     """A customer's documents (or everyone's), newest first, in one of the saved views."""
     query = _invoices()
-    due = func.coalesce(Shipment.xero_amount_due, 0)
+    due = _due()
     if customer:
         query = query.where(_customer() == customer)
     if number:
@@ -150,13 +186,17 @@ def documents(
     if date_to:
         query = query.where(Shipment.invoice_date <= date_to)
     if view == View.PAID:
-        query = query.where(due == 0)
+        query = query.where(_approved(), due == 0)
     elif view == View.UNPAID:
-        query = query.where(due > 0)
+        query = query.where(_approved(), due > 0)
     elif view == View.OPEN:
-        query = query.where(due > 0, or_(Shipment.due_date.is_(None), Shipment.due_date >= today))
+        query = query.where(
+            _approved(), due > 0, or_(Shipment.due_date.is_(None), Shipment.due_date >= today)
+        )
     elif view == View.OVERDUE:
-        query = query.where(due > 0, Shipment.due_date < today)
+        query = query.where(_overdue(today))
+    elif view == View.NOT_APPROVED:
+        query = query.where(Shipment.xero_status.not_in(APPROVED))
     elif view == View.PINNED:
         pinned = select(PinnedDocument.shipment_id).where(PinnedDocument.username == username)
         query = query.where(Shipment.id.in_(pinned))
@@ -190,22 +230,25 @@ def unpin(*, session: Session, username: str, shipment_id: int) -> None:
 
 def amounts_by_currency_and_status(
     *, session: Session, today: date
-) -> list[tuple[str, str, Decimal]]:
-    """(currency, Paid / Unpaid (not due) / Overdue, amount) across sent invoices, summed
-    per currency in SQL."""
+) -> list[tuple[str, View, Decimal]]:
+    """(currency, status, amount) across sent invoices, summed per currency in SQL, for each
+    of STATUSES: Paid, Open (approved, not yet due), Overdue, Not yet approved. Open + Overdue
+    is what the Unpaid view and the customers' Unpaid column show."""
     query = (
         _sent_invoices(select(Shipment.currency, *_sums(today)))
         .group_by(Shipment.currency)
         .order_by(Shipment.currency)
     )
     result = []
-    for currency, _, _, paid, unpaid, overdue, _ in session.exec(query).all():
+    for currency, _, _, paid, unpaid, overdue, not_approved, _ in session.exec(query).all():
         currency = currency or "—"
-        result += [
-            (currency, "Overdue", _d(overdue)),
-            (currency, "Paid", _d(paid)),
-            (currency, "Unpaid (not due)", _d(unpaid) - _d(overdue)),
-        ]
+        amounts = {
+            View.PAID: _d(paid),
+            View.OPEN: _d(unpaid) - _d(overdue),
+            View.OVERDUE: _d(overdue),
+            View.NOT_APPROVED: _d(not_approved),
+        }
+        result += [(currency, status, amounts[status]) for status in STATUSES]
     return result
 
 

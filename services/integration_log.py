@@ -9,7 +9,15 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models import IntegrationLog
+from models import AppUser, IntegrationLog, Outcome
+
+# Notes older sends wrote that said less than the truth (their batch may have read Xero's
+# codes), shown as a send writes them now.
+LEGACY_NOTES = {
+    "Rejected by Shipbridge before sending; no API call.": (
+        "Rejected by Shipbridge before sending: not sent to Xero."
+    ),
+}
 
 
 def write(*, session: Session, **fields) -> IntegrationLog:
@@ -72,3 +80,50 @@ def errors_of(entry: IntegrationLog) -> tuple[list[str], list[str]]:
         json.loads(entry.errors_xero) if entry.errors_xero else [],
         json.loads(entry.errors_plain) if entry.errors_plain else [],
     )
+
+
+def note_of(entry: IntegrationLog) -> str:
+    return LEGACY_NOTES.get(entry.note or "", entry.note or "")
+
+
+def users(*, session: Session) -> list[tuple[str, str]]:
+    """(username, display name) of everyone who appears in the log, by display name; the
+    name is the username when the user no longer exists."""
+    rows = session.exec(
+        select(IntegrationLog.triggered_by, AppUser.name)
+        .distinct()
+        .join(AppUser, AppUser.username == IntegrationLog.triggered_by, isouter=True)
+        .where(IntegrationLog.triggered_by.is_not(None))
+    ).all()
+    return sorted(((u, n or u) for u, n in rows), key=lambda x: (x[1].lower(), x[0]))
+
+
+def latest_ids(*, session: Session, shipment_ids: set[int]) -> set[int]:
+    """The id of each shipment's newest attempt (whatever the filter shows)."""
+    if not shipment_ids:
+        return set()
+    return set(
+        session.exec(
+            select(func.max(IntegrationLog.id))
+            .where(IntegrationLog.shipment_id.in_(shipment_ids))
+            .group_by(IntegrationLog.shipment_id)
+        )
+    )
+
+
+def documents_sent(*, session: Session, entry: IntegrationLog) -> int | None:
+    """How many documents the entry's batch sent to Xero (for this organisation); None when
+    it may have tried to and not known (a shipment of it was held or put back in the queue)."""
+    if not entry.batch_id:
+        return 0
+    rows = session.exec(
+        select(IntegrationLog.outcome, IntegrationLog.payload.is_not(None), func.count())
+        .where(
+            IntegrationLog.batch_id == entry.batch_id,
+            IntegrationLog.tenant_id == entry.tenant_id,
+        )
+        .group_by(IntegrationLog.outcome, IntegrationLog.payload.is_not(None))
+    ).all()
+    if any(outcome in (Outcome.HELD, Outcome.FAILED) for outcome, _, _ in rows):
+        return None
+    return sum(n for _, sent, n in rows if sent)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
 from models import SyncSettings, SyncSettingsFields, utcnow
 from services import audit
+
+if TYPE_CHECKING:
+    from services.reference_data import ReferenceData
 
 INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 QUOTE_STATUSES = ("DRAFT", "SENT")
@@ -76,3 +79,22 @@ def update_sync_settings(
     )
     session.flush()
     return row
+
+
+def codes_not_in_xero(settings: SyncSettingsFields, ref: ReferenceData) -> dict[str, str]:
+    """The settings' accounts and tax type that the organisation's cached Xero data does not
+    have (setting name -> code): a send naming one is refused, so the page warns before.
+    The same test validation applies; nothing is missing while nothing of a kind is cached."""
+    missing = {}
+    for name in ("sales_account_code", "freight_account_code"):
+        code = getattr(settings, name)
+        if ref.accounts and code not in ref.accounts:
+            missing[name] = code
+    if ref.tax_types and settings.tax_type not in ref.tax_types:
+        missing["tax_type"] = settings.tax_type
+    return missing
+
+
+def uses_default_settings(*, session: Session, tenant_id: str) -> bool:
+    """Whether the organisation has no settings of its own (so the default row applies)."""
+    return get_sync_settings(session=session, tenant_id=tenant_id).tenant_id is None

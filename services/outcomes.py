@@ -24,6 +24,7 @@ class ShipmentOutcome:
     document_number: str | None = None
     document_id: str | None = None
     xero_status: str | None = None
+    sent_to_xero: bool = False  # its document went to Xero (whatever Xero answered)
 
 
 @dataclass
@@ -35,6 +36,19 @@ class BatchResult:
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+    @property
+    def sent_to_xero(self) -> int:
+        """How many documents went to Xero, whether Xero took them or not."""
+        return sum(1 for o in self.outcomes if o.sent_to_xero)
+
+    @property
+    def only_checked(self) -> bool:
+        """Nothing went to Xero because Shipbridge's checks refused every shipment: the
+        batch's API calls (if any) only read Xero's codes to check them."""
+        return self.count(Outcome.REJECTED) > 0 and all(
+            o.outcome in (Outcome.REJECTED, "Skipped") and not o.sent_to_xero for o in self.outcomes
+        )
 
 
 @dataclass
@@ -100,10 +114,15 @@ def record(
             document.number if document else None,
             document.document_id if document else None,
             document.status if document else None,
+            sent_to_xero=payload is not None,
         )
     )
     if outcome == Outcome.REJECTED:
-        queue.complete(session=session, shipment_ids=[shipment.id])
+        queue.complete(
+            session=session,
+            shipment_ids=[shipment.id],
+            rejected=shipment.last_error or "Rejected.",
+        )
 
 
 def reject_all(session, shipments, result, options, tenant_id, plain) -> None:

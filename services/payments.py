@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from models import DocumentType, Shipment, XeroConnection, XeroPayment, utcnow
 from services import bookmarks
+from services.finance import APPROVED
 from services.xero.adapter import XeroAdapter
 from services.xero.errors import XeroAuthError, XeroError
 
@@ -136,8 +137,13 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def is_overdue(shipment: Shipment, today: date) -> bool:
+    """As the Overdue view counts it: approved in Xero, past its due date, with a balance (a
+    draft is not owed yet, so never overdue)."""
     return bool(
-        shipment.due_date and shipment.due_date < today and (shipment.xero_amount_due or 0) > 0
+        shipment.xero_status in APPROVED
+        and shipment.due_date
+        and shipment.due_date < today
+        and (shipment.xero_amount_due or 0) > 0
     )
 
 

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import (
     ConnectionStatus,
+    DocumentType,
     Shipment,
     ShipmentFields,
     ShipmentLine,
@@ -59,6 +61,52 @@ def preview(*, session: Session, shipment_ids: list[int]) -> list[Preview]:
         for shipment in group:
             previews[shipment.id] = _one(session, shipment, connection)
     return [previews[s.id] for s in shipments]
+
+
+@dataclass
+class PushGroup:
+    """Shipments a push would queue for one organisation, and what they would become there."""
+
+    organisation: str | None  # None: no connected organisation to send them to
+    count: int
+    document_type: str | None = None  # invoice or quote, from the mapping settings
+    status: str | None = None  # the status the documents get in Xero
+    needs_reconnect: bool = False
+
+
+def push_plan(*, session: Session, shipment_ids: list[int]) -> list[PushGroup]:
+    """What queuing these shipments would send, per organisation (the mapping settings say
+    invoice or quote and its status), the largest group first. Reads the database only."""
+    counts: dict[str | None, int] = {}
+    # In chunks: a push may cover more shipments than one SQL statement takes parameters.
+    for start in range(0, len(shipment_ids), 500):
+        chunk = shipment_ids[start : start + 500]
+        for tenant_id, n in session.exec(
+            select(Shipment.tenant_id, func.count(Shipment.id))
+            .where(Shipment.id.in_(chunk))
+            .group_by(Shipment.tenant_id)
+        ):
+            counts[tenant_id] = counts.get(tenant_id, 0) + n
+    groups: dict[str | None, PushGroup] = {}
+    for tenant_id, n in counts.items():
+        connection = connections.connection_for(session=session, tenant_id=tenant_id)
+        key = connection.tenant_id if connection else None
+        if key in groups:
+            groups[key].count += n
+            continue
+        if connection is None:
+            groups[key] = PushGroup(None, n)
+            continue
+        settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+        quote = settings.document_type == DocumentType.QUOTE
+        groups[key] = PushGroup(
+            connection.tenant_name,
+            n,
+            settings.document_type,
+            settings.quote_status if quote else settings.invoice_status,
+            connection.status != ConnectionStatus.ACTIVE,
+        )
+    return sorted(groups.values(), key=lambda g: -g.count)
 
 
 def load_missing_codes(*, session: Session, shipment_ids: list[int]) -> list[str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -77,13 +77,14 @@ def enqueue(
     return added
 
 
-def complete(*, session: Session, shipment_ids: list[int]) -> None:
-    """Close the open jobs of shipments that reached an outcome."""
+def complete(*, session: Session, shipment_ids: list[int], rejected: str | None = None) -> None:
+    """Close the open jobs of shipments that reached an outcome. A rejected shipment's job
+    keeps why (`rejected`), so the queue's progress can tell the sent from the rejected."""
     if shipment_ids:
         session.exec(
             update(SyncJob)
             .where(SyncJob.shipment_id.in_(shipment_ids), SyncJob.status.in_(OPEN))
-            .values(status=JobStatus.DONE, leased_by=None, updated_at=utcnow())
+            .values(status=JobStatus.DONE, leased_by=None, last_error=rejected, updated_at=utcnow())
         )
 
 
@@ -133,24 +134,36 @@ def resume_held(*, session: Session, tenant_ids: list[str | None]) -> int:
 
 
 def counts(*, session: Session) -> dict[str, int]:
-    from sqlalchemy import func
-
     rows = session.exec(select(SyncJob.status, func.count()).group_by(SyncJob.status)).all()
     return {status: n for status, n in rows}
 
 
+REJECTED_LISTED = 20  # the most rejected shipment numbers the progress names
+
+
 @dataclass
 class Progress:
-    """The queue's current run: the jobs still open, and those done since the oldest open
-    one was queued."""
+    """The queue's current run (or, once nothing is open, its last run): the jobs still
+    open, and those done since the oldest of them was queued, sent or rejected."""
 
-    done: int = 0
+    sent: int = 0
+    rejected: int = 0
     waiting: int = 0  # queued or being sent now
     held: int = 0
+    # Shipment numbers of the rejected ones, at most REJECTED_LISTED of them.
+    rejected_numbers: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.rejected
 
     @property
     def total(self) -> int:
         return self.done + self.waiting + self.held
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.total) and not (self.waiting or self.held)
 
     @property
     def share(self) -> float:
@@ -158,25 +171,55 @@ class Progress:
 
 
 def progress(*, session: Session) -> Progress:
-    """How far the queue has got with what is in it now (nothing open: an empty run)."""
-    from sqlalchemy import and_, func
-
+    """How far the queue has got with what is in it now. With nothing open, the last run as
+    it ended: the jobs open when the newest job was queued, and any done with them."""
     since = session.exec(select(func.min(SyncJob.created_at)).where(SyncJob.status.in_(OPEN))).one()
     if since is None:
-        return Progress()
+        newest = session.exec(select(func.max(SyncJob.created_at))).one()
+        if newest is None:
+            return Progress()
+        # Every job open when the newest was queued has been updated since (it is done now).
+        since = session.exec(
+            select(func.min(SyncJob.created_at)).where(SyncJob.updated_at >= newest)
+        ).one()
+    in_run = or_(
+        SyncJob.status.in_(OPEN),
+        and_(SyncJob.status == JobStatus.DONE, SyncJob.updated_at >= since),
+    )
+    # A done job that kept an error was rejected (see complete); one without was sent.
+    has_error = SyncJob.last_error.is_not(None)
     rows = session.exec(
-        select(SyncJob.status, func.count())
-        .where(
-            or_(
-                SyncJob.status.in_(OPEN),
-                and_(SyncJob.status == JobStatus.DONE, SyncJob.updated_at >= since),
+        select(SyncJob.status, has_error, func.count())
+        .where(in_run)
+        .group_by(SyncJob.status, has_error)
+    ).all()
+    by_status: dict[tuple[str, bool], int] = {}
+    for status, errored, n in rows:
+        key = (status, bool(errored) and status == JobStatus.DONE)
+        by_status[key] = by_status.get(key, 0) + n
+
+    def count(status: str, rejected: bool = False) -> int:
+        return by_status.get((status, rejected), 0)
+
+    rejected = count(JobStatus.DONE, True)
+    numbers = (
+        list(
+            session.exec(
+                select(Shipment.shipment_number)
+                .distinct()
+                .join(SyncJob, SyncJob.shipment_id == Shipment.id)
+                .where(in_run, SyncJob.status == JobStatus.DONE, has_error)
+                .order_by(Shipment.shipment_number)
+                .limit(REJECTED_LISTED)
             )
         )
-        .group_by(SyncJob.status)
-    ).all()
-    by_status = dict(rows)
+        if rejected
+        else []
+    )
     return Progress(
-        done=by_status.get(JobStatus.DONE, 0),
-        waiting=by_status.get(JobStatus.QUEUED, 0) + by_status.get(JobStatus.RUNNING, 0),
-        held=by_status.get(JobStatus.HELD, 0),
+        sent=count(JobStatus.DONE),
+        rejected=rejected,
+        waiting=count(JobStatus.QUEUED) + count(JobStatus.RUNNING),
+        held=count(JobStatus.HELD),
+        rejected_numbers=numbers,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from models import (
+    IntegrationLog,
     Shipment,
     ShipmentFields,
     ShipmentLine,
@@ -104,6 +105,9 @@ def update_shipment(
         )
     if fields.shipment_number != shipment.shipment_number:
         _check_number_free(session, fields.shipment_number)
+    if _same(shipment, fields, lines):
+        # A Save with nothing changed: the shipment is not "changed since" anything.
+        return shipment
     before = shipment.model_dump(mode="json")
     shipment.sqlmodel_update(fields.model_dump())
     shipment.lines.clear()
@@ -126,6 +130,49 @@ def update_shipment(
         after=shipment.model_dump(mode="json"),
     )
     return shipment
+
+
+def _same(shipment: Shipment, fields: ShipmentFields, lines: list[ShipmentLineFields]) -> bool:
+    now = fields.model_dump()
+    if any(getattr(shipment, name) != value for name, value in now.items()):
+        return False
+    names = list(ShipmentLineFields.model_fields)
+    saved = [[getattr(x, n) for n in names] for x in shipment.lines]
+    return saved == [[getattr(x, n) for n in names] for x in lines]
+
+
+def last_attempts(*, session: Session, shipment_ids: list[int]) -> dict[int, datetime]:
+    """When each shipment was last sent (an attempt of any outcome), by shipment id; a
+    shipment never sent is left out. One query for a table page."""
+    if not shipment_ids:
+        return {}
+    rows = session.exec(
+        select(IntegrationLog.shipment_id, func.max(IntegrationLog.created_at))
+        .where(IntegrationLog.shipment_id.in_(shipment_ids))
+        .group_by(IntegrationLog.shipment_id)
+    ).all()
+    return {shipment_id: _utc(at) for shipment_id, at in rows if at is not None}
+
+
+def changed_since_attempt(shipment: Shipment, attempted_at: datetime | None) -> bool:
+    """Was the shipment edited (or its status changed) after its last attempt? Then what
+    that attempt said (its last_error) may no longer be true: it is history, not a problem."""
+    return attempted_at is not None and _utc(shipment.updated_at) > _utc(attempted_at)
+
+
+def count_matching(*, session: Session, flt: ShipmentFilter, numbers: list[str]) -> int:
+    """How many of these shipment numbers the filter shows (e.g. just-imported shipments)."""
+    query = _filtered(select(func.count(Shipment.id)), flt)
+    found = 0
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        found += int(session.exec(query.where(Shipment.shipment_number.in_(chunk))).one())
+    return found
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they are UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def get_shipment(*, session: Session, shipment_id: int) -> Shipment:

@@ -214,7 +214,7 @@ def _send_group(
                     shipment,
                     Outcome.REJECTED,
                     plain=problems,
-                    note="Rejected by Shipbridge before sending; no API call.",
+                    note="Rejected by Shipbridge before sending: not sent to Xero.",
                 )
             else:
                 ready.append(

@@ -22,6 +22,9 @@ DATE_SOURCES = {
     "created_at": "created date",
 }
 CENT = Decimal("0.01")
+# Amounts no shipment may hold, whoever enters them (form, import or send): a negative
+# amount, or an exchange rate of 0 or less.
+NON_NEGATIVE = ("freight_amount", "quantity", "unit_price", "item_value")
 
 
 @dataclass
@@ -55,6 +58,22 @@ def document_date(shipment: Shipment, settings: SyncSettings) -> date | None:
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
+def sign_problem(field: str, value: Decimal | None) -> str | None:
+    """Why `value` cannot stand in `field` (one of NON_NEGATIVE or exchange_rate), as the
+    end of a sentence that names the field first; None when it can. The form and the import
+    refuse such a value before saving; the send refuses a shipment that still holds one."""
+    if value is None:
+        return None
+    if field == "exchange_rate" and value <= 0:
+        return (
+            f"{_plain(value)} is not valid: enter a rate above 0, or leave it empty to let "
+            "Xero apply its daily rate"
+        )
+    if field in NON_NEGATIVE and value < 0:
+        return f"{_plain(value)} cannot be negative: enter 0 or more"
+    return None
+
+
 def required_field_problems(shipment: Shipment, settings: SyncSettings) -> list[str]:
     """Missing or inconsistent fields; needs nothing from Xero."""
     problems: list[str] = []
@@ -70,6 +89,11 @@ def required_field_problems(shipment: Shipment, settings: SyncSettings) -> list[
         problems.append(
             f"Exchange rate {shipment.exchange_rate} is not valid: enter a rate above 0, "
             "or leave it empty to let Xero apply its daily rate."
+        )
+    if shipment.freight_amount is not None and shipment.freight_amount < 0:
+        problems.append(
+            f"Freight amount {_plain(shipment.freight_amount)} cannot be negative: "
+            "enter 0 or more, or leave it empty."
         )
     if not reference(shipment, settings):
         field = REFERENCE_SOURCES.get(settings.reference_source, "reference")
@@ -114,6 +138,8 @@ def _line_problems(number: int, line) -> list[str]:
         problems.append(f"Line {number}: quantity {line.quantity} must be more than 0.")
     if line.unit_price < 0:
         problems.append(f"Line {number}: unit price {line.unit_price} cannot be negative.")
+    if line.item_value < 0:
+        problems.append(f"Line {number}: item value {line.item_value} cannot be negative.")
     expected = (line.quantity * line.unit_price).quantize(CENT)
     if line.item_value.quantize(CENT) != expected:
         problems.append(

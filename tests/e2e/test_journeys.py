@@ -273,6 +273,11 @@ def test_admin_disconnects_reconnects_and_recovers_an_expired_connection(
     ui.open_page(page, "Connect")
     expect(page.get_by_text(f"{ui.ORGANISATION} — Connected", exact=True)).to_be_visible()
     page.locator("[class*='st-key-disconnect_']").get_by_role("button", name="Disconnect").click()
+    # It asks first, saying what disconnecting means.
+    warning = page.get_by_test_id("stAlert").filter(has_text=f"Disconnect {ui.ORGANISATION}?")
+    expect(warning).to_contain_text("already in Xero stay there")
+    snap("disconnect-asks", warning)
+    page.locator(ui.key("confirm_disconnect")).get_by_role("button").click()
     expect(page.get_by_text(f"Disconnected {ui.ORGANISATION}.", exact=True)).to_be_visible()
     expect(page.get_by_text(f"{ui.ORGANISATION} — Disconnected", exact=True)).to_be_visible()
     snap("disconnected")
@@ -351,7 +356,9 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
     settings = page.get_by_role("tabpanel", name="Settings")
     ui.choose(settings, "Invoice status", "AUTHORISED")
     settings.get_by_role("button", name="Save mapping").click()
-    expect(page.get_by_text("Mapping saved (invoice_status).", exact=True)).to_be_visible()
+    # The message names the setting (its key before, its form label now).
+    saved = re.compile(r"^Mapping saved \((invoice_status|Invoice status)\)\.$")
+    expect(page.get_by_text(saved)).to_be_visible()
     expect(
         settings.get_by_text(re.compile(r"as invoices with status AUTHORISED\."))
     ).to_be_visible()
@@ -395,17 +402,18 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
         expect(charts.nth(n).locator(".main-svg").first).to_be_attached()
     paid_chart = charts.nth(2)
     paid_chart.scroll_into_view_if_needed()
-    for status in ("Paid", "Unpaid (not due)", "Overdue"):
+    for status in ("Paid", "Open (not yet due)", "Overdue", "Not yet approved"):
         legend = paid_chart.locator(".legendtext", has_text=re.compile(rf"^{re.escape(status)}$"))
         expect(legend).to_have_count(1)
     snap("dashboard-charts", paid_chart)
-    by_status = page.get_by_test_id("stDataFrame").filter(
-        has=page.locator("th", has_text="Unpaid (not due)")
-    )
+    # Unpaid = Open (not yet due) + Overdue, in the saved views' words.
+    by_status = ui.table(page, "paid_status_table")
     by_status.scroll_into_view_if_needed()
     expect(ui.cell(by_status, "AUD", "Paid")).to_have_text("230.00 AUD")
-    expect(ui.cell(by_status, "AUD", "Unpaid (not due)")).to_have_text("90.00 AUD")
+    expect(ui.cell(by_status, "AUD", "Unpaid (open + overdue)")).to_have_text("240.00 AUD")
+    expect(ui.cell(by_status, "AUD", "Open (not yet due)")).to_have_text("90.00 AUD")
     expect(ui.cell(by_status, "AUD", "Overdue")).to_have_text("150.00 AUD")
+    expect(ui.cell(by_status, "AUD", "Not yet approved")).to_have_text("0.00 AUD")
     snap("dashboard-amounts", by_status)
 
     page.get_by_role("tab", name="Customers and documents").click()
@@ -414,8 +422,10 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
     expect(ui.cell(customers, CASC, "Documents")).to_have_text("3")
     expect(ui.cell(customers, CASC, "Total")).to_have_text("470.00 AUD")
     expect(ui.cell(customers, CASC, "Paid")).to_have_text("230.00 AUD")
-    expect(ui.cell(customers, CASC, "Unpaid")).to_have_text("240.00 AUD")
+    expect(ui.cell(customers, CASC, "Unpaid (open + overdue)")).to_have_text("240.00 AUD")
+    expect(ui.cell(customers, CASC, "Open (not yet due)")).to_have_text("90.00 AUD")
     expect(ui.cell(customers, CASC, "Overdue")).to_have_text("150.00 AUD")
+    expect(ui.cell(customers, CASC, "Not yet approved")).to_have_text("0.00 AUD")
     snap("customers", customers)
 
     ui.choose(page.locator(ui.key("fin_customer")), "Customer", CASC)

@@ -6,7 +6,7 @@ import pytest
 
 from pages import state
 from tests.pages.conftest import LEGACY_PAGES_MANAGER_INIT, new_app
-from tests.pages.helpers import assert_clean, nav_titles
+from tests.pages.helpers import assert_clean, nav_titles, texts
 
 PAGE_TITLES = {
     "admin": {
@@ -106,3 +106,65 @@ def test_an_unreachable_database_is_reported_in_plain_words(monkeypatch):
         "the database server is running, then reload the page."
     ]
     assert not at.text_input
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "refused", "landing"),
+    [
+        ("operations", "connect", "Connect", "Shipments"),
+        ("operations", "dashboard", "Dashboard", "Shipments"),
+        ("finance", "mapping", "Mapping", "Dashboard"),
+    ],
+)
+def test_a_page_the_role_may_not_open_says_so_on_the_landing_page(
+    app_as, role, page, refused, landing
+):
+    """Opened by its URL (before the first run AppTest names the page as a URL does), the
+    page is refused as before, and the landing page says why the user is there."""
+    at = app_as(role, page)
+    assert_clean(at)
+    assert at.title[0].value == landing
+    notice = f"Your role ({role}) cannot open {refused}; here is {landing}."
+    assert [i.value for i in at.info if "cannot open" in i.value] == [notice]
+    # Once: the next run on the landing page has nothing to explain.
+    at.switch_page(f"pages/{'shipments' if role == 'operations' else 'dashboard'}.py").run()
+    assert_clean(at)
+    assert notice not in texts(at)
+
+
+def test_a_page_the_role_may_open_has_no_notice(app_as):
+    at = app_as("operations", "logs")
+    assert at.title[0].value == "Accounting Logs"
+    assert "cannot open" not in texts(at)
+
+
+def test_filters_are_kept_when_the_user_leaves_the_page_and_comes_back(app_as):
+    at = app_as("admin", "shipments")
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-100").run()
+    at.multiselect(key=state.SHIP_STATUS).select("Draft").run()
+    assert_clean(at)
+    filtered = shipments_caption(at)
+    assert not filtered.startswith("30 shipment(s)"), filtered
+    at.switch_page("pages/logs.py").run()
+    at.selectbox(key=state.LOG_OUTCOME).select("Rejected").run()
+    at.switch_page("pages/dashboard.py").run()
+    at.segmented_control(key=state.FIN_VIEW).set_value("Overdue").run()
+    assert_clean(at)
+
+    at.switch_page("pages/shipments.py").run()
+    assert_clean(at)
+    assert at.text_input(key=state.SHIP_SEARCH).value == "SHP-100"
+    assert at.multiselect(key=state.SHIP_STATUS).value == ["Draft"]
+    assert shipments_caption(at) == filtered  # the table is filtered as it was
+    at.switch_page("pages/logs.py").run()
+    assert at.selectbox(key=state.LOG_OUTCOME).value == "Rejected"
+    at.switch_page("pages/dashboard.py").run()
+    assert at.segmented_control(key=state.FIN_VIEW).value == "Overdue"
+
+    # They belong to the user who set them: logging out forgets them.
+    at.sidebar.button(key=state.LOGOUT_BUTTON).click().run()
+    assert not any(key in at.session_state for key in state.KEPT_ACROSS_PAGES)
+
+
+def shipments_caption(at) -> str:
+    return next(c.value for c in at.caption if "shipment(s) · page" in c.value)

@@ -33,6 +33,11 @@ def test_connect_creates_the_state_only_when_asked_and_links_in_the_same_tab(app
     assert at.button(key=state.CONNECT_START).label == "Connect to Xero"
 
 
+def status_of(row_id: int) -> str:
+    with session_scope() as session:
+        return session.get(XeroConnection, row_id).status
+
+
 def test_lists_and_disconnects_an_organisation(app_as):
     row_id = add_connection("Demo Exports Ltd")
     at = app_as("admin", "connect")
@@ -40,11 +45,28 @@ def test_lists_and_disconnects_an_organisation(app_as):
     table = at.dataframe[0].value
     assert list(table["Organisation"]) == ["Demo Exports Ltd"]
     assert list(table["Status"]) == ["Connected"]
+    # Disconnect asks first, saying what it means; Cancel keeps the connection.
     at.button(key=f"{state.DISCONNECT_PREFIX}{row_id}").click().run()
     assert_clean(at)
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("Disconnect Demo Exports Ltd? ")
+    assert "shipments that belong to Demo Exports Ltd wait in the queue" in warning
+    assert "until you reconnect it" in warning
+    assert "no other is connected: shipments with no organisation of their own are refused" in (
+        warning
+    )
+    assert warning.endswith("Invoices and quotes already in Xero stay there, unchanged.")
+    assert status_of(row_id) == "Connected"
+    at.button(key=state.DISCONNECT_KEEP).click().run()
+    assert_clean(at)
+    assert not at.warning
+    assert status_of(row_id) == "Connected"
+    at.button(key=f"{state.DISCONNECT_PREFIX}{row_id}").click().run()
+    at.button(key=state.DISCONNECT_CONFIRM).click().run()
+    assert_clean(at)
     assert any("Disconnected Demo Exports Ltd" in s.value for s in at.success)
-    with session_scope() as session:
-        assert session.get(XeroConnection, row_id).status == "Disconnected"
+    assert not at.warning
+    assert status_of(row_id) == "Disconnected"
     at.button(key=f"{state.RECONNECT_PREFIX}{row_id}").click().run()
     assert any("Continue to Xero" in m.value for m in at.markdown)
 
@@ -79,3 +101,81 @@ def test_counts_per_organisation(app_as):
     assert table.loc["Other Org", "Failing"] == 0
     assert table.loc["Other Org", "Payments pulled"] == 0
     assert table.loc["Other Org", "Payments pulled at"] == ""
+
+
+def test_disconnecting_the_default_says_where_its_shipments_go_instead(app_as):
+    exports = add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_connection("Demo UK Ltd", tenant_id="t2", is_default=False)
+    at = app_as("admin", "connect")
+    at.button(key=f"{state.DISCONNECT_PREFIX}{exports}").click().run()
+    [warning] = [w.value for w in at.warning]
+    assert (
+        "It is the default organisation: shipments with no organisation of their own go to "
+        "Demo UK Ltd instead." in warning
+    )
+
+
+def test_the_connect_result_shows_once_not_for_the_whole_session(app_as):
+    import time
+
+    add_connection("Shipbridge Demo Exports Ltd", tenant_id="t1")
+    uk = add_connection("Shipbridge Demo UK Ltd", tenant_id="t2", is_default=False)
+    connected = "Connected to Shipbridge Demo Exports Ltd, Shipbridge Demo UK Ltd"
+    at = app_as("admin", "connect")
+    # As app.py leaves it when Xero has just sent the browser back.
+    at.session_state[state.OAUTH_RESULT] = ("success", connected)
+    at.session_state[state.OAUTH_FINISHED_AT] = time.monotonic()
+    at.run()
+    assert_clean(at)
+    assert [s.value for s in at.success] == [connected]
+    # The next thing the admin does replaces it.
+    at.button(key=f"{state.DISCONNECT_PREFIX}{uk}").click().run()
+    assert connected not in texts(at)
+    at.button(key=state.DISCONNECT_CONFIRM).click().run()
+    assert_clean(at)
+    assert [s.value for s in at.success] == ["Disconnected Shipbridge Demo UK Ltd."]
+    at.run()
+    assert not at.success
+
+    # Once the browser has landed (app.py's 10 s), a later visit no longer shows it.
+    at.session_state[state.OAUTH_RESULT] = ("success", connected)
+    at.session_state[state.OAUTH_FINISHED_AT] = time.monotonic() - 60
+    at.run()
+    assert_clean(at)
+    assert connected not in texts(at)
+    assert state.OAUTH_RESULT not in at.session_state
+
+
+def test_admin_makes_another_organisation_the_default(app_as):
+    from sqlmodel import select
+
+    from models import AuditEvent
+
+    exports = add_connection("Demo Exports Ltd", tenant_id="t1")
+    uk = add_connection("Demo UK Ltd", tenant_id="t2", is_default=False)
+    add_connection("Old Org", tenant_id="t3", is_default=False, status="Disconnected")
+    at = app_as("admin", "connect")
+    assert_clean(at)
+    keys = [b.key for b in at.button]
+    assert f"{state.MAKE_DEFAULT_PREFIX}{uk}" in keys
+    assert not [
+        k
+        for k in keys
+        if k.startswith(state.MAKE_DEFAULT_PREFIX) and k != (f"{state.MAKE_DEFAULT_PREFIX}{uk}")
+    ]  # not the default itself, not a disconnected one
+    assert list(at.dataframe[0].value["Default"]) == ["yes", "", ""]
+    at.button(key=f"{state.MAKE_DEFAULT_PREFIX}{uk}").click().run()
+    assert_clean(at)
+    assert [s.value for s in at.success] == [
+        "Demo UK Ltd is now the default organisation: shipments with no organisation of their "
+        "own go to it."
+    ]
+    assert list(at.dataframe[0].value["Default"]) == ["", "yes", ""]
+    assert [b.key for b in at.button if b.key.startswith(state.MAKE_DEFAULT_PREFIX)] == [
+        f"{state.MAKE_DEFAULT_PREFIX}{exports}"
+    ]
+    with session_scope() as session:
+        assert session.get(XeroConnection, uk).is_default
+        assert not session.get(XeroConnection, exports).is_default
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "make default"))
+        assert (event.actor, event.entity_id) == ("admin", "t2")

@@ -80,21 +80,27 @@ def test_customer_balances_and_saved_views(app_as):
     at = app_as("finance", "dashboard")
     assert_clean(at)
     balances = table_in(at, state.FIN_CUSTOMERS_TABLE)
+    # Unpaid = Open + Overdue; Total = Paid + Unpaid + Not yet approved.
     assert balances.to_dict("records") == [
         {"Customer": "ACME", "Currency": "USD", "Documents": 3, "Total": "430.00 USD",
-         "Paid": "150.00 USD", "Unpaid": "280.00 USD", "Overdue": "200.00 USD",
-         "Unpaid in base currency": "280.00 NZD"},
+         "Paid": "150.00 USD", "Unpaid (open + overdue)": "280.00 USD",
+         "Open (not yet due)": "80.00 USD", "Overdue": "200.00 USD",
+         "Not yet approved": "0.00 USD", "Unpaid in base currency": "280.00 NZD"},
         {"Customer": "BOLT", "Currency": "EUR", "Documents": 1, "Total": "60.00 EUR",
-         "Paid": "0.00 EUR", "Unpaid": "60.00 EUR", "Overdue": "0.00 EUR",
-         "Unpaid in base currency": "60.00 NZD"},
+         "Paid": "0.00 EUR", "Unpaid (open + overdue)": "60.00 EUR",
+         "Open (not yet due)": "60.00 EUR", "Overdue": "0.00 EUR",
+         "Not yet approved": "0.00 EUR", "Unpaid in base currency": "60.00 NZD"},
     ]  # fmt: skip
     assert "2 customer row(s) · page 1 of 1." in texts(at)
-    paid_status = at.dataframe[1].value
+    # The Overview's table per currency has the same columns, in the same words.
+    paid_status = table_in(at, state.PAID_STATUS_TABLE)
     assert paid_status.to_dict("records") == [
-        {"Currency": "EUR", "Paid": "0.00 EUR", "Unpaid (not due)": "60.00 EUR",
-         "Overdue": "0.00 EUR"},
-        {"Currency": "USD", "Paid": "150.00 USD", "Unpaid (not due)": "80.00 USD",
-         "Overdue": "200.00 USD"},
+        {"Currency": "EUR", "Paid": "0.00 EUR", "Unpaid (open + overdue)": "60.00 EUR",
+         "Open (not yet due)": "60.00 EUR", "Overdue": "0.00 EUR",
+         "Not yet approved": "0.00 EUR"},
+        {"Currency": "USD", "Paid": "150.00 USD", "Unpaid (open + overdue)": "280.00 USD",
+         "Open (not yet due)": "80.00 USD", "Overdue": "200.00 USD",
+         "Not yet approved": "0.00 USD"},
     ]  # fmt: skip
     assert len(at.get("plotly_chart")) == 3  # no attempts logged: no attempts chart
 
@@ -113,7 +119,9 @@ def test_customer_balances_and_saved_views(app_as):
     at.selectbox(key=state.FIN_CUSTOMER).set_value("ACME").run()
     assert documents(at) == ["SHP-1013", "SHP-1007", "SHP-1001"]
     views = at.segmented_control(key=state.FIN_VIEW)
-    assert views.options == ["All", "Paid", "Unpaid", "Open", "Overdue", "Pinned"]
+    assert views.options == [
+        "All", "Paid", "Unpaid", "Open", "Overdue", "Not yet approved", "Pinned"
+    ]  # fmt: skip
     views.set_value("Overdue").run()
     assert_clean(at)
     assert documents(at) == ["SHP-1007"]  # past due with a balance; the paid one is not
@@ -220,7 +228,7 @@ def test_customer_rows_keep_each_organisations_base_currency(app_as):
             r["Customer"],
             r["Organisation"],
             r["Documents"],
-            r["Unpaid"],
+            r["Unpaid (open + overdue)"],
             r["Unpaid in base currency"],
         )
         for r in rows
@@ -229,3 +237,114 @@ def test_customer_rows_keep_each_organisations_base_currency(app_as):
         ("Acme Corp", "Demo AU Pty", 2, "100.00 USD", "200.00 AUD"),
     ]
     assert "One row per customer, organisation and currency" in texts(at)
+
+
+def test_pull_payments_shows_the_new_pull_time_at_once(app_as, monkeypatch):
+    """The caption next to the button is the pull just made, not the one before it."""
+    from datetime import UTC
+
+    from services import connections, payments
+    from services.payments import PullSummary
+
+    before, after = (
+        datetime(2026, 11, 29, 9, 52, tzinfo=UTC),
+        datetime(2026, 12, 1, 1, 0, tzinfo=UTC),
+    )
+    add_connection("Demo Exports Ltd", tenant_id="t1", payments_pulled_at=before)
+
+    def pull_all(*, session, full=False):  # what a pull writes, without calling Xero
+        for connection in connections.list_connections(session=session):
+            connection.payments_pulled_at = after
+            session.add(connection)
+        return {"Demo Exports Ltd": PullSummary(api_calls=2)}
+
+    monkeypatch.setattr(payments, "pull_all", pull_all)
+    at = app_as("finance", "dashboard")
+    assert "Last pulled 2026-11-29 22:52." in texts(at)  # Pacific/Auckland, UTC+13
+    at.button(key=state.PULL_PAYMENTS).click().run()
+    assert_clean(at)
+    assert "Last pulled 2026-12-01 14:00." in texts(at)
+    assert "22:52" not in texts(at)
+
+
+def test_a_draft_is_not_yet_owed(app_as):
+    """A DRAFT (or SUBMITTED) invoice is not owed in Xero: it is left out of paid, unpaid,
+    open and overdue, and shown as not yet approved, so the total still adds up."""
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    seed_documents()
+    past = TODAY - timedelta(days=5)
+    mark_sent("SHP-1019", "INV-0005", total="1118.60", status="DRAFT", buyer_code="ACME",
+              due_date=past, invoice_date=TODAY - timedelta(days=1))  # fmt: skip
+    at = app_as("finance", "dashboard")
+    assert_clean(at)
+    acme = table_in(at, state.FIN_CUSTOMERS_TABLE).to_dict("records")[0]
+    assert acme == {
+        "Customer": "ACME", "Currency": "USD", "Documents": 4, "Total": "1,548.60 USD",
+        "Paid": "150.00 USD", "Unpaid (open + overdue)": "280.00 USD",
+        "Open (not yet due)": "80.00 USD", "Overdue": "200.00 USD",
+        "Not yet approved": "1,118.60 USD", "Unpaid in base currency": "280.00 NZD",
+    }  # fmt: skip
+    usd = table_in(at, state.PAID_STATUS_TABLE).to_dict("records")[1]
+    assert (usd["Unpaid (open + overdue)"], usd["Overdue"], usd["Not yet approved"]) == (
+        "280.00 USD",
+        "200.00 USD",
+        "1,118.60 USD",
+    )
+    assert "Not yet approved: drafts and invoices awaiting approval in Xero" in texts(at)
+
+    at.selectbox(key=state.FIN_CUSTOMER).set_value("ACME").run()
+    table = at.dataframe(key=state.FIN_DOCUMENTS_TABLE).value
+    assert table["Status"][0] == "DRAFT"  # past its due date, but not overdue: not owed yet
+    for view, shown in (
+        ("Overdue", ["SHP-1007"]),
+        ("Unpaid", ["SHP-1013", "SHP-1007"]),
+        ("Open", ["SHP-1013"]),
+        ("Paid", ["SHP-1001"]),
+        ("Not yet approved", ["SHP-1019"]),
+    ):
+        at.segmented_control(key=state.FIN_VIEW).set_value(view).run()
+        assert documents(at) == shown, view
+
+
+def chart_colours(at) -> dict[str, dict[str, str]]:
+    """Per chart key, each legend entry's colour."""
+    import json
+
+    charts = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        charts[chart.proto.id] = {t["name"]: t["marker"]["color"] for t in spec["data"]}
+    return charts
+
+
+def test_each_state_outcome_and_status_has_one_colour_on_every_chart(app_as):
+    from tests.pages.helpers import set_sync_state
+
+    seed_documents()
+    set_sync_state(["SHP-1002", "SHP-1008"], "Rejected")
+    set_sync_state(["SHP-1004"], "Queued")
+    log_rejection("SHP-1002")
+    log_rejection("SHP-1001", outcome="Processed", errors_xero=None, errors_plain=None)
+    log_rejection("SHP-1004", outcome="Failed", errors_xero=None, errors_plain=None)
+    at = app_as("finance", "dashboard")
+    assert_clean(at)
+    charts = list(chart_colours(at).values())
+    assert len(charts) == 4  # sync states, totals by currency, paid status, attempts
+    sync, totals, paid, attempts = charts
+    green, red, amber = "#2e7d32", "#c62828", "#f9a825"
+    assert {sync["Processed"], totals["Processed"], attempts["Processed"]} == {green}
+    assert {sync["Rejected"], totals["Rejected"], attempts["Rejected"]} == {red}
+    assert {sync["Queued"], totals["Queued"], attempts["Waiting"]} == {amber}
+    assert sync["Not sent"] == totals["Not sent"]
+    assert paid == {
+        "Paid": green,
+        "Open (not yet due)": "#1565c0",
+        "Overdue": red,
+        "Not yet approved": "#9e9e9e",
+    }
+    # Every name means one colour, whichever chart it is on.
+    seen: dict[str, set[str]] = {}
+    for chart in charts:
+        for name, colour in chart.items():
+            seen.setdefault(name, set()).add(colour)
+    assert all(len(colours) == 1 for colours in seen.values()), seen

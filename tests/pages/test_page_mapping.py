@@ -37,7 +37,10 @@ def test_admin_saves_a_change(app_as):
     widget(at, "Sales account code").input("200")
     at.button(key=state.MAPPING_SAVE).click().run()
     assert_clean(at)
-    assert any("Mapping saved" in s.value for s in at.success)
+    # Named as the form names them, not by their field names.
+    assert [s.value for s in at.success] == [
+        "Mapping saved (Send as, Trigger status, Sales account code)."
+    ]
     assert "Trigger status: **Packed**" in texts(at)
     with session_scope() as session:
         saved = get_sync_settings(session=session)
@@ -284,3 +287,91 @@ def test_check_all_shows_its_codes_a_page_at_a_time(app_as):
     assert_clean(at)
     assert "Codes 21–24 of 24." in texts(at)
     assert len([m.value for m in at.markdown if " code `" in m.value]) == 4
+
+
+def uk_reference_data(tenant_id: str = "t2") -> None:
+    """A second organisation's Xero: other account codes, no ZERORATED tax rate."""
+    from models import XeroAccount, XeroTaxRate
+
+    with session_scope() as session:
+        for code, name in (("4000", "Sales"), ("4100", "Freight Income")):
+            session.add(
+                XeroAccount(
+                    tenant_id=tenant_id, account_id=f"a-{code}", code=code, name=name,
+                    type="REVENUE",
+                )
+            )  # fmt: skip
+        session.add(XeroTaxRate(tenant_id=tenant_id, tax_type="ZERORATEDOUTPUT", name="Zero"))
+
+
+def test_settings_warn_when_the_organisations_xero_lacks_a_code(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    add_connection("Demo UK Ltd", tenant_id="t2", is_default=False)
+    uk_reference_data("t2")
+    at = app_as("admin", "mapping")
+    assert_clean(at)
+    # The default settings suit Demo Exports Ltd, but Demo UK Ltd (no settings of its own)
+    # uses them too and its Xero has none of their codes.
+    [warning] = [w.value for w in at.warning]
+    assert warning == (
+        "Demo UK Ltd's Xero has no sales account 210, no freight account 265, no tax type "
+        "ZERORATED: sends to Demo UK Ltd are refused until these settings name codes it has. "
+        "To fix it, choose Demo UK Ltd under “Settings for” above and give it accounts and a "
+        "tax type of its own, or add the codes in Demo UK Ltd's Xero and click Refresh from "
+        "Xero on the Reference data tab."
+    )
+    at.selectbox(key=state.MAPPING_TENANT).set_value("t2").run()
+    assert_clean(at)
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("Demo UK Ltd's Xero has no sales account 210, no freight")
+    assert "To fix it, choose codes it has below and click Save mapping, or add" in warning
+    widget(at, "Sales account code").set_value("4000")
+    widget(at, "Freight account code").set_value("4100")
+    widget(at, "Tax type").set_value("ZERORATEDOUTPUT")
+    at.button(key=state.MAPPING_SAVE).click().run()
+    assert_clean(at)
+    assert [s.value for s in at.success] == [
+        "Mapping saved (Sales account code, Freight account code, Tax type)."
+    ]
+    assert not at.warning
+    with session_scope() as session:
+        assert get_sync_settings(session=session, tenant_id="t2").sales_account_code == "4000"
+        assert get_sync_settings(session=session).sales_account_code == "210"
+    # Demo UK Ltd has its own settings now: the default ones apply to Demo Exports Ltd only.
+    at.selectbox(key=state.MAPPING_TENANT).set_value(None).run()
+    assert_clean(at)
+    assert not at.warning
+    # Operations sees the warning too, and who can fix it.
+    with session_scope() as session:
+        update_sync_settings(session=session, changes={"tax_type": "GST"}, user="admin")
+    at = app_as("operations", "mapping")
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("Demo Exports Ltd's Xero has no tax type GST: ")
+    assert "To fix it, an admin can choose codes it has below and click Save mapping" in warning
+
+
+def test_settings_say_the_check_needs_reference_data(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    add_connection("Demo UK Ltd", tenant_id="t2", is_default=False)
+    at = app_as("admin", "mapping")
+    at.selectbox(key=state.MAPPING_TENANT).set_value("t2").run()
+    assert_clean(at)
+    assert not at.warning
+    assert (
+        "Whether Demo UK Ltd's Xero has these accounts and tax type is checked against its "
+        "cached reference data, and none is cached yet: click Refresh from Xero on the "
+        "Reference data tab."
+    ) in [i.value for i in at.info]
+
+
+def test_each_status_says_when_it_applies(app_as):
+    for role in ("admin", "operations"):
+        at = app_as(role, "mapping")
+        assert_clean(at)
+        shown = texts(at)
+        assert "Used only when Send as is Invoice." in shown
+        assert "Used only when Send as is Quote." in shown
+        assert widget(at, "Invoice status").value == "DRAFT"
+        assert widget(at, "Quote status").value == "DRAFT"

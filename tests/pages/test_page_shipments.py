@@ -44,7 +44,7 @@ def test_finance_sees_the_table_read_only(app_as):
     assert not at.file_uploader
     assert not at.data_editor
     assert [t.label for t in at.tabs] == ["Open shipment", "Export"]
-    assert at.download_button(key=state.EXPORT_CSV).label == "Export CSV"
+    assert at.download_button(key=state.EXPORT_CSV).label == "Export all 30 shipment(s) as CSV"
 
 
 def test_eleven_selected_send_nothing_and_say_at_most_ten(app_as):
@@ -331,3 +331,213 @@ def test_a_missing_shipment_number_is_said_plainly(app_as):
     fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
     fields["Buyer code"].input("ACME").run()
     assert any("Shipment number: required." in w.value for w in at.warning)
+
+
+def reject(number: str, reason: str) -> int:
+    """The shipment as a rejected send leaves it: its state, its last error, the log entry."""
+    from models import Shipment
+    from services.db import session_scope
+
+    with session_scope() as session:
+        shipment = session.get(Shipment, shipment_by_number(number).id)
+        shipment.sync_state = "Rejected"
+        shipment.last_error = reason
+        session.add(shipment)
+    return log_rejection(number, errors_plain=[reason], errors_xero=[])
+
+
+def open_tab(at, key: str) -> int:
+    """The index of the tab a tab set shows (what the browser is told to show)."""
+    return at.get_by_key(key).proto.tab_container.default_tab_index
+
+
+def test_a_fixed_shipment_shows_its_old_rejection_as_the_last_attempts(app_as):
+    from datetime import date
+
+    due = "Due date is missing: enter the date payment is due."
+    reject("SHP-1010", due)
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1010")
+    assert_clean(at)
+    [said] = [w.value for w in at.warning if due in w.value]
+    assert said.startswith("The last attempt (") and said.endswith(f") said: {due}")
+    assert at.dataframe(key=state.SHIPMENTS_TABLE).value["Problem"][0] == due
+
+    day = next(d for d in at.date_input if d.label == "Due date" and "edit" in d.key)
+    day.set_value(date(2026, 12, 31))
+    at.button(key=state.SAVE_SHIPMENT).click().run()
+    assert_clean(at)
+    assert shipment_by_number("SHP-1010").due_date == date(2026, 12, 31)
+    assert not [w.value for w in at.warning if due in w.value]  # not a current problem
+    [history] = [i.value for i in at.info if due in i.value]
+    assert history.startswith("The last attempt (")
+    assert "changed since, so this may be fixed: send it again" in history
+    state_line = next(m.value for m in at.markdown if m.value.startswith("Sync state:"))
+    assert state_line.startswith("Sync state: **Rejected** · last attempt ")
+    assert state_line.endswith(" · changed since then")
+    problem = at.dataframe(key=state.SHIPMENTS_TABLE).value["Problem"][0]
+    assert problem.startswith("Changed since the last attempt (")
+    assert problem.endswith(f"): send it again. That attempt said: {due}")
+
+
+def test_a_save_with_nothing_changed_leaves_the_rejection_current(app_as):
+    due = "Due date is missing: enter the date payment is due."
+    reject("SHP-1010", due)
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1010")
+    at.button(key=state.SAVE_SHIPMENT).click().run()
+    assert_clean(at)
+    assert [w.value for w in at.warning if due in w.value]
+    assert at.dataframe(key=state.SHIPMENTS_TABLE).value["Problem"][0] == due
+
+
+def test_view_error_and_refresh_keep_the_integration_tab_open(app_as):
+    entry_id = log_rejection("SHP-1005")
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1005")
+    assert open_tab(at, state.SHIPMENT_TABS) == 0  # Details first
+    at.session_state[state.SHIPMENT_TABS] = "Integration"  # the user opens the tab
+    at.run()
+    at.button(key=f"{state.VIEW_ERROR_PREFIX}{entry_id}").click().run()
+    assert_clean(at)
+    assert "choose an active revenue account" in texts(at)
+    assert open_tab(at, state.SHIPMENT_TABS) == 1
+    at.button(key=state.INTEGRATION_REFRESH).click().run()
+    assert open_tab(at, state.SHIPMENT_TABS) == 1
+    # Another shipment opens on its Details tab.
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-100").run()
+    at.selectbox(key=state.OPEN_SHIPMENT).set_value(shipment_by_number("SHP-1002").id).run()
+    assert open_tab(at, state.SHIPMENT_TABS) == 0
+
+
+GOOD_CSV = (
+    "shipment_number,buyer_code,currency,invoice_date,due_date,incoterms,product_code,quantity,"
+    "unit_price,item_value\n"
+    "SHP-3001,ACME,USD,2026-11-01,2026-12-01,FOB,WIDGET-A,2,12.50,25.00\n"
+    "SHP-3002,ACME,USD,2026-11-01,2026-12-01,FOB,WIDGET-A,2,12.50,25.00\n"
+)
+
+
+def test_import_stays_on_its_tab_and_says_there_what_the_filters_hide(app_as):
+    at = app_as("operations", "shipments")
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-100").run()
+    at.session_state[state.SHIP_TABS] = "Import / export"  # the user opens the tab
+    at.run()
+    at.file_uploader[0].upload("shipments.csv", GOOD_CSV.encode(), "text/csv")
+    at.run()
+    assert open_tab(at, state.SHIP_TABS) == 2
+    at.button(key=state.IMPORT_BUTTON).click().run()
+    assert_clean(at)
+    assert open_tab(at, state.SHIP_TABS) == 2  # still on Import / export
+    panel = at.get_by_key(state.IMPORT_PANEL)
+    assert [s.value for s in panel.success] == ["Imported 2 shipment(s)."]
+    [hidden] = [i.value for i in panel.info]
+    assert hidden.startswith("2 of the 2 imported shipment(s) are not in the table")
+    assert count_rows_named("SHP-300") == 2
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-300").run()
+    panel = at.get_by_key(state.IMPORT_PANEL)
+    assert [s.value for s in panel.success] == ["Imported 2 shipment(s)."]
+    assert not panel.info  # nothing hidden now
+
+
+CHECKED_CSV = (
+    "shipment_number,buyer_code,currency,invoice_date,due_date,incoterms,freight_amount,"
+    "product_code,quantity,unit_price,item_value\n"
+    "SHP-4001,ACME,USD,2026-11-01,2026-12-01,FOB,,WIDGET-A,2,12.50,25.00\n"
+    "SHP-4002,ACME,USD,2026-11-01,2026-12-01,FOB,,WIDGET-A,-2,12.50,-25.00\n"
+    "SHP-4003,ACME,USD,2026-11-01,2026-12-01,FOB,,WIDGET-A,2,12.50,30.00\n"
+    "SHP-4004,ACME,USD,2026-11-01,2026-12-01,FOB,-5,WIDGET-A,2,12.50,25.00\n"
+    "SHP-4005,ACME,USD,2026-11-01,,FOB,,WIDGET-A,2,12.50,25.00\n"
+    "SHP-4006,ALOK,USD,2026-11-01,2026-12-01,FOB,,WIDGET-A,2,12.50,25.00\n"
+)
+
+
+def test_import_preview_calls_ready_only_what_the_send_takes(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    at = app_as("operations", "shipments")
+    at.file_uploader[0].upload("shipments.csv", CHECKED_CSV.encode(), "text/csv")
+    at.run()
+    assert_clean(at, allow_errors=True)
+    panel = at.get_by_key(state.IMPORT_PANEL)
+    preview = panel.dataframe[0].value.set_index("Shipment")
+    assert dict(preview["Ready to send"]) == {
+        "SHP-4001": "yes",
+        "SHP-4002": "no",
+        "SHP-4003": "no",
+        "SHP-4004": "no",
+        "SHP-4005": "no",
+        "SHP-4006": "no",
+    }
+    assert preview["To fix before sending"]["SHP-4003"].startswith(
+        "Line 1: item value 30.00 is not quantity × unit price"
+    )
+    assert preview["To fix before sending"]["SHP-4005"] == (
+        "Due date is missing: enter the date payment is due."
+    )
+    assert "Customer code ALOK is not" in preview["To fix before sending"]["SHP-4006"]
+    problems = panel.dataframe[1].value
+    assert problems[["Row", "Column", "Problem"]].values.tolist() == [
+        [3, "item_value", "-25 cannot be negative: enter 0 or more"],
+        [3, "quantity", "-2 cannot be negative: enter 0 or more"],
+        [5, "freight_amount", "-5 cannot be negative: enter 0 or more"],
+    ]
+
+
+def test_an_empty_file_says_it_has_no_shipments_and_offers_no_import(app_as):
+    at = app_as("operations", "shipments")
+    for text in (GOOD_CSV.splitlines()[0] + "\n", ""):
+        at.file_uploader[0].upload("empty.csv", text.encode(), "text/csv")
+        at.run()
+        assert_clean(at)
+        panel = at.get_by_key(state.IMPORT_PANEL)
+        assert [w.value for w in panel.warning] == [
+            "The file has no shipments: it is empty or has only a header row. Add one row per "
+            "shipment line and upload it again."
+        ]
+        assert not panel.checkbox and not panel.button
+        assert "Imported 0" not in texts(at)
+
+
+def test_negative_freight_and_rate_are_fixed_before_saving(app_as):
+    at = open_shipment(app_as("operations", "shipments"), "SHP-1002")
+    before = shipment_by_number("SHP-1002")
+    fields = {t.label: t for t in at.text_input if "edit" in t.key}
+    fields["Freight amount"].input("-5")
+    fields["Exchange rate"].input("-3").run()
+    [fix] = [w.value for w in at.warning if w.value.startswith("To fix before saving:")]
+    assert "Freight amount -5 cannot be negative: enter 0 or more." in fix
+    assert "Exchange rate -3 is not valid: enter a rate above 0" in fix
+    at.button(key=state.SAVE_SHIPMENT).click().run()
+    assert_clean(at, allow_errors=True)
+    assert any("Freight amount -5 cannot be negative" in e.value for e in at.error)
+    after = shipment_by_number("SHP-1002")
+    assert (after.freight_amount, after.exchange_rate) == (
+        before.freight_amount,
+        before.exchange_rate,
+    )
+
+
+def test_export_says_what_it_exports(app_as):
+    at = app_as("operations", "shipments")
+    assert at.download_button(key=state.EXPORT_CSV).label == "Export all 30 shipment(s) as CSV"
+    assert not [b for b in at.download_button if b.key == state.EXPORT_ALL_CSV]
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-100").run()
+    assert at.download_button(key=state.EXPORT_CSV).label == (
+        "Export the 9 shipment(s) these filters show, as CSV"
+    )
+    assert at.download_button(key=state.EXPORT_ALL_CSV).label == (
+        "Export all 30 shipment(s) as CSV"
+    )
+
+
+def test_each_filter_has_at_least_a_quarter_of_the_width(app_as):
+    at = app_as("operations", "shipments")
+    keys = [
+        state.SHIP_SEARCH,
+        state.SHIP_ORGANISATION,
+        state.SHIP_STATUS,
+        state.SHIP_SYNC,
+        state.SHIP_DATE_FROM,
+        state.SHIP_DATE_TO,
+    ]
+    for key in keys:
+        [column] = [c for c in at.columns if any(getattr(w, "key", None) == key for w in c)]
+        assert column.weight >= 0.25, (key, column.weight)

@@ -120,6 +120,13 @@ def test_finance_counts_an_aliased_code_under_its_xero_contact(engine, connected
         assert alok.total == sum(s.xero_total for s in shipments)
         theirs, total = documents(session=session, today=today, customer="Alok Industries")
         assert total == 2 and {s.id for s in theirs} == set(ids)
+        # Sent as drafts (the default invoice status): in Xero they are not owed yet.
+        assert {s.xero_status for s in shipments} == {"DRAFT"}
+        assert (alok.paid, alok.unpaid, alok.overdue) == (0, 0, 0)
+        assert alok.not_approved == alok.total
+        drafts, _ = documents(session=session, today=today, view=View.NOT_APPROVED)
+        unpaid, _ = documents(session=session, today=today, view=View.UNPAID)
+        assert {s.id for s in drafts} == set(ids) and unpaid == []
 
 
 def test_payments_full_then_partial_show_after_a_pull(engine, connected, sandbox):

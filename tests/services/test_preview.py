@@ -91,3 +91,31 @@ def test_a_new_connections_codes_are_read_once_for_the_preview(engine, connected
         shown = preview.preview(session=session, shipment_ids=ids)
     assert api_calls(sandbox) == calls  # cached now: read once
     assert [p.verdict for p in shown] == [preview.SEND, preview.REFUSE]
+
+
+def test_push_plan_says_how_many_and_as_what_per_organisation(engine, connected):
+    from services.mapping import update_sync_settings
+
+    with session_scope(engine) as session:
+        ids = [make_shipment(session).id for _ in range(3)]
+        ids.append(make_shipment(session, tenant_id="gone").id)  # its organisation is not here
+    with session_scope(engine) as session:
+        [ours, nowhere] = preview.push_plan(session=session, shipment_ids=ids)
+    assert (ours.organisation, ours.count, ours.document_type, ours.status) == (
+        connected.tenant_name,
+        3,
+        "invoice",
+        "DRAFT",
+    )
+    assert not ours.needs_reconnect
+    assert (nowhere.organisation, nowhere.count) == (None, 1)
+    with session_scope(engine) as session:
+        update_sync_settings(
+            session=session,
+            changes={"document_type": "quote", "quote_status": "SENT"},
+            user="admin",
+            tenant_id=connected.tenant_id,
+        )
+    with session_scope(engine) as session:
+        [ours, _] = preview.push_plan(session=session, shipment_ids=ids)
+    assert (ours.document_type, ours.status, ours.count) == ("quote", "SENT", 3)

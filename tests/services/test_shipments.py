@@ -5,19 +5,22 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from models import Shipment, SyncJob, SyncState
+from models import IntegrationLog, Shipment, SyncJob, SyncState
 from services.csv_import import ImportError_, export_csv, import_shipments, parse_csv
 from services.mapping import update_sync_settings
 from services.shipments import (
     ShipmentError,
     ShipmentFilter,
     change_status,
+    changed_since_attempt,
+    count_matching,
+    last_attempts,
     list_shipments,
     shipment_total,
     totals_by_currency,
     update_shipment,
 )
-from tests.utils.factories import line, make_shipment, shipment_fields
+from tests.utils.factories import line, make_shipment, seed_reference, shipment_fields
 
 
 def test_list_pages_and_filters_in_sql(session):
@@ -147,3 +150,132 @@ def test_a_shipments_total_is_its_lines_plus_freight_as_its_document(session):
         ("EUR", "Not sent", Decimal("5.00"), 1),
         ("USD", "Not sent", Decimal("230.00"), 2),
     ]
+
+
+HEADER = CSV.splitlines()[0]
+
+
+def test_csv_negative_amounts_are_row_and_column_errors(session):
+    text = "\n".join(
+        [
+            HEADER,
+            "N-1,ACME,USD,-0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,-4,12.50,-50.00",
+            "N-2,ACME,USD,0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,4,-12.50,50.00",
+        ]
+    )
+    preview = parse_csv(text, session=session)
+    assert [str(e) for e in preview.errors] == [
+        "Row 2, exchange_rate: -0.59 is not valid: enter a rate above 0, or leave it empty to "
+        "let Xero apply its daily rate",
+        "Row 2, item_value: -50 cannot be negative: enter 0 or more",
+        "Row 2, quantity: -4 cannot be negative: enter 0 or more",
+        "Row 3, unit_price: -12.50 cannot be negative: enter 0 or more",
+    ]
+    assert preview.good_shipments == []
+    with pytest.raises(ImportError_, match="Every shipment in the file has a problem"):
+        import_shipments(session=session, preview=preview, user="ops", only_good_rows=True)
+    assert session.exec(select(Shipment)).all() == []
+
+
+def test_csv_preview_runs_the_sends_checks(session):
+    text = "\n".join(
+        [
+            HEADER,
+            "R-1,ACME,USD,0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,4,12.50,50.00",
+            "R-2,ACME,USD,0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,4,12.50,60.00",
+            "R-3,ACME,USD,0.59,2026-11-01,,FOB,WIDGET-A,4,12.50,50.00",
+            "R-4,ALOK,USD,0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,4,12.50,50.00",
+        ]
+    )
+    fields_only = parse_csv(text, session=session)  # nothing connected: fields only
+    assert fields_only.checked_against is None
+    ready = {p.fields.shipment_number: fields_only.ready_to_send(p) for p in fields_only.shipments}
+    assert ready == {"R-1": "not checked", "R-2": "no", "R-3": "no", "R-4": "not checked"}
+
+    seed_reference(session)
+    preview = parse_csv(text, session=session)
+    assert preview.checked_against == "Test Org"
+    by_number = {p.fields.shipment_number: p for p in preview.shipments}
+    assert {n: preview.ready_to_send(p) for n, p in by_number.items()} == {
+        "R-1": "yes",
+        "R-2": "no",
+        "R-3": "no",
+        "R-4": "no",
+    }
+    assert by_number["R-2"].send_problems == [
+        "Line 1: item value 60.00 is not quantity × unit price (4 × 12.50 = 50.00): "
+        "correct the quantity, the unit price or the item value."
+    ]
+    assert by_number["R-3"].send_problems == ["Due date is missing: enter the date payment is due."]
+    assert by_number["R-4"].send_problems[0].startswith("Customer code ALOK is not a Xero")
+
+
+@pytest.mark.parametrize("text", ["", "\ufeff\n", HEADER + "\n"])
+def test_an_empty_csv_has_no_shipments_and_imports_nothing(session, text):
+    preview = parse_csv(text, session=session)
+    assert preview.is_empty and preview.errors == []
+    with pytest.raises(ImportError_, match="The file has no shipments"):
+        import_shipments(session=session, preview=preview, user="ops")
+
+
+def test_changed_since_the_last_attempt_is_an_edit_after_it(session):
+    edited, untouched, never = (make_shipment(session) for _ in range(3))
+    for shipment in (edited, untouched):  # sent after they were made
+        session.add(
+            IntegrationLog(
+                shipment_id=shipment.id,
+                shipment_number=shipment.shipment_number,
+                trigger="bulk",
+                outcome="Rejected",
+            )
+        )
+    session.flush()
+    update_shipment(  # then one is fixed
+        session=session,
+        shipment_id=edited.id,
+        fields=shipment_fields(shipment_number=edited.shipment_number, incoterms="CIF"),
+        lines=[line()],
+        user="ops",
+    )
+    session.flush()
+    attempts = last_attempts(session=session, shipment_ids=[edited.id, untouched.id, never.id])
+    assert set(attempts) == {edited.id, untouched.id}
+    assert changed_since_attempt(edited, attempts[edited.id])
+    assert not changed_since_attempt(untouched, attempts[untouched.id])
+    assert not changed_since_attempt(never, attempts.get(never.id))
+
+
+def test_a_save_with_nothing_changed_changes_nothing(session):
+    shipment = make_shipment(session, shipment_number="SAME-1")
+    shipment.sync_state = SyncState.PROCESSED
+    session.flush()
+    before = shipment.updated_at
+    same = {
+        name: getattr(shipment, name) for name in shipment_fields().model_dump() if name != "id"
+    }
+    update_shipment(
+        session=session,
+        shipment_id=shipment.id,
+        fields=shipment_fields(**same),
+        lines=[line()],
+        user="ops",
+    )
+    assert (shipment.updated_at, shipment.sync_state) == (before, SyncState.PROCESSED)
+    update_shipment(
+        session=session,
+        shipment_id=shipment.id,
+        fields=shipment_fields(**{**same, "incoterms": "CIF"}),
+        lines=[line()],
+        user="ops",
+    )
+    assert shipment.sync_state == SyncState.CHANGED and shipment.updated_at > before
+
+
+def test_count_matching_says_how_many_of_these_numbers_the_filter_shows(session):
+    for number, code in (("M-1", "ACME"), ("M-2", "BOLT"), ("M-3", "ACME")):
+        make_shipment(session, shipment_number=number, buyer_code=code, consignee_code=code)
+    shows = count_matching(
+        session=session, flt=ShipmentFilter(search="acme"), numbers=["M-1", "M-2", "M-3"]
+    )
+    assert shows == 2
+    assert count_matching(session=session, flt=ShipmentFilter(), numbers=[]) == 0

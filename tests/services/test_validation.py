@@ -7,7 +7,7 @@ import pytest
 from services import reference_data
 from services.documents import build_document
 from services.mapping import get_sync_settings, update_sync_settings
-from services.validation import check, required_field_problems
+from services.validation import check, required_field_problems, sign_problem
 from tests.utils.factories import line, make_shipment, seed_reference
 
 
@@ -45,6 +45,14 @@ def test_a_complete_shipment_has_no_problems(session, settings, ref):
         ({"lines": [line(product_code=None)]}, "Line 1: product code is missing"),
         ({"lines": [line(quantity="0")]}, "Line 1: quantity 0 must be more than 0."),
         ({"lines": [line(unit_price="-1")]}, "Line 1: unit price -1 cannot be negative."),
+        (
+            {"lines": [line(quantity="2", unit_price="0", item_value="-5")]},
+            "Line 1: item value -5 cannot be negative.",
+        ),
+        (
+            {"freight_amount": Decimal("-5")},
+            "Freight amount -5 cannot be negative: enter 0 or more, or leave it empty.",
+        ),
     ],
 )
 def test_each_required_field_has_its_sentence(session, settings, ref, overrides, expected):
@@ -123,3 +131,23 @@ def test_document_carries_rate_only_for_foreign_currency(session, settings, ref)
     home = make_shipment(session, currency="NZD", exchange_rate=Decimal("1.5"))
     _, resolved = check(home, settings, ref)
     assert "CurrencyRate" not in build_document(home, settings, resolved, base_currency="NZD")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("quantity", "-2", "-2 cannot be negative: enter 0 or more"),
+        ("unit_price", "-0.5", "-0.5 cannot be negative: enter 0 or more"),
+        ("item_value", "-25.00", "-25 cannot be negative: enter 0 or more"),
+        ("freight_amount", "-5", "-5 cannot be negative: enter 0 or more"),
+        ("exchange_rate", "-3", "-3 is not valid: enter a rate above 0, or leave it empty"),
+        ("exchange_rate", "0", "0 is not valid: enter a rate above 0, or leave it empty"),
+        ("quantity", "0", None),
+        ("freight_amount", "0", None),
+        ("exchange_rate", "0.59", None),
+    ],
+)
+def test_sign_problem_is_the_one_rule_for_the_form_the_import_and_the_send(field, value, expected):
+    """A value no shipment may hold: the form and the import refuse it before saving."""
+    said = sign_problem(field, Decimal(value))
+    assert said == expected if expected is None else said.startswith(expected), said
