@@ -422,7 +422,7 @@ def write_results(args, figures: dict) -> None:
     table = figures["table"]
     lines += [
         f"## Pages over {args.table_rows:,} shipments (SQLite, median of 5, 50 a page; "
-        "three in four sent as invoices to 500 customers)",
+        "three in four sent as invoices to 375 customers)",
         "",
         "| query | ms |",
         "| --- | --- |",
