@@ -21,6 +21,8 @@ log = logging.getLogger("shipbridge.ui")
 
 # For this long after Xero sent the browser back, the default page means Connect.
 OAUTH_LANDING_SECONDS = 10
+# For this long a refused page's explanation stays on the page the user landed on.
+REFUSED_SECONDS = 10
 # The keys streamlit-authenticator's cookie manager gives its set / delete components.
 COOKIE_SET_KEY, COOKIE_DELETE_KEY = "set", "delete"
 # Page key (as in services.users.PAGES_BY_ROLE) -> (file, title, icon).
@@ -45,6 +47,7 @@ PER_USER_KEYS = (
     state.ROLE,
     state.DISCONNECT_ASKED,
     state.PUSH_PENDING,
+    state.REFUSED_PAGE,
     *state.KEPT_ACROSS_PAGES,
 )
 
@@ -213,23 +216,41 @@ def _keep_filters() -> None:
 
 def _say_why_not_that_page(role: str, landed: st.Page) -> None:
     """A URL (or a link from another role's session) asked for a page this role may not open:
-    Streamlit shows the first page instead; say so, on that run only."""
+    Streamlit shows the first page instead; say so. A new browser session reruns by itself
+    a moment later (the cookie component answering), so the words stay for REFUSED_SECONDS
+    while the user is still on the page they landed on."""
+    refused = _refused_page(role)
+    if refused is not None:
+        text = f"Your role ({role}) cannot open {refused}; here is {landed.title}."
+        st.session_state[state.REFUSED_PAGE] = (text, landed.url_path, time.monotonic())
+    shown = st.session_state.get(state.REFUSED_PAGE)
+    if shown is None:
+        return
+    text, url_path, since = shown
+    if url_path != landed.url_path or time.monotonic() - since > REFUSED_SECONDS:
+        st.session_state.pop(state.REFUSED_PAGE, None)
+        return
+    st.info(text)
+
+
+def _refused_page(role: str) -> str | None:
+    """The title of the page the URL asked for, when this role may not open it."""
     ctx = get_script_run_ctx()
     if ctx is None:
-        return
+        return None
     # Streamlit's own record of the page the URL asked for (internal: missing, say nothing).
     manager = getattr(ctx, "pages_manager", None)
     asked_hash = getattr(manager, "intended_page_script_hash", None)
     asked_name = getattr(manager, "intended_page_name", None)
     if not (asked_hash or asked_name):
-        return
+        return None
     allowed = users.PAGES_BY_ROLE.get(role, ())
     for key, (_, title, _) in PAGES.items():
         # A page's URL path is its file's name (the key); Streamlit names a page by its hash.
         asked = asked_hash == calc_hash(key) if asked_hash else asked_name == key
         if asked and key not in allowed:
-            st.info(f"Your role ({role}) cannot open {title}; here is {landed.title}.")
-            return
+            return title
+    return None
 
 
 def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) -> None:

@@ -58,7 +58,9 @@ def who_filter(column) -> str | None:
 
 
 def log_filter() -> LogFilter:
-    outcome, trigger, who, organisation, since, until = st.columns([1.2, 1.2, 1.4, 1.4, 1, 1])
+    # Two rows, so dates and names are readable at a laptop's width.
+    outcome, trigger, who = st.columns(3)
+    organisation, since, until = st.columns(3)
     tenant_id, _ = common.organisation_filter(
         organisation, key=state.LOG_ORGANISATION, on_change=first_page
     )

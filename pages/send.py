@@ -183,10 +183,16 @@ else:
 found = send_preview.show(ids)
 # Sending what the preview refuses would only record rejections (and read Xero's codes).
 blocked = send_preview.none_can_be_sent(found)
+# Only an admin can refresh Xero's codes (on the Mapping page); others ask one.
+REFRESH = (
+    "Refresh Xero's codes on the Mapping page"
+    if user.can_edit("mapping")
+    else "ask an admin to refresh Xero's codes on the Mapping page"
+)
 BLOCKED = (
     "None of the selected shipments can be sent: fix what the preview lists for each of "
-    "them first, then send. Just added a code in Xero? Refresh Xero's codes on the Mapping "
-    "page, and the preview checks again."
+    f"them first, then send. Just added a code in Xero? {REFRESH}, and the preview checks "
+    "again."
 )
 
 send_col, clear_col = st.columns([1.5, 5])

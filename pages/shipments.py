@@ -8,6 +8,7 @@ import streamlit as st
 
 from models import Shipment, SyncState, WorkflowStatus
 from pages import common, panels, shipment_editor, shipment_import, state
+from services import preview as previews
 from services import shipments, users
 from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
 from services.sync import MAX_BATCH
@@ -139,7 +140,9 @@ def keep_selection(page_ids: list[int]) -> None:
         selected = [i for i in selected if i not in on_table or i in chosen]
         selected += [i for i in drawn if i in chosen and i not in selected]
         common.set_selected_ids(selected, from_table=True)
-    if drawn != page_ids:
+    # Redraw the ticks for new rows, and when the table's own state is gone (Streamlit drops
+    # it while the user is on another page): else the next click would read "none ticked".
+    if drawn != page_ids or table is None:
         rows = [n for n, shipment_id in enumerate(page_ids) if shipment_id in selected]
         ss[state.SHIPMENTS_TABLE] = {"selection": {"rows": rows, "columns": [], "cells": []}}
         ss[state.TABLE_ROW_IDS] = page_ids
@@ -154,10 +157,29 @@ def pager(total: int, pages: int) -> None:
     nxt.button("Next", key=state.SHIP_NEXT, on_click=step_page, args=(1,), disabled=page >= pages)
 
 
+def refusals(ids: list[int]) -> list[str]:
+    """When the checks a send makes first refuse every selected shipment (read from the
+    cached Xero codes, no API call): why, one line each. Else []: Send has work to do."""
+    if not ids or len(ids) > MAX_BATCH:  # more than a batch: Send says so when clicked
+        return []
+    with common.session() as db_session:
+        found = previews.preview(session=db_session, shipment_ids=ids)
+    if not found or any(p.verdict != previews.REFUSE for p in found):
+        return []
+    return [f"{p.shipment_number}: {(p.problems or ['refused'])[0]}" for p in found]
+
+
 def actions(user: common.CurrentUser) -> None:
     ids = common.selected_ids()
     send, status, change, clear = st.columns([1.4, 1.4, 1.2, 1.2], vertical_alignment="bottom")
-    send_clicked = send.button("Send to Accounting", key=state.SEND_SELECTED, type="primary")
+    refused = refusals(ids)
+    send_clicked = send.button(
+        "Send to Accounting",
+        key=state.SEND_SELECTED,
+        type="primary",
+        disabled=bool(refused),
+        help="None of the selected shipments can be sent yet." if refused else None,
+    )
     new_status = status.selectbox(
         "New status", [s.value for s in WorkflowStatus], key=state.BULK_STATUS
     )
@@ -170,6 +192,14 @@ def actions(user: common.CurrentUser) -> None:
             "pages/send.py",
             label="Preview exactly what will be sent first, on Send to Accounting",
             icon=":material/preview:",
+        )
+    if refused:
+        shown = "; ".join(refused[:3]) + (
+            f"; and {len(refused) - 3} more" if len(refused) > 3 else ""
+        )
+        st.caption(
+            f"Send is off: none of the selected shipments can be sent — {shown}. Fix them, "
+            "or see each in full on Send to Accounting."
         )
     if send_clicked and panels.send(ids, trigger="bulk", user=user) is not None:
         st.rerun()

@@ -17,6 +17,8 @@ DELETE_COOKIE = "sb_delete_cookie"
 COOKIE_BOX = "cookie_box"  # the container the cookie components are drawn in
 # Messages to show once on the next run, e.g. after switching page: list of (kind, text).
 FLASH = "sb_flash"
+# Why the page a URL asked for was not shown: (text, url path landed on, monotonic time).
+REFUSED_PAGE = "sb_refused_page"
 # The OAuth `state` this session already finished, so a rerun never finishes it twice,
 # and how it ended, (kind, text), shown on the Connect page until the next connect.
 OAUTH_FINISHED = "sb_oauth_finished"

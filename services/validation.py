@@ -101,8 +101,14 @@ def required_field_problems(shipment: Shipment, settings: SyncSettings) -> list[
     if not document_date(shipment, settings):
         field = DATE_SOURCES.get(settings.date_source, "date")
         problems.append(f"Document date is missing: fill in the {field}.")
+    issued = document_date(shipment, settings)
     if not shipment.due_date:
         problems.append("Due date is missing: enter the date payment is due.")
+    elif issued and shipment.due_date < issued:
+        problems.append(
+            f"Due date {shipment.due_date.isoformat()} is before the document date "
+            f"{issued.isoformat()}: correct one of them."
+        )
     if not _text(shipment.incoterms):
         problems.append("Incoterms are missing: enter the incoterms, such as FOB or CIF.")
     if not shipment.lines:
@@ -135,11 +141,11 @@ def _line_problems(number: int, line) -> list[str]:
         problems.append(f"Line {number}: {names} {verb} missing: fill in every line field.")
         return problems
     if line.quantity <= 0:
-        problems.append(f"Line {number}: quantity {line.quantity} must be more than 0.")
+        problems.append(f"Line {number}: quantity {_plain(line.quantity)} must be more than 0.")
     if line.unit_price < 0:
-        problems.append(f"Line {number}: unit price {line.unit_price} cannot be negative.")
+        problems.append(f"Line {number}: unit price {_plain(line.unit_price)} cannot be negative.")
     if line.item_value < 0:
-        problems.append(f"Line {number}: item value {line.item_value} cannot be negative.")
+        problems.append(f"Line {number}: item value {_plain(line.item_value)} cannot be negative.")
     expected = (line.quantity * line.unit_price).quantize(CENT)
     if line.item_value.quantize(CENT) != expected:
         problems.append(

@@ -126,9 +126,14 @@ def test_a_page_the_role_may_not_open_says_so_on_the_landing_page(
     assert at.title[0].value == landing
     notice = f"Your role ({role}) cannot open {refused}; here is {landing}."
     assert [i.value for i in at.info if "cannot open" in i.value] == [notice]
-    # Once: the next run on the landing page has nothing to explain.
-    at.switch_page(f"pages/{'shipments' if role == 'operations' else 'dashboard'}.py").run()
+    # A new browser session reruns by itself a moment later: the words stay.
+    at.run()
+    assert [i.value for i in at.info if "cannot open" in i.value] == [notice]
+    # Once the user moves on they are gone, and do not come back with the landing page.
+    at.switch_page("pages/logs.py").run()
     assert_clean(at)
+    assert notice not in texts(at)
+    at.switch_page(f"pages/{'shipments' if role == 'operations' else 'dashboard'}.py").run()
     assert notice not in texts(at)
 
 

@@ -46,7 +46,16 @@ def test_send_is_disabled_when_the_preview_refuses_every_shipment(app_as):
     assert send.disabled
     assert "None of the selected shipments can be sent" in send.help
     assert "None of the selected shipments can be sent" in texts(at)
+    assert "? Refresh Xero's codes on the Mapping page" in send.help  # an admin can
     assert count_rows(IntegrationLog) == 0
+
+
+def test_a_refused_send_tells_operations_to_ask_an_admin_for_a_refresh(app_as):
+    at = select_rows(app_as("operations", "shipments"), [0, 1])
+    at.switch_page("pages/send.py").run()
+    assert_clean(at)
+    help_text = at.button(key=state.SEND_BUTTON).help
+    assert "ask an admin to refresh Xero's codes on the Mapping page" in help_text
 
 
 def test_send_stays_enabled_while_one_can_be_sent(app_as):

@@ -56,12 +56,32 @@ def test_eleven_selected_send_nothing_and_say_at_most_ten(app_as):
     assert count_rows(IntegrationLog) == 0
 
 
-def test_send_with_no_xero_connection_says_so(app_as):
+def test_send_with_no_xero_connection_is_off_and_says_why(app_as):
     at = select_rows(app_as("operations", "shipments"), [0, 1])
-    at.button(key=state.SEND_SELECTED).click().run()
-    assert_clean(at, allow_errors=True)
-    assert any("No Xero organisation is connected" in e.value for e in at.error)
+    assert_clean(at)
+    assert at.button(key=state.SEND_SELECTED).disabled
+    assert "Send is off: none of the selected shipments can be sent" in texts(at)
+    assert "Xero organisation is not connected" in texts(at)
     assert count_rows(IntegrationLog) == 0
+
+
+def test_send_is_off_only_when_every_selected_shipment_would_be_refused(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")
+    at = app_as("operations", "shipments")
+    for number in ("SHP-1005", "SHP-1010"):  # an unknown customer code; no due date
+        at.text_input(key=state.SHIP_SEARCH).input(number).run()
+        at = select_rows(at, [0])
+    assert "2 of 10 selected" in [c.value for c in at.caption]
+    assert at.button(key=state.SEND_SELECTED).disabled
+    shown = texts(at)
+    assert "SHP-1005: Customer code ALOK is not a Xero contact's account number" in shown
+    assert "SHP-1010: Due date is missing" in shown
+    at.text_input(key=state.SHIP_SEARCH).input("SHP-1001").run()  # a good one
+    at = select_rows(at, [0])
+    assert "3 of 10 selected" in [c.value for c in at.caption]
+    assert not at.button(key=state.SEND_SELECTED).disabled
+    assert "Send is off" not in texts(at)
 
 
 def test_selection_is_kept_by_shipment_across_table_pages(app_as):
@@ -541,3 +561,17 @@ def test_each_filter_has_at_least_a_quarter_of_the_width(app_as):
     for key in keys:
         [column] = [c for c in at.columns if any(getattr(w, "key", None) == key for w in c)]
         assert column.weight >= 0.25, (key, column.weight)
+
+
+def test_ticked_rows_stay_ticked_after_another_page(app_as):
+    """Leaving the page drops the table's own selection; coming back shows the same rows
+    ticked, and the next click keeps them in the selection (it dropped them silently)."""
+    at = select_rows(app_as("operations", "shipments"), [0, 1])
+    ticked = list(at.session_state[state.SELECTED_IDS])
+    at.switch_page("pages/logs.py").run()
+    at.switch_page("pages/shipments.py").run()
+    assert_clean(at)
+    assert at.session_state[state.SHIPMENTS_TABLE]["selection"]["rows"] == [0, 1]
+    at.text_input(key=state.SHIP_SEARCH).input("").run()  # any other click: a rerun
+    assert at.session_state[state.SELECTED_IDS] == ticked
+    assert "2 of 10 selected" in [c.value for c in at.caption]

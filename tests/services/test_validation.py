@@ -1,5 +1,6 @@
 """Every validation sentence names the field and the fix, and costs no API call."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -38,6 +39,11 @@ def test_a_complete_shipment_has_no_problems(session, settings, ref):
         ({"currency": None}, "Currency is missing"),
         ({"invoice_date": None}, "Document date is missing: fill in the invoice date."),
         ({"due_date": None}, "Due date is missing"),
+        (
+            {"due_date": date(2026, 10, 31)},  # invoice date 2026-11-01
+            "Due date 2026-10-31 is before the document date 2026-11-01: correct one of them.",
+        ),
+        ({"lines": [line(quantity="0.0000")]}, "Line 1: quantity 0 must be more than 0."),
         ({"incoterms": " "}, "Incoterms are missing"),
         ({"exchange_rate": Decimal("0")}, "Exchange rate 0 is not valid"),
         ({"lines": []}, "The shipment has no lines"),
