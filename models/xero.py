@@ -95,6 +95,8 @@ class XeroTaxRate(SQLModel, table=True):
     name: str = Field(max_length=150)
     rate: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(9, 4)))
     status: str = Field(default="ACTIVE", max_length=20)
+    # Xero's CanApplyToRevenue: False for purchase-only rates (None: read before it was kept).
+    can_apply_to_revenue: bool | None = None
 
 
 class XeroCurrency(SQLModel, table=True):

@@ -11,7 +11,7 @@ import streamlit as st
 
 from models import ConnectionStatus, DocumentType, SyncSettings, WorkflowStatus, XeroConnection
 from pages import common, mapping_aliases, mapping_reference, state
-from services import connections, mapping, reference_data, users
+from services import connections, mapping, reference_data, users, validation
 from services.reference_data import ReferenceData
 from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
 
@@ -115,9 +115,11 @@ def _xero_codes(ref: ReferenceData | None, name: str) -> tuple[list[str], Callab
             rate = rates.get(code)
             if rate is None:
                 return f"{code} (not an active Xero tax rate)"
-            return f"{code} — {rate.name} ({rate.rate.normalize():f}%)"
+            purchases = " — for purchases, not sales" if rate.can_apply_to_revenue is False else ""
+            return f"{code} — {rate.name} ({rate.rate.normalize():f}%){purchases}"
 
-        return sorted(rates), describe
+        # Only rates Xero lets a sales document use (the current one is kept, labelled).
+        return sorted(validation.sales_tax_types(ref)), describe
     return mapping_aliases.sales_accounts(ref), partial(mapping_aliases.account_label, ref)
 
 
@@ -157,7 +159,12 @@ def code_warnings(
         missing = mapping.codes_not_in_xero(current, cached)
         if not missing:
             continue
-        codes = ", ".join(f"no {MISSING[k]} {code}" for k, code in missing.items())
+        codes = ", ".join(
+            f"tax type {code} for purchases only"
+            if k == "tax_type" and code in cached.tax_types
+            else f"no {MISSING[k]} {code}"
+            for k, code in missing.items()
+        )
         fix = (
             "choose codes it has below and click Save mapping"
             if connection.tenant_id == offered

@@ -85,13 +85,15 @@ def codes_not_in_xero(settings: SyncSettingsFields, ref: ReferenceData) -> dict[
     """The settings' accounts and tax type that the organisation's cached Xero data does not
     have (setting name -> code): a send naming one is refused, so the page warns before.
     The same test validation applies; nothing is missing while nothing of a kind is cached."""
+    from services.validation import sales_tax_types
+
     missing = {}
     for name in ("sales_account_code", "freight_account_code"):
         code = getattr(settings, name)
         if ref.accounts and code not in ref.accounts:
             missing[name] = code
-    if ref.tax_types and settings.tax_type not in ref.tax_types:
-        missing["tax_type"] = settings.tax_type
+    if ref.tax_types and settings.tax_type not in sales_tax_types(ref):
+        missing["tax_type"] = settings.tax_type  # unknown, or for purchases only
     return missing
 
 

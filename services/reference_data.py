@@ -120,6 +120,7 @@ def refresh(
             name=raw.get("Name") or "",
             rate=Decimal(str(raw.get("EffectiveRate") or 0)),
             status=raw.get("Status") or "ACTIVE",
+            can_apply_to_revenue=raw.get("CanApplyToRevenue"),
         )
         _upsert(
             session, summary, "tax rates", XeroTaxRate, tenant, {"tax_type": raw["TaxType"]}, values

@@ -206,7 +206,12 @@ def check(
     if ref.tax_types and settings.tax_type not in ref.tax_types:
         problems.append(
             f"Tax type {settings.tax_type} does not exist in Xero: choose a tax type on the "
-            f"Mapping page{_suggest(settings.tax_type, ref.tax_types)}."
+            f"Mapping page{_suggest(settings.tax_type, sales_tax_types(ref))}."
+        )
+    elif ref.tax_types and ref.tax_types[settings.tax_type].can_apply_to_revenue is False:
+        problems.append(
+            f"Tax type {settings.tax_type} is for purchases, not sales: choose a sales tax "
+            "rate on the Mapping page."
         )
     if problems:
         return problems, None
@@ -246,3 +251,8 @@ def _text(value) -> str | None:
 
 def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+
+
+def sales_tax_types(ref: ReferenceData) -> dict:
+    """The cached tax rates a sales document may use (Xero's CanApplyToRevenue)."""
+    return {t: r for t, r in ref.tax_types.items() if r.can_apply_to_revenue is not False}

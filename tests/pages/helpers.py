@@ -115,6 +115,8 @@ def add_connection(name: str = "Demo Exports Ltd", status: str = "Connected", **
 def add_reference_data(tenant_id: str) -> None:
     """Cached Xero reference data for an organisation, as a refresh leaves it: the demo
     customers and items, a few accounts, a tax rate and currencies."""
+    from decimal import Decimal
+
     from models import XeroAccount, XeroContact, XeroCurrency, XeroItem, XeroTaxRate
     from services.db import session_scope
 
@@ -156,6 +158,15 @@ def add_reference_data(tenant_id: str) -> None:
                 )
             )
         session.add(XeroTaxRate(tenant_id=tenant_id, tax_type="ZERORATED", name="Zero Rated"))
+        session.add(  # a rate for purchases only: never offered for sales
+            XeroTaxRate(
+                tenant_id=tenant_id,
+                tax_type="INPUT2",
+                name="GST on Expenses",
+                rate=Decimal(15),
+                can_apply_to_revenue=False,
+            )
+        )
         for code in ("NZD", "USD", "EUR", "AUD", "GBP"):
             session.add(XeroCurrency(tenant_id=tenant_id, code=code))
 

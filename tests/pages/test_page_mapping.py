@@ -375,3 +375,20 @@ def test_each_status_says_when_it_applies(app_as):
         assert "Used only when Send as is Quote." in shown
         assert widget(at, "Invoice status").value == "DRAFT"
         assert widget(at, "Quote status").value == "DRAFT"
+
+
+def test_a_purchases_only_tax_rate_is_not_offered_and_is_warned_about(app_as):
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_reference_data("t1")  # ZERORATED for sales; INPUT2 for purchases only
+    at = app_as("admin", "mapping")
+    assert widget(at, "Tax type").options == ["ZERORATED — Zero Rated (0%)"]
+    with session_scope() as session:
+        update_sync_settings(session=session, changes={"tax_type": "INPUT2"}, user="t")
+    at = app_as("admin", "mapping")
+    assert_clean(at)
+    assert widget(at, "Tax type").options == [
+        "ZERORATED — Zero Rated (0%)",
+        "INPUT2 — GST on Expenses (15%) — for purchases, not sales",
+    ]
+    [warning] = [w.value for w in at.warning if "for purchases only" in w.value]
+    assert warning.startswith("Demo Exports Ltd's Xero has tax type INPUT2 for purchases only:")

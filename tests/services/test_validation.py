@@ -157,3 +157,29 @@ def test_sign_problem_is_the_one_rule_for_the_form_the_import_and_the_send(field
     """A value no shipment may hold: the form and the import refuse it before saving."""
     said = sign_problem(field, Decimal(value))
     assert said == expected if expected is None else said.startswith(expected), said
+
+
+def test_a_tax_rate_for_purchases_only_is_refused_on_sales(session, ref):
+    settings = update_sync_settings(session=session, changes={"tax_type": "INPUT2"}, user="t")
+    problems = problems_of(session, settings, ref)
+    assert problems == [
+        "Tax type INPUT2 is for purchases, not sales: choose a sales tax rate on the Mapping page."
+    ]
+
+
+def test_refresh_keeps_which_tax_rates_sales_may_use(engine, connected, sandbox):
+    from sqlmodel import select
+
+    from models import XeroTaxRate
+    from services import connections
+    from services.db import session_scope
+
+    with session_scope(engine) as session:
+        connection = connections.default_connection(session=session)
+        adapter = connections.adapter_for(connection, session=session)
+        reference_data.refresh(session=session, connection=connection, adapter=adapter)
+    with session_scope(engine) as session:
+        rates = {r.tax_type: r.can_apply_to_revenue for r in session.exec(select(XeroTaxRate))}
+    # The sandbox's NZ organisation, as Xero describes its rates.
+    assert rates["OUTPUT2"] is True and rates["ZERORATED"] is True
+    assert rates["INPUT2"] is False

@@ -106,6 +106,11 @@ def seed_reference(session: Session, tenant: str = TENANT) -> XeroConnection:
             )
         )
     session.add(XeroTaxRate(tenant_id=tenant, tax_type="ZERORATED", name="Zero Rated"))
+    session.add(
+        XeroTaxRate(
+            tenant_id=tenant, tax_type="INPUT2", name="GST on Expenses", can_apply_to_revenue=False
+        )
+    )
     for code in ("NZD", "USD", "EUR"):
         session.add(XeroCurrency(tenant_id=tenant, code=code))
     session.flush()
