@@ -157,7 +157,12 @@ def customer_table(today: date) -> list[str]:
         )
         return []
     with st.container(key=state.FIN_CUSTOMERS_TABLE):
-        st.dataframe(customer_frame(balances, organisations, default), hide_index=True)
+        # Many amount columns: the customer stays in view while the table scrolls sideways.
+        st.dataframe(
+            customer_frame(balances, organisations, default),
+            hide_index=True,
+            column_config={"Customer": st.column_config.TextColumn(pinned=True)},
+        )
     info, page_box = st.columns([4, 1], vertical_alignment="bottom")
     per = (
         "customer, organisation and currency" if len(organisations) > 1 else "customer and currency"

@@ -5,6 +5,7 @@ fields are set directly: no Xero call is made."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,6 +81,9 @@ def test_customer_balances_and_saved_views(app_as):
     at = app_as("finance", "dashboard")
     assert_clean(at)
     balances = table_in(at, state.FIN_CUSTOMERS_TABLE)
+    # The customer column stays in view while the amounts scroll sideways.
+    config = at.get_by_key(state.FIN_CUSTOMERS_TABLE).dataframe[0].proto.columns
+    assert json.loads(config)["Customer"]["pinned"] is True
     # Unpaid = Open + Overdue; Total = Paid + Unpaid + Not yet approved.
     assert balances.to_dict("records") == [
         {"Customer": "ACME", "Currency": "USD", "Documents": 3, "Total": "430.00 USD",
