@@ -164,7 +164,7 @@ def confirm_disconnect(
     st.warning(disconnect_warning(row, rows, default))
     yes, keep, _ = st.columns([1, 1, 3])
     if yes.button("Yes, disconnect", key=state.DISCONNECT_CONFIRM, type="primary"):
-        disconnect(row.id, user)
+        disconnect(row, user)
     keep.button(
         "Cancel",
         key=state.DISCONNECT_KEEP,
@@ -173,34 +173,29 @@ def confirm_disconnect(
     )
 
 
-def disconnect(connection_id: int, user: common.CurrentUser) -> None:
+def disconnect(row: XeroConnection, user: common.CurrentUser) -> None:
     st.session_state.pop(state.DISCONNECT_ASKED, None)
-    done = False
-    with common.shown_errors(), common.session() as db_session:
-        row = db_session.get(XeroConnection, connection_id)
-        if row is not None:
-            connections.disconnect(session=db_session, connection=row, user=user.username)
-            common.flash("success", f"Disconnected {row.tenant_name}.")
-        done = True
-    if done:
-        st.rerun()
+    common.save_then_rerun(
+        lambda db_session: connections.disconnect(
+            session=db_session,
+            connection=db_session.get(XeroConnection, row.id),
+            user=user.username,
+        ),
+        f"Disconnected {row.tenant_name}.",
+    )
 
 
-def make_default(connection_id: int, user: common.CurrentUser) -> None:
+def make_default(row: XeroConnection, user: common.CurrentUser) -> None:
     st.session_state.pop(state.OAUTH_RESULT, None)
-    done = False
-    with common.shown_errors(), common.session() as db_session:
-        row = db_session.get(XeroConnection, connection_id)
-        if row is not None:
-            connections.make_default(session=db_session, connection=row, user=user.username)
-            common.flash(
-                "success",
-                f"{row.tenant_name} is now the default organisation: shipments with no "
-                "organisation of their own go to it.",
-            )
-        done = True
-    if done:
-        st.rerun()
+    common.save_then_rerun(
+        lambda db_session: connections.make_default(
+            session=db_session,
+            connection=db_session.get(XeroConnection, row.id),
+            user=user.username,
+        ),
+        f"{row.tenant_name} is now the default organisation: shipments with no organisation "
+        "of their own go to it.",
+    )
 
 
 user = common.require("connect")
@@ -246,7 +241,7 @@ for row in rows:
         and can_edit
         and choose.button("Make default", key=f"{state.MAKE_DEFAULT_PREFIX}{row.id}")
     ):
-        make_default(row.id, user)
+        make_default(row, user)
     if active:
         action.button(
             "Disconnect",

@@ -38,11 +38,9 @@ def save_customer_mapping(
         raise AliasError("The shipment's customer code is empty.")
     if not (account_number or "").strip() and not (sales_account_code or "").strip():
         raise AliasError("Choose a Xero contact, a sales account, or both.")
-    row = session.exec(
-        select(CustomerMapping).where(
-            CustomerMapping.tenant_id == tenant_id, CustomerMapping.shipment_code == code
-        )
-    ).first() or CustomerMapping(tenant_id=tenant_id, shipment_code=code)
+    row = mapping_for(
+        CustomerMapping, session=session, tenant_id=tenant_id, shipment_code=code
+    ) or CustomerMapping(tenant_id=tenant_id, shipment_code=code)
     before = row.model_dump(exclude={"id"}) if row.id else None
     row.account_number = (account_number or "").strip() or None
     row.sales_account_code = (sales_account_code or "").strip() or None
@@ -66,11 +64,9 @@ def save_product_mapping(
     code, item = shipment_code.strip(), item_code.strip()
     if not code or not item:
         raise AliasError("Both the shipment's product code and the Xero item code are needed.")
-    row = session.exec(
-        select(ProductMapping).where(
-            ProductMapping.tenant_id == tenant_id, ProductMapping.shipment_code == code
-        )
-    ).first() or ProductMapping(tenant_id=tenant_id, shipment_code=code, item_code=item)
+    row = mapping_for(
+        ProductMapping, session=session, tenant_id=tenant_id, shipment_code=code
+    ) or ProductMapping(tenant_id=tenant_id, shipment_code=code, item_code=item)
     before = row.model_dump(exclude={"id"}) if row.id else None
     row.item_code = item
     session.add(row)
