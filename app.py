@@ -303,6 +303,8 @@ def main() -> None:
     _sidebar(user, authenticator)
     _finish_oauth(user, pages.get("connect"))
     _stay_on_connect(navigation, pages.get("connect"))
+    if navigation.url_path != "connect":  # the admin moved on: the connect result is over
+        st.session_state.pop(state.OAUTH_RESULT, None)
     _reconnect_banner(user, pages.get("connect"))
     common.show_flashes()
     _say_why_not_that_page(role, navigation)

@@ -4,7 +4,6 @@ went to and came back from each: documents pushed, failing shipments, payments p
 from __future__ import annotations
 
 import html
-import time
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +18,6 @@ from services.settings import get_settings
 # How long after Xero sent the browser back the connect result still shows: the browser may
 # rerun the page once or twice as it lands (app.py's landing window); after that it is a
 # message from the past, like a flash.
-RESULT_SECONDS = 10
 
 # A link the browser follows in this tab: st.link_button always opens a new one, and the
 # OAuth redirect must come back to this browser tab's cookie-logged-in app.
@@ -118,16 +116,12 @@ def activity_rows(rows: list[XeroConnection], counts: dict[int, dict]) -> pd.Dat
 
 
 def connect_result() -> tuple[str, str] | None:
-    """How the last connect ended, on the runs just after Xero sent the browser back; then
-    dropped, so it does not sit above what the admin does next."""
+    """How the last connect ended. It stays while the admin is on this page; the next thing
+    they do here (or another page, see app.py) drops it, so it does not sit above what they
+    do next."""
     result = st.session_state.get(state.OAUTH_RESULT)
-    if result is None:
-        return None
-    st.session_state.pop(state.CONNECT_URL, None)  # that link is used up
-    finished = st.session_state.get(state.OAUTH_FINISHED_AT)
-    if finished is None or time.monotonic() - finished > RESULT_SECONDS:
-        st.session_state.pop(state.OAUTH_RESULT, None)
-        return None
+    if result is not None:
+        st.session_state.pop(state.CONNECT_URL, None)  # that link is used up
     return result
 
 
