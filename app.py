@@ -11,7 +11,7 @@ import streamlit_authenticator as stauth
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.util import calc_hash
 
-from pages import common, state
+from ui import common, state
 from services import connections, users
 from services.connections import ConnectError
 from services.db import get_engine, migrate

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import ConnectionStatus, Shipment, SyncState, XeroConnection, XeroPayment
-from pages import common, state
+from ui import common, state
 from services import connections
 from services.settings import get_settings
 

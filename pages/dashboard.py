@@ -14,7 +14,7 @@ import streamlit as st
 from sqlmodel import select
 
 from models import IntegrationLog, Outcome, SyncState, utcnow
-from pages import common, finance_view, state
+from ui import common, finance_view, state
 from services import finance, integration_log, shipments
 from services.integration_log import LogFilter
 

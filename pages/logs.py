@@ -11,7 +11,7 @@ import streamlit as st
 from sqlmodel import select
 
 from models import Outcome, Shipment, SyncState, Trigger
-from pages import common, panels, state
+from ui import common, panels, state
 from services import integration_log, queue, shipments
 from services.integration_log import LogFilter
 from services.shipments import ShipmentFilter

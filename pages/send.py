@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from models import JobStatus, Outcome
-from pages import common, panels, send_preview, state
-from pages.panels import counted
+from ui import common, panels, send_preview, state
+from ui.panels import counted
 from services import preview, queue, shipments
 from services.preview import PushGroup
 from services.queue import Progress

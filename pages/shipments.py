@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from models import Shipment, SyncState, WorkflowStatus
-from pages import common, panels, shipment_editor, shipment_import, state
+from ui import common, panels, shipment_editor, shipment_import, state
 from services import preview as previews
 from services import shipments, users
 from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter

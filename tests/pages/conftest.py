@@ -18,7 +18,7 @@ from streamlit.components.v2.component_manager import BidiComponentManager
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from pages import state
+from ui import state
 from services import db, settings
 from services.demo import seed_demo
 

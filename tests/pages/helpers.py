@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from pages.common import UNEXPECTED
+from ui.common import UNEXPECTED
 
 UNEXPECTED_START = UNEXPECTED.split("(")[0]
 
@@ -59,7 +59,7 @@ def shipment_by_number(number: str):
 
 def select_rows(at: AppTest, rows: list[int]) -> AppTest:
     """Tick table rows (positions on the table's current page), as a click in the browser."""
-    from pages import state
+    from ui import state
 
     at.session_state[state.SHIPMENTS_TABLE] = {"selection": {"rows": rows, "columns": []}}
     return at.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from models import OAuthState
-from pages import state
+from ui import state
 from tests.pages.conftest import new_app
 from tests.pages.helpers import add_connection, assert_clean, count_rows, texts
 

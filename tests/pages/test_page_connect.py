@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models import OAuthState, XeroConnection
-from pages import state
+from ui import state
 from services.db import session_scope
 from tests.pages.helpers import (
     add_connection,

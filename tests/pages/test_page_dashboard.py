@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from models import PinnedDocument
-from pages import state
+from ui import state
 from services.db import session_scope
 from tests.pages.helpers import (
     add_connection,

@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 
 from models import IntegrationLog, SyncJob
-from pages import panels, state
+from ui import panels, state
 from services.sync import BatchResult, ShipmentOutcome
 from tests.pages.conftest import new_app
 from tests.pages.helpers import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from models import CustomerMapping, ProductMapping, utcnow
-from pages import state
+from ui import state
 from services import connections, reference_data
 from services.aliases import save_product_mapping
 from services.db import session_scope

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from models import IntegrationLog, SyncJob
-from pages import panels, state
+from ui import panels, state
 from services import queue
 from services.db import session_scope
 from services.outcomes import BatchResult, ShipmentOutcome

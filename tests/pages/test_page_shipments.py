@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models import IntegrationLog
-from pages import state
+from ui import state
 from tests.pages.helpers import (
     add_connection,
     add_payment,

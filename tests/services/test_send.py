@@ -48,7 +48,7 @@ def test_connect_shows_the_organisation(connected):
 def test_a_sent_documents_link_opens_it_in_its_organisation(engine, connected, sandbox):
     """The link the pages show goes through Xero's organisation login hop (with the short
     code) and lands on the invoice's own page."""
-    from pages.xero_document import document_url
+    from ui.xero_document import document_url
 
     [sid] = shipments(engine, 1)
     [outcome] = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes

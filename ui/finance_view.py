@@ -11,7 +11,7 @@ import streamlit as st
 from sqlmodel import select
 
 from models import ConnectionStatus, PinnedDocument, Shipment, XeroConnection
-from pages import common, state, xero_document
+from ui import common, state, xero_document
 from services import connections, finance, payments
 from services.finance import CustomerBalance, View
 

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlmodel import select
 
 from models import AuditEvent, ConnectionStatus, XeroConnection
-from pages import common, state
+from ui import common, state
 from services import connections, reference_data
 from services.reference_data import RefreshSummary
 

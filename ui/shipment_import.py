@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import common, state
+from ui import common, state
 from services import csv_import, shipments
 from services.csv_import import COLUMNS, ImportPreview
 from services.shipments import ShipmentFilter

@@ -13,7 +13,7 @@ import streamlit as st
 from sqlmodel import select
 
 from models import IntegrationLog, Outcome, Shipment, Trigger
-from pages import common, state, xero_document
+from ui import common, state, xero_document
 from services import integration_log
 from services.sync import BatchResult, send_shipments
 

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from models import CustomerMapping, ProductMapping, XeroConnection
-from pages import common, state
+from ui import common, state
 from services import aliases
 from services.reference_data import ReferenceData
 

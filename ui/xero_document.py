@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from models import DocumentType, Shipment, SyncState
-from pages import common, state
+from ui import common, state
 from services import connections, payments
 from services.settings import get_settings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import common, state
+from ui import common, state
 from services import preview as previews
 from services.preview import Preview
 

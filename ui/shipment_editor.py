@@ -12,7 +12,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
-from pages import common, panels, state, xero_document
+from ui import common, panels, state, xero_document
 from services import connections, integration_log, preview, shipments, validation
 from services.integration_log import LogFilter
 from services.mapping import get_sync_settings

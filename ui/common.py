@@ -15,7 +15,7 @@ import streamlit as st
 from sqlmodel import Session
 from streamlit.errors import StreamlitAPIException
 
-from pages import state
+from ui import state
 from services import connections, users
 from services.connections import ConnectError
 from services.csv_import import ImportError_
