@@ -11,11 +11,11 @@ import streamlit_authenticator as stauth
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.util import calc_hash
 
-from ui import common, state
 from services import connections, users
 from services.connections import ConnectError
 from services.db import get_engine, migrate
 from services.settings import get_settings
+from ui import common, state
 
 log = logging.getLogger("shipbridge.ui")
 

@@ -11,9 +11,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import ConnectionStatus, Shipment, SyncState, XeroConnection, XeroPayment
-from ui import common, state
 from services import connections
 from services.settings import get_settings
+from ui import common, state
 
 # How long after Xero sent the browser back the connect result still shows: the browser may
 # rerun the page once or twice as it lands (app.py's landing window); after that it is a

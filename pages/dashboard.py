@@ -14,9 +14,9 @@ import streamlit as st
 from sqlmodel import select
 
 from models import IntegrationLog, Outcome, SyncState, utcnow
-from ui import common, finance_view, state
 from services import finance, integration_log, shipments
 from services.integration_log import LogFilter
+from ui import common, finance_view, state
 
 RECENT = timedelta(days=7)
 DAYS = 30  # the window of the attempts chart and the rejection reasons

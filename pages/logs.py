@@ -11,11 +11,11 @@ import streamlit as st
 from sqlmodel import select
 
 from models import Outcome, Shipment, SyncState, Trigger
-from ui import common, panels, state
 from services import integration_log, queue, shipments
 from services.integration_log import LogFilter
 from services.shipments import ShipmentFilter
 from services.sync import MAX_BATCH
+from ui import common, panels, state
 
 PAGE_SIZE = 50
 OUTCOME_PARAM = "outcome"  # ?outcome=Rejected opens the page filtered to that outcome

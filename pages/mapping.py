@@ -10,10 +10,10 @@ from functools import partial
 import streamlit as st
 
 from models import ConnectionStatus, DocumentType, SyncSettings, WorkflowStatus, XeroConnection
-from ui import common, mapping_aliases, mapping_reference, state
 from services import connections, mapping, reference_data, users, validation
 from services.reference_data import ReferenceData
 from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
+from ui import common, mapping_aliases, mapping_reference, state
 
 CHOICES: dict[str, tuple[str, dict[str, str]]] = {
     "document_type": ("Send as", {t.value: t.value.capitalize() for t in DocumentType}),

@@ -7,13 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from models import JobStatus, Outcome
-from ui import common, panels, send_preview, state
-from ui.panels import counted
 from services import preview, queue, shipments
 from services.preview import PushGroup
 from services.queue import Progress
 from services.shipments import ShipmentError
 from services.sync import MAX_BATCH
+from ui import common, panels, send_preview, state
+from ui.panels import counted
 
 QUEUE_REDRAW_SECONDS = 3
 LABELS = {

@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from models import Shipment, SyncState, WorkflowStatus
-from ui import common, panels, shipment_editor, shipment_import, state
 from services import preview as previews
 from services import shipments, users
 from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
 from services.sync import MAX_BATCH
+from ui import common, panels, shipment_editor, shipment_import, state
 
 SORT_LABELS = {
     "created": "Created",

@@ -15,7 +15,6 @@ import streamlit as st
 from sqlmodel import Session
 from streamlit.errors import StreamlitAPIException
 
-from ui import state
 from services import connections, users
 from services.connections import ConnectError
 from services.csv_import import ImportError_
@@ -24,6 +23,7 @@ from services.mapping import MappingError
 from services.shipments import ShipmentError
 from services.sync import SyncError
 from services.xero.errors import XeroError
+from ui import state
 
 log = logging.getLogger("shipbridge.ui")
 

@@ -11,9 +11,9 @@ import streamlit as st
 from sqlmodel import select
 
 from models import ConnectionStatus, PinnedDocument, Shipment, XeroConnection
-from ui import common, state, xero_document
 from services import connections, finance, payments
 from services.finance import CustomerBalance, View
+from ui import common, state, xero_document
 
 PAGE_SIZE = 25
 VIEWS = [v.value for v in View]

@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from models import CustomerMapping, ProductMapping, XeroConnection
-from ui import common, state
 from services import aliases
 from services.reference_data import ReferenceData
+from ui import common, state
 
 REVENUE_TYPES = {"REVENUE", "SALES", "OTHERINCOME"}
 SHOWN_NUMBERS = 10  # shipment numbers listed per unmapped code

@@ -11,9 +11,9 @@ import streamlit as st
 from sqlmodel import select
 
 from models import AuditEvent, ConnectionStatus, XeroConnection
-from ui import common, state
 from services import connections, reference_data
 from services.reference_data import RefreshSummary
+from ui import common, state
 
 log = logging.getLogger("shipbridge.ui")
 

@@ -13,9 +13,9 @@ import streamlit as st
 from sqlmodel import select
 
 from models import IntegrationLog, Outcome, Shipment, Trigger
-from ui import common, state, xero_document
 from services import integration_log
 from services.sync import BatchResult, send_shipments
+from ui import common, state, xero_document
 
 LOG_COLUMNS = [
     "When",

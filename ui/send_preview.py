@@ -7,9 +7,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import common, state
 from services import preview as previews
 from services.preview import Preview
+from ui import common, state
 
 VERDICTS = {
     previews.SEND: "will be sent",

@@ -12,11 +12,11 @@ import streamlit as st
 from pydantic import ValidationError
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
-from ui import common, panels, state, xero_document
 from services import connections, integration_log, preview, shipments, validation
 from services.integration_log import LogFilter
 from services.mapping import get_sync_settings
 from services.numbers import parse_decimal
+from ui import common, panels, state, xero_document
 
 LINE_COLUMNS = {
     "product_code": "Product code",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import common, state
 from services import csv_import, shipments
 from services.csv_import import COLUMNS, ImportPreview
 from services.shipments import ShipmentFilter
+from ui import common, state
 
 PREVIEW_COLUMNS = [
     "Shipment",

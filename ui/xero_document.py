@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from models import DocumentType, Shipment, SyncState
-from ui import common, state
 from services import connections, payments
 from services.settings import get_settings
+from ui import common, state
 
 # A table cell links to the document and shows its number: the number rides in the URL's
 # fragment (which the browser never sends to Xero) and LinkColumn's display_text takes it out.

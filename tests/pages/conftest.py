@@ -18,9 +18,9 @@ from streamlit.components.v2.component_manager import BidiComponentManager
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from ui import state
 from services import db, settings
 from services.demo import seed_demo
+from ui import state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 LEGACY_PAGES_MANAGER_INIT = PagesManager.__init__

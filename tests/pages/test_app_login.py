@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ui import state
 from tests.pages.conftest import LEGACY_PAGES_MANAGER_INIT, new_app
 from tests.pages.helpers import assert_clean, nav_titles, texts
+from ui import state
 
 PAGE_TITLES = {
     "admin": {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from models import OAuthState
-from ui import state
 from tests.pages.conftest import new_app
 from tests.pages.helpers import add_connection, assert_clean, count_rows, texts
+from ui import state
 
 
 def admin_returning_from_xero(**params):

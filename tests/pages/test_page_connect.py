@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from models import OAuthState, XeroConnection
-from ui import state
 from services.db import session_scope
 from tests.pages.helpers import (
     add_connection,
@@ -14,6 +13,7 @@ from tests.pages.helpers import (
     set_sync_state,
     texts,
 )
+from ui import state
 
 
 def test_connect_creates_the_state_only_when_asked_and_links_in_the_same_tab(app_as):

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from models import PinnedDocument
-from ui import state
 from services.db import session_scope
 from tests.pages.helpers import (
     add_connection,
@@ -22,6 +21,7 @@ from tests.pages.helpers import (
     table_in,
     texts,
 )
+from ui import state
 
 TODAY = datetime.now(ZoneInfo("Pacific/Auckland")).date()  # the tests' browser time zone
 

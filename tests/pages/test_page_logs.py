@@ -7,7 +7,6 @@ import io
 from datetime import UTC, datetime
 
 from models import IntegrationLog, SyncJob
-from ui import panels, state
 from services.sync import BatchResult, ShipmentOutcome
 from tests.pages.conftest import new_app
 from tests.pages.helpers import (
@@ -19,6 +18,7 @@ from tests.pages.helpers import (
     shipment_by_number,
     texts,
 )
+from ui import panels, state
 
 
 def test_empty_log_says_so(app_as):

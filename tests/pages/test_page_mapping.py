@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 from models import CustomerMapping, ProductMapping, utcnow
-from ui import state
 from services import connections, reference_data
 from services.aliases import save_product_mapping
 from services.db import session_scope
 from services.mapping import get_sync_settings, update_sync_settings
 from services.reference_data import RefreshSummary
 from tests.pages.helpers import add_connection, add_reference_data, assert_clean, table_in, texts
+from ui import state
 
 
 def widget(at, label: str):

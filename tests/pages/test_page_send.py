@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlmodel import select
 
 from models import IntegrationLog, SyncJob
-from ui import panels, state
 from services import queue
 from services.db import session_scope
 from services.outcomes import BatchResult, ShipmentOutcome
@@ -18,6 +17,7 @@ from tests.pages.helpers import (
     shipment_by_number,
     texts,
 )
+from ui import panels, state
 
 
 def test_shows_the_selection_made_on_the_shipments_page(app_as):

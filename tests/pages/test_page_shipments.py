@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from models import IntegrationLog
-from ui import state
 from tests.pages.helpers import (
     add_connection,
     add_payment,
@@ -16,6 +15,7 @@ from tests.pages.helpers import (
     shipment_by_number,
     texts,
 )
+from ui import state
 
 
 def labels(at) -> list[str]:
