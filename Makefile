@@ -31,12 +31,20 @@ test: install chromium
 test-fast: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not e2e"
 
+# Pure functions only, no database, no sandbox: seconds, for every save.
+.PHONY: test-unit
+test-unit: install
+	$(PY) -m pytest -q tests/unit
+
 bench: install
 	$(PY) -m bench
 
+# What CI checks before any test: lint, formatting, the layers' import contracts, types.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit
 
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit.util import calc_hash
 
 from services import connections, users
-from services.connections import ConnectError
 from services.db import get_engine, migrate
+from services.observability import configure_logging
 from services.settings import get_settings
 from ui import common, state
 
@@ -50,6 +49,13 @@ PER_USER_KEYS = (
     state.REFUSED_PAGE,
     *state.KEPT_ACROSS_PAGES,
 )
+
+
+@st.cache_resource(show_spinner=False)
+def _logs_configured() -> bool:
+    """JSON logs for this Streamlit process, set up once, not on every rerun."""
+    configure_logging(process="app")
+    return True
 
 
 @st.cache_resource(show_spinner=False)
@@ -198,11 +204,8 @@ def _oauth_result(
             )
             names = ", ".join(c.tenant_name for c in connected)
         return "success", f"Connected to {names}"
-    except ConnectError as problem:
-        return "error", str(problem)
     except Exception as problem:  # noqa: BLE001 - plain words, never a traceback
-        log.error("Finishing the Xero connection failed", exc_info=problem)
-        return "error", common.error_message(problem)
+        return "error", common.error_message(problem, where="finishing the Xero connection")
 
 
 def _keep_filters() -> None:
@@ -234,22 +237,16 @@ def _say_why_not_that_page(role: str, landed: st.Page) -> None:
 
 
 def _refused_page(role: str) -> str | None:
-    """The title of the page the URL asked for, when this role may not open it."""
-    ctx = get_script_run_ctx()
-    if ctx is None:
+    """The title of the page the browser's URL asked for, when this role may not open it."""
+    url = st.context.url  # None when the browser did not say
+    if not url:
         return None
-    # Streamlit's own record of the page the URL asked for (internal: missing, say nothing).
-    manager = getattr(ctx, "pages_manager", None)
-    asked_hash = getattr(manager, "intended_page_script_hash", None)
-    asked_name = getattr(manager, "intended_page_name", None)
-    if not (asked_hash or asked_name):
-        return None
-    allowed = users.PAGES_BY_ROLE.get(role, ())
-    for key, (_, title, _) in PAGES.items():
-        # A page's URL path is its file's name (the key); Streamlit names a page by its hash.
-        asked = asked_hash == calc_hash(key) if asked_hash else asked_name == key
-        if asked and key not in allowed:
-            return title
+    # A page's URL path is its file's name (the key in PAGES), the last segment of the path
+    # (after any base path the app is served under). Streamlit leaves the path of a page it
+    # did not register (another role's) as the browser sent it.
+    asked = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    if asked in PAGES and asked not in users.PAGES_BY_ROLE.get(role, ()):
+        return PAGES[asked][1]
     return None
 
 
@@ -270,6 +267,7 @@ def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) ->
 
 def main() -> None:
     st.set_page_config(page_title="Shipbridge", layout="wide")
+    _logs_configured()
     try:
         _migrated(get_settings().database_url)
         with common.session() as db_session:

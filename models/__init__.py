@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from models.clock import as_utc, utc_from_epoch, utcnow
 from models.enums import (
     ConnectionStatus,
     DocumentType,
@@ -10,7 +11,7 @@ from models.enums import (
     Trigger,
     WorkflowStatus,
 )
-from models.shipment import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields, utcnow
+from models.shipment import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields
 from models.sync import (
     ApiCallSlot,
     AppUser,
@@ -69,5 +70,7 @@ __all__ = [
     "XeroCurrency",
     "XeroItem",
     "XeroTaxRate",
+    "as_utc",
+    "utc_from_epoch",
     "utcnow",
 ]

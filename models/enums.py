@@ -26,8 +26,11 @@ class WorkflowStatus(StrEnum):
 
 
 class DocumentType(StrEnum):
+    """Stored kinds of Xero document; services.document_kinds says how each is sent."""
+
     INVOICE = "invoice"
     QUOTE = "quote"
+    CREDIT_NOTE = "creditnote"
 
 
 class Trigger(StrEnum):

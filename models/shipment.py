@@ -1,16 +1,13 @@
 """Shipments and their lines."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Column, Numeric
 from sqlmodel import Field, Relationship, SQLModel
 
+from models.clock import utcnow
 from models.enums import SyncState, WorkflowStatus
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def money(nullable: bool = True, scale: int = 2) -> Column:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from models.clock import utcnow
 from models.enums import DocumentType, JobStatus, WorkflowStatus
-from models.shipment import utcnow
 
 
 class SyncSettingsFields(SQLModel):

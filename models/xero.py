@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.clock import utcnow
 from models.enums import ConnectionStatus
-from models.shipment import utcnow
 
 
 class XeroConnection(SQLModel, table=True):

@@ -7,11 +7,10 @@ import html
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import func
-from sqlmodel import Session, select
 
-from models import ConnectionStatus, Shipment, SyncState, XeroConnection, XeroPayment
+from models import ConnectionStatus, XeroConnection
 from services import connections
+from services.connections import ConnectionActivity
 from services.settings import get_settings
 from ui import common, state
 
@@ -56,34 +55,6 @@ def continue_link(url: str) -> None:
     )
 
 
-def _count_by_tenant(db_session: Session, column, *conditions) -> dict[str | None, int]:
-    return dict(
-        db_session.exec(select(column, func.count()).where(*conditions).group_by(column)).all()
-    )
-
-
-def organisation_counts(db_session: Session, rows: list[XeroConnection]) -> dict[int, dict]:
-    """Per connection: documents pushed, shipments failing, payments pulled. A shipment with
-    no organisation of its own goes to the default one, so it counts there."""
-    pushed = _count_by_tenant(
-        db_session, Shipment.tenant_id, Shipment.xero_document_id.is_not(None)
-    )
-    failing = _count_by_tenant(
-        db_session, Shipment.tenant_id, Shipment.sync_state == SyncState.REJECTED
-    )
-    pulled = _count_by_tenant(db_session, XeroPayment.tenant_id)
-    default = connections.default_connection(session=db_session)
-    counts = {}
-    for row in rows:
-        own = [row.tenant_id] + ([None] if default is not None and default.id == row.id else [])
-        counts[row.id] = {
-            "Documents pushed": sum(pushed.get(t, 0) for t in own),
-            "Failing": sum(failing.get(t, 0) for t in own),
-            "Payments pulled": pulled.get(row.tenant_id, 0),
-        }
-    return counts
-
-
 def connection_rows(rows: list[XeroConnection], default: XeroConnection | None) -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -101,12 +72,16 @@ def connection_rows(rows: list[XeroConnection], default: XeroConnection | None) 
     )
 
 
-def activity_rows(rows: list[XeroConnection], counts: dict[int, dict]) -> pd.DataFrame:
+def activity_rows(
+    rows: list[XeroConnection], activity: dict[int, ConnectionActivity]
+) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
                 "Organisation": c.tenant_name,
-                **counts.get(c.id, {}),
+                "Documents pushed": activity[c.id].documents_pushed,
+                "Failing": activity[c.id].failing,
+                "Payments pulled": activity[c.id].payments_pulled,
                 "Payments pulled at": common.local_time(c.payments_pulled_at),
                 "Refreshed from Xero": common.local_time(c.reference_refreshed_at),
             }
@@ -169,26 +144,30 @@ def confirm_disconnect(
 
 def disconnect(row: XeroConnection, user: common.CurrentUser) -> None:
     st.session_state.pop(state.DISCONNECT_ASKED, None)
-    common.save_then_rerun(
-        lambda db_session: connections.disconnect(
-            session=db_session,
-            connection=db_session.get(XeroConnection, row.id),
-            user=user.username,
-        ),
-        f"Disconnected {row.tenant_name}.",
-    )
+    change_connection(row, user, connections.disconnect, f"Disconnected {row.tenant_name}.")
 
 
 def make_default(row: XeroConnection, user: common.CurrentUser) -> None:
     st.session_state.pop(state.OAUTH_RESULT, None)
-    common.save_then_rerun(
-        lambda db_session: connections.make_default(
-            session=db_session,
-            connection=db_session.get(XeroConnection, row.id),
-            user=user.username,
-        ),
+    change_connection(
+        row,
+        user,
+        connections.make_default,
         f"{row.tenant_name} is now the default organisation: shipments with no organisation "
         "of their own go to it.",
+    )
+
+
+def change_connection(row: XeroConnection, user: common.CurrentUser, change, done: str) -> None:
+    """`change(session=, connection=, user=)` on the organisation's row as it is now (the page
+    holds an older copy), then rerun saying `done`."""
+    common.save_then_rerun(
+        lambda db_session: change(
+            session=db_session,
+            connection=connections.get_connection(session=db_session, connection_id=row.id),
+            user=user.username,
+        ),
+        done,
     )
 
 
@@ -212,11 +191,18 @@ if url:
     continue_link(url)
 elif st.button("Connect to Xero", key=state.CONNECT_START, type="primary"):
     start(user)
+with st.expander("What Shipbridge asks Xero for"):
+    st.markdown(
+        "\n".join(
+            f"- `{scope}`" + (f": {purpose}" if purpose else "")
+            for scope, purpose in settings.scope_purposes()
+        )
+    )
 
 with common.session() as db_session:
     rows = connections.list_connections(session=db_session)
     default = connections.default_connection(session=db_session)
-    counts = organisation_counts(db_session, rows)
+    activity = connections.activity(session=db_session, connections=rows)
 if not rows:
     st.caption("No organisation is connected yet.")
     st.stop()
@@ -253,7 +239,7 @@ st.caption(
 )
 
 st.subheader("To and from Xero")
-st.dataframe(activity_rows(rows, counts), hide_index=True)
+st.dataframe(activity_rows(rows, activity), hide_index=True)
 st.caption(
     "Documents pushed: shipments in Xero. Failing: shipments rejected, waiting to be fixed. "
     "Shipments with no organisation of their own go to the default one and count there. "

@@ -4,16 +4,14 @@ reasons (counted from the Accounting Logs), and per customer what was paid and i
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import date, timedelta
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
-from sqlmodel import select
 
-from models import IntegrationLog, Outcome, SyncState, utcnow
+from models import Outcome, SyncState, utcnow
 from services import finance, integration_log, shipments
 from services.integration_log import LogFilter
 from ui import common, finance_view, state
@@ -157,11 +155,7 @@ def attempts_per_day(today: date) -> None:
     st.subheader(f"Sent, rejected and waiting, last {DAYS} days")
     since = common.start_of_day(today - timedelta(days=DAYS - 1))
     with common.session() as db_session:
-        attempts = db_session.exec(
-            select(IntegrationLog.created_at, IntegrationLog.outcome).where(
-                IntegrationLog.created_at >= since
-            )
-        ).all()
+        attempts = integration_log.attempts_since(session=db_session, since=since)
     counts = Counter(
         (common.to_local(moment).date(), ATTEMPT_GROUPS.get(outcome, outcome))
         for moment, outcome in attempts
@@ -205,16 +199,13 @@ def rejection_reasons(today: date) -> None:
     st.subheader(f"Top rejection reasons, last {DAYS} days")
     since = common.start_of_day(today - timedelta(days=DAYS - 1))
     with common.session() as db_session:
-        rejections = db_session.exec(
-            select(IntegrationLog.errors_plain, IntegrationLog.errors_xero, IntegrationLog.note)
-            .where(IntegrationLog.outcome == Outcome.REJECTED, IntegrationLog.created_at >= since)
-            .order_by(IntegrationLog.id.desc())
-            .limit(REASONS_WINDOW)
-        ).all()
+        rejections = integration_log.rejection_reasons(
+            session=db_session, since=since, limit=REASONS_WINDOW
+        )
     if not rejections:
         st.caption("No rejections in that time.")
         return
-    reasons = Counter(reason(*row) for row in rejections)
+    reasons = Counter(rejections)
     with st.container(key=state.REJECTION_REASONS):
         st.dataframe(
             pd.DataFrame(
@@ -229,14 +220,6 @@ def rejection_reasons(today: date) -> None:
         f"{len(rejections)} rejection(s), each counted once by the first thing it says to fix; "
         "View error on the Accounting Logs page shows the rest."
     )
-
-
-def reason(errors_plain: str | None, errors_xero: str | None, note: str | None) -> str:
-    for stored in (errors_plain, errors_xero):
-        sentences = json.loads(stored) if stored else []
-        if sentences:
-            return str(sentences[0])
-    return note or "No reason was recorded."
 
 
 user = common.require("dashboard")

@@ -5,16 +5,17 @@ rejected shipment or all of them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import streamlit as st
-from sqlmodel import select
 
-from models import Outcome, Shipment, SyncState, Trigger
+from models import Outcome, SyncState, Trigger
 from services import integration_log, queue, shipments
 from services.integration_log import LogFilter
+from services.paging import Page
 from services.shipments import ShipmentFilter
-from services.sync import MAX_BATCH
+from services.sync import batch_size
 from ui import common, panels, state
 
 PAGE_SIZE = 50
@@ -57,6 +58,14 @@ def who_filter(column) -> str | None:
     )
 
 
+def any_one(box, label: str, choices: type[StrEnum], *, key: str) -> str | None:
+    """A filter on one of `choices`, or none (Any); changing it goes back to page one."""
+    values = [c.value for c in choices]
+    return box.selectbox(
+        label, values, index=None, placeholder="Any", key=key, on_change=first_page
+    )
+
+
 def log_filter() -> LogFilter:
     # Two rows, so dates and names are readable at a laptop's width.
     outcome, trigger, who = st.columns(3)
@@ -67,22 +76,8 @@ def log_filter() -> LogFilter:
     date_from = since.date_input("From", value=None, key=state.LOG_DATE_FROM, on_change=first_page)
     date_to = until.date_input("To", value=None, key=state.LOG_DATE_TO, on_change=first_page)
     return LogFilter(
-        outcome=outcome.selectbox(
-            "Outcome",
-            [o.value for o in Outcome],
-            index=None,
-            placeholder="Any",
-            key=state.LOG_OUTCOME,
-            on_change=first_page,
-        ),
-        trigger=trigger.selectbox(
-            "Trigger",
-            [t.value for t in Trigger],
-            index=None,
-            placeholder="Any",
-            key=state.LOG_TRIGGER,
-            on_change=first_page,
-        ),
+        outcome=any_one(outcome, "Outcome", Outcome, key=state.LOG_OUTCOME),
+        trigger=any_one(trigger, "Trigger", Trigger, key=state.LOG_TRIGGER),
         user=who_filter(who),
         tenant_id=tenant_id,
         since=common.start_of_day(date_from) if date_from else None,
@@ -104,16 +99,8 @@ def csv_text(flt: LogFilter, zone: ZoneInfo) -> str:
 
 def rejected_now(shipment_ids: set[int]) -> set[int]:
     """Which of these shipments are rejected now (a later send may have fixed the others)."""
-    if not shipment_ids:
-        return set()
     with common.session() as db_session:
-        return set(
-            db_session.exec(
-                select(Shipment.id).where(
-                    Shipment.id.in_(shipment_ids), Shipment.sync_state == SyncState.REJECTED
-                )
-            )
-        )
+        return shipments.rejected_among(session=db_session, shipment_ids=shipment_ids)
 
 
 def retry_all(user: common.CurrentUser) -> None:
@@ -124,12 +111,12 @@ def retry_all(user: common.CurrentUser) -> None:
     text, button = st.columns([4, 1.4], vertical_alignment="center")
     if not total:
         text.caption("No shipment is rejected now.")
-    elif total <= MAX_BATCH:
+    elif total <= batch_size():
         text.caption(f"{total} shipment(s) are rejected now: Retry all rejected sends them again.")
     else:
         text.caption(
             f"{total} shipments are rejected now: Retry all rejected queues them for the "
-            f"worker, which sends them {MAX_BATCH} at a time."
+            f"worker, which sends them {batch_size()} at a time."
         )
     if not button.button("Retry all rejected", key=state.LOG_RETRY_ALL, disabled=not total):
         return
@@ -140,7 +127,7 @@ def retry_all(user: common.CurrentUser) -> None:
                 session=db_session, flt=flt, page_size=max(total, 1), sort="created"
             ).rows
         ]
-    if len(ids) <= MAX_BATCH:
+    if len(ids) <= batch_size():
         panels.retry(ids, user=user)
         return
     common.save_then_rerun(
@@ -148,7 +135,7 @@ def retry_all(user: common.CurrentUser) -> None:
             session=db_session, shipment_ids=ids, trigger=Trigger.RETRY, user=user.username
         ),
         f"{len(ids)} rejected shipments are queued for the worker, which sends them "
-        f"{MAX_BATCH} at a time; their outcomes appear here as they go.",
+        f"{batch_size()} at a time; their outcomes appear here as they go.",
     )
 
 
@@ -165,12 +152,9 @@ with common.session() as db_session:
     entries, total = integration_log.list_entries(
         session=db_session, flt=flt, page=page, page_size=PAGE_SIZE
     )
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
-        page = pages
-        entries, total = integration_log.list_entries(
-            session=db_session, flt=flt, page=page, page_size=PAGE_SIZE
-        )
+    # A page past the last (the filter shrank the result) was read as the last.
+    shown = Page(page, PAGE_SIZE, total).clamped()
+    page, pages = shown.number, shown.count
 st.session_state[state.LOG_PAGE] = page
 
 info, number, refresh, export = st.columns([4, 1, 1, 1.2], vertical_alignment="bottom")

@@ -9,14 +9,15 @@ from functools import partial
 
 import streamlit as st
 
-from models import ConnectionStatus, DocumentType, SyncSettings, WorkflowStatus, XeroConnection
+from models import ConnectionStatus, SyncSettings, WorkflowStatus, XeroConnection
 from services import connections, mapping, reference_data, users, validation
+from services.document_kinds import INVOICE, SEND_AS, kind_of
 from services.reference_data import ReferenceData
 from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
 from ui import common, mapping_aliases, mapping_reference, state
 
 CHOICES: dict[str, tuple[str, dict[str, str]]] = {
-    "document_type": ("Send as", {t.value: t.value.capitalize() for t in DocumentType}),
+    "document_type": ("Send as", {k.document_type.value: k.label.capitalize() for k in SEND_AS}),
     "invoice_status": ("Invoice status", {s: s for s in mapping.INVOICE_STATUSES}),
     "quote_status": ("Quote status", {s: s for s in mapping.QUOTE_STATUSES}),
     "trigger_status": ("Trigger status", {s.value: s.value for s in WorkflowStatus}),
@@ -124,10 +125,11 @@ def _xero_codes(ref: ReferenceData | None, name: str) -> tuple[list[str], Callab
 
 
 def summary(s: SyncSettings) -> str:
-    status = s.quote_status if s.document_type == DocumentType.QUOTE else s.invoice_status
+    kind = kind_of(s.document_type)
+    status = kind.status_in(s)
     queued = "queues it by itself" if s.queue_on_trigger else "offers Sync now"
     return (
-        f"Shipments go to Xero as **{s.document_type}s** with status **{status}**. "
+        f"Shipments go to Xero as **{kind.plural}** with status **{status}**. "
         f"Trigger status: **{s.trigger_status}** (reaching it {queued}). "
         f"Customer code from the {CUSTOMER_CODE_SOURCES.get(s.customer_code_source)}, "
         f"reference from the {REFERENCE_SOURCES.get(s.reference_source)}, "
@@ -219,7 +221,7 @@ def settings_section(
     `offered`: the one whose accounts and tax rates the form offers."""
     st.markdown(summary(current))
     code_warnings(current, list(checked), offered=offered, can_edit=can_edit)
-    if current.document_type == DocumentType.INVOICE and current.invoice_status != "AUTHORISED":
+    if kind_of(current.document_type) is INVOICE and current.invoice_status != "AUTHORISED":
         st.caption(
             "Xero takes payments only on approved (AUTHORISED) invoices: with "
             f"{current.invoice_status}, paid amounts come back once the invoice is approved "

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from models import JobStatus, Outcome
+from models import JobStatus, Outcome, Trigger
 from services import preview, queue, shipments
 from services.preview import PushGroup
 from services.queue import Progress
 from services.shipments import ShipmentError
-from services.sync import MAX_BATCH
+from services.sync import batch_size
 from ui import common, panels, send_preview, state
 from ui.panels import counted
 
@@ -135,7 +135,7 @@ def confirm_push(ids: list[int], user: common.CurrentUser) -> None:
             queue.enqueue(
                 session=db_session,
                 shipment_ids=chosen,
-                trigger="push remaining",
+                trigger=Trigger.PUSH_REMAINING,
                 user=user.username,
             )
         queued = chosen  # committed
@@ -145,7 +145,7 @@ def confirm_push(ids: list[int], user: common.CurrentUser) -> None:
         common.flash(
             "success",
             f"{counted(len(queued), 'shipment')} queued for the worker, which sends them "
-            f"{MAX_BATCH} at a time; the queue below counts how many are sent and rejected.",
+            f"{batch_size()} at a time; the queue below counts how many are sent and rejected.",
         )
     else:
         common.flash("info", "They have all been sent since: nothing was queued.")
@@ -177,7 +177,7 @@ with common.session() as db_session:
 st.subheader("Selection")
 if rows:
     st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption(f"{len(rows)} of {MAX_BATCH} selected (choose them on the Shipments page).")
+    st.caption(f"{len(rows)} of {batch_size()} selected (choose them on the Shipments page).")
 else:
     st.info("Nothing is selected: tick shipments in the Shipments page's table.")
 found = send_preview.show(ids)
@@ -212,7 +212,7 @@ clear_col.button(
 )
 if blocked:
     st.caption(BLOCKED)
-if clicked and panels.send(ids, trigger="bulk", user=user) is not None:
+if clicked and panels.send(ids, trigger=Trigger.BULK, user=user) is not None:
     st.rerun()
 panels.show_last_send()
 

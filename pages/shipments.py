@@ -3,14 +3,16 @@ Send to Accounting and Change status; one shipment's form and history; CSV impor
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import pandas as pd
 import streamlit as st
 
-from models import Shipment, SyncState, WorkflowStatus
+from models import Shipment, SyncState, Trigger, WorkflowStatus
 from services import preview as previews
 from services import shipments, users
 from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
-from services.sync import MAX_BATCH
+from services.sync import batch_size
 from ui import common, panels, shipment_editor, shipment_import, state
 
 SORT_LABELS = {
@@ -43,6 +45,14 @@ def step_page(step: int) -> None:
     st.session_state[state.SHIP_PAGE] = max(1, st.session_state.get(state.SHIP_PAGE, 1) + step)
 
 
+def any_of(box, label: str, choices: type[StrEnum], *, key: str) -> list[str]:
+    """A filter on some of `choices` (none chosen: any); changing it goes back to page one."""
+    values = [c.value for c in choices]
+    return box.multiselect(
+        label, values, key=key, on_change=first_page, placeholder=f"Any {label.lower()}"
+    )
+
+
 def filters() -> ShipmentFilter:
     """Two rows, so each widget has room at a laptop's width: what to look for, then which
     states and dates."""
@@ -61,20 +71,8 @@ def filters() -> ShipmentFilter:
             on_change=first_page,
         )
         or None,
-        workflow_status=status.multiselect(
-            "Status",
-            [s.value for s in WorkflowStatus],
-            key=state.SHIP_STATUS,
-            on_change=first_page,
-            placeholder="Any status",
-        ),
-        sync_state=sync.multiselect(
-            "Sync state",
-            [s.value for s in SyncState],
-            key=state.SHIP_SYNC,
-            on_change=first_page,
-            placeholder="Any sync state",
-        ),
+        workflow_status=any_of(status, "Status", WorkflowStatus, key=state.SHIP_STATUS),
+        sync_state=any_of(sync, "Sync state", SyncState, key=state.SHIP_SYNC),
         date_from=date_from.date_input(
             "Invoice date from", value=None, key=state.SHIP_DATE_FROM, on_change=first_page
         ),
@@ -160,7 +158,7 @@ def pager(total: int, pages: int) -> None:
 def refusals(ids: list[int]) -> list[str]:
     """When the checks a send makes first refuse every selected shipment (read from the
     cached Xero codes, no API call): why, one line each. Else []: Send has work to do."""
-    if not ids or len(ids) > MAX_BATCH:  # more than a batch: Send says so when clicked
+    if not ids or len(ids) > batch_size():  # more than a batch: Send says so when clicked
         return []
     with common.session() as db_session:
         found = previews.preview(session=db_session, shipment_ids=ids)
@@ -201,7 +199,7 @@ def actions(user: common.CurrentUser) -> None:
             f"Send is off: none of the selected shipments can be sent — {shown}. Fix them, "
             "or see each in full on Send to Accounting."
         )
-    if send_clicked and panels.send(ids, trigger="bulk", user=user) is not None:
+    if send_clicked and panels.send(ids, trigger=Trigger.BULK, user=user) is not None:
         st.rerun()
     if change_clicked and not ids:
         st.error("Select the shipments whose status should change.")
@@ -241,15 +239,6 @@ with common.session() as db_session:
         sort=sort,
         descending=descending,
     )
-    if listing.page > listing.pages:  # the filter shrank the result below this page
-        listing = shipments.list_shipments(
-            session=db_session,
-            flt=flt,
-            page=listing.pages,
-            page_size=page_size,
-            sort=sort,
-            descending=descending,
-        )
 st.session_state[state.SHIP_PAGE] = listing.page
 page_ids = [s.id for s in listing.rows]
 
@@ -268,11 +257,11 @@ pager(listing.total, listing.pages)
 
 if can_edit:
     count = len(common.selected_ids())
-    st.caption(f"{count} of {MAX_BATCH} selected")
-    if count > max(MAX_BATCH, MAX_STATUS_CHANGE):
+    st.caption(f"{count} of {batch_size()} selected")
+    if count > max(batch_size(), MAX_STATUS_CHANGE):
         st.warning(
             f"{count} shipments are selected: Send to Accounting and Change status take at "
-            f"most {MAX_BATCH} at a time. Narrow the selection, or use Push remaining on the "
+            f"most {batch_size()} at a time. Narrow the selection, or use Push remaining on the "
             "Send to Accounting page to queue every unsent shipment for the worker."
         )
     actions(user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
@@ -16,10 +17,12 @@ from models import (
     XeroConnection,
 )
 from services import audit, reference_data, validation
+from services.errors import UserError
 from services.mapping import get_sync_settings
+from services.paging import Page
 
 
-class AliasError(ValueError):
+class AliasError(UserError):
     """A mapping that cannot be saved; the message says why."""
 
 
@@ -44,18 +47,7 @@ def save_customer_mapping(
     before = row.model_dump(exclude={"id"}) if row.id else None
     row.account_number = (account_number or "").strip() or None
     row.sales_account_code = (sales_account_code or "").strip() or None
-    session.add(row)
-    audit.record(
-        session=session,
-        actor=user,
-        action="map customer",
-        entity="customer_mapping",
-        entity_id=code,
-        before=before,
-        after=row.model_dump(exclude={"id"}),
-    )
-    session.flush()
-    return row
+    return _saved(row, session=session, user=user, action="map customer", before=before)
 
 
 def save_product_mapping(
@@ -69,13 +61,20 @@ def save_product_mapping(
     ) or ProductMapping(tenant_id=tenant_id, shipment_code=code, item_code=item)
     before = row.model_dump(exclude={"id"}) if row.id else None
     row.item_code = item
+    return _saved(row, session=session, user=user, action="map product", before=before)
+
+
+def _saved(
+    row: AnyMapping, *, session: Session, user: str, action: str, before: dict | None
+) -> AnyMapping:
+    """A new or changed mapping, stored with its audit event (what it was, what it is)."""
     session.add(row)
     audit.record(
         session=session,
         actor=user,
-        action="map product",
-        entity="product_mapping",
-        entity_id=code,
+        action=action,
+        entity=row.__tablename__,
+        entity_id=row.shipment_code,
         before=before,
         after=row.model_dump(exclude={"id"}),
     )
@@ -96,6 +95,7 @@ def delete_mapping(*, session: Session, row: CustomerMapping | ProductMapping, u
 
 
 Mapping = CustomerMapping | ProductMapping
+AnyMapping = TypeVar("AnyMapping", CustomerMapping, ProductMapping)
 
 
 @dataclass
@@ -130,16 +130,20 @@ def mappings(
             )
         )
     total = session.exec(select(func.count()).select_from(model).where(*where)).one()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
+    shown = Page(page, page_size, total).clamped()
     rows = session.exec(
         select(model)
         .where(*where)
         .order_by(model.shipment_code)
-        .offset((page - 1) * page_size)
+        .offset(shown.offset)
         .limit(page_size)
     ).all()
-    return MappingPage(rows=list(rows), total=total, page=page, pages=pages)
+    return MappingPage(rows=list(rows), total=total, page=shown.number, pages=shown.count)
+
+
+def get_mapping(*, session: Session, model: type[AnyMapping], mapping_id: int) -> AnyMapping | None:
+    """A customer or product mapping by its id; None when it was deleted meanwhile."""
+    return session.get(model, mapping_id)
 
 
 def mapping_for(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditEvent
 
@@ -34,3 +35,15 @@ def record(
 
 def recent(*, session: Session, limit: int = 100) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def history_of(*, session: Session, entities: Collection[str], limit: int) -> list[AuditEvent]:
+    """The newest `limit` changes to these kinds of thing (e.g. the mapping's), newest first."""
+    return list(
+        session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.entity).in_(list(entities)))
+            .order_by(col(AuditEvent.id).desc())
+            .limit(limit)
+        )
+    )

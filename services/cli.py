@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
+from models import Outcome, Role, Trigger
 from services.db import migrate, session_scope
+from services.observability import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,21 +25,24 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("push-remaining", help="queue every unsent shipment for the worker")
     commands.add_parser("worker", help="run a worker")
     commands.add_parser("run", help="start the sandbox, a worker and the app (make run)")
-    sandbox = commands.add_parser("sandbox", help="run the local Xero sandbox")
-    sandbox.add_argument("rest", nargs=argparse.REMAINDER)
+    # The sandbox's options (--port, --db, --help, ...) are read by its own parser.
+    commands.add_parser("sandbox", help="run the local Xero sandbox", add_help=False)
     user = commands.add_parser("create-user", help="add or update a user")
     user.add_argument("username")
     user.add_argument("--name", required=True)
     user.add_argument("--email", required=True)
-    user.add_argument("--role", required=True, choices=["admin", "operations", "finance"])
+    user.add_argument("--role", required=True, choices=[r.value for r in Role])
     user.add_argument("--password", required=True)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args, sandbox_args = parser.parse_known_args(argv)
+    if sandbox_args and args.command != "sandbox":
+        parser.error(f"unrecognized arguments: {' '.join(sandbox_args)}")
+    configure_logging(process="worker" if args.command == "worker" else "cli")
 
     if args.command == "sandbox":
         from xero_sandbox.server import main as sandbox_main
 
-        return sandbox_main(args.rest) or 0
+        sandbox_main(sandbox_args)
+        return 0
     if args.command == "run":
         from services.devserver import main as run_all
 
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         with session_scope() as session:
             ids = shipments.unsent_ids(session=session)
             added = queue.enqueue(
-                session=session, shipment_ids=ids, trigger="push remaining", user="cli"
+                session=session, shipment_ids=ids, trigger=Trigger.PUSH_REMAINING, user="cli"
             )
         print(f"queued {added} shipment(s)")
     elif args.command == "worker":
@@ -107,7 +111,7 @@ def _send(ids: list[int]) -> int:
     from services.sync import SyncError, send_shipments
 
     try:
-        result = send_shipments(shipment_ids=ids, trigger="cli", user="cli")
+        result = send_shipments(shipment_ids=ids, trigger=Trigger.CLI, user="cli")
     except SyncError as error:
         print(error, file=sys.stderr)
         return 1
@@ -115,7 +119,7 @@ def _send(ids: list[int]) -> int:
         detail = outcome.document_number or "; ".join(outcome.messages)
         print(f"{outcome.shipment_number}: {outcome.outcome} {detail}")
     print(f"{result.api_calls} API call(s), {result.duration_ms} ms")
-    return 0 if all(o.outcome == "Processed" for o in result.outcomes) else 2
+    return 0 if all(o.outcome == Outcome.PROCESSED for o in result.outcomes) else 2
 
 
 if __name__ == "__main__":

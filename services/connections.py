@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
-from models import ConnectionStatus, OAuthState, XeroConnection, utcnow
+from models import (
+    ConnectionStatus,
+    OAuthState,
+    Shipment,
+    SyncState,
+    XeroConnection,
+    XeroPayment,
+    as_utc,
+    utc_from_epoch,
+    utcnow,
+)
 from services import audit, queue
 from services.crypto import decrypt, encrypt
+from services.errors import UserError
 from services.rate_limit import Limits, RateLimiter
 from services.settings import Settings, get_settings
-from services.xero.adapter import TokenSet, XeroAdapter, new_pkce_pair, utc_from_epoch
+from services.xero.adapter import TokenSet, XeroAdapter, new_pkce_pair
 from services.xero.errors import XeroAuthError, XeroError
 
 STATE_LIFETIME = timedelta(minutes=15)
+Read = TypeVar("Read")
 
 
-class ConnectError(Exception):
+class ConnectError(UserError):
     """The connection could not be completed; the message says what to do."""
 
 
@@ -100,6 +116,50 @@ def finish_connect(
 
 def list_connections(*, session: Session) -> list[XeroConnection]:
     return list(session.exec(select(XeroConnection).order_by(XeroConnection.tenant_name)))
+
+
+def get_connection(*, session: Session, connection_id: int) -> XeroConnection:
+    """The organisation's connection row, read again in this unit of work (a page holds rows
+    from an earlier one)."""
+    connection = session.get(XeroConnection, connection_id)
+    if connection is None:
+        raise ConnectError("That organisation is no longer in Shipbridge: reload the page.")
+    return connection
+
+
+@dataclass(frozen=True)
+class ConnectionActivity:
+    """What went to and came back from one organisation."""
+
+    documents_pushed: int  # shipments in Xero
+    failing: int  # shipments rejected, waiting to be fixed
+    payments_pulled: int
+
+
+def activity(
+    *, session: Session, connections: list[XeroConnection]
+) -> dict[int, ConnectionActivity]:
+    """Per connection id: documents pushed, shipments failing and payments pulled. A shipment
+    with no organisation of its own goes to the default one, so it counts there."""
+
+    def count_by_tenant(column, *conditions) -> dict[str | None, int]:
+        rows = session.exec(select(column, func.count()).where(*conditions).group_by(column))
+        return dict(rows.all())
+
+    pushed = count_by_tenant(Shipment.tenant_id, col(Shipment.xero_document_id).is_not(None))
+    failing = count_by_tenant(Shipment.tenant_id, Shipment.sync_state == SyncState.REJECTED)
+    pulled = count_by_tenant(XeroPayment.tenant_id)
+    default = default_connection(session=session)
+    counts = {}
+    for row in connections:
+        assert row.id is not None  # a stored row
+        own = [row.tenant_id] + ([None] if default is not None and default.id == row.id else [])
+        counts[row.id] = ConnectionActivity(
+            documents_pushed=sum(pushed.get(t, 0) for t in own),
+            failing=sum(failing.get(t, 0) for t in own),
+            payments_pulled=pulled.get(row.tenant_id, 0),
+        )
+    return counts
 
 
 def default_connection(*, session: Session) -> XeroConnection | None:
@@ -211,6 +271,51 @@ def mark_needs_reconnect(*, session: Session, connection: XeroConnection, reason
     session.add(connection)
 
 
+def due_connections(
+    *,
+    session: Session,
+    last_read: Callable[[XeroConnection], datetime | None] | None = None,
+    every: timedelta | None = None,
+) -> list[XeroConnection]:
+    """The connected organisations a read from Xero is due for: every connected one, or, with
+    `last_read` and `every`, those never read or last read `every` ago or longer."""
+
+    def due(connection: XeroConnection) -> bool:
+        last = last_read(connection) if last_read else None
+        return every is None or last is None or utcnow() - as_utc(last) >= every
+
+    return [
+        c
+        for c in list_connections(session=session)
+        if c.status == ConnectionStatus.ACTIVE and due(c)
+    ]
+
+
+def read_each(
+    organisations: Iterable[XeroConnection],
+    *,
+    session: Session,
+    read: Callable[..., Read],
+) -> Iterator[tuple[XeroConnection, Read | XeroError]]:
+    """Runs `read(session=, connection=, adapter=)` for each organisation in turn and yields
+    what it returned, or the Xero error that stopped it: one organisation failing never stops
+    the others. A connection Xero no longer accepts is marked for reconnecting."""
+    for connection in organisations:
+        outcome: Read | XeroError
+        try:
+            adapter = adapter_for(connection, session=session)
+            outcome = read(session=session, connection=connection, adapter=adapter)
+        except XeroAuthError as error:
+            mark_needs_reconnect(session=session, connection=connection, reason=str(error))
+            # Kept even if a later organisation's failure rolls its own reading back.
+            session.commit()
+            outcome = error
+        except XeroError as error:
+            session.rollback()  # what the failed read half wrote
+            outcome = error
+        yield connection, outcome
+
+
 def disconnect(*, session: Session, connection: XeroConnection, user: str) -> None:
     """Remove the connection in Xero (best effort) and forget its tokens."""
     try:
@@ -245,5 +350,4 @@ def _store_token(row: XeroConnection, token: TokenSet) -> None:
 def _epoch(connection: XeroConnection) -> float:
     if connection.expires_at is None:
         return 0.0
-    expires = connection.expires_at
-    return (expires if expires.tzinfo else expires.replace(tzinfo=UTC)).timestamp()
+    return as_utc(connection.expires_at).timestamp()

@@ -6,10 +6,11 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from services.errors import UserError
 from services.settings import get_settings
 
 
-class SecretUnreadable(Exception):
+class SecretUnreadable(UserError):
     """A stored secret was encrypted with another key."""
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from models import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields, WorkflowStatus
 from services import connections, reference_data, validation
+from services.errors import UserError
 from services.mapping import get_sync_settings
 from services.numbers import parse_decimal
 from services.shipments import create_shipment
@@ -38,7 +39,7 @@ DATES = {"invoice_date", "date_of_issue", "due_date"}
 DECIMALS = {"exchange_rate", "freight_amount", "quantity", "unit_price", "item_value"}
 
 
-class ImportError_(ValueError):
+class ImportError_(UserError):
     """The file cannot be imported as it is."""
 
 
@@ -93,7 +94,38 @@ class ImportPreview:
 
 
 def parse_csv(text: str, *, session: Session) -> ImportPreview:
-    """Read a CSV into shipments, and every problem with its row and column. Saves nothing."""
+    """Read a CSV into shipments, and every problem with its row and column, including
+    numbers that already exist and what a send would refuse. Saves nothing."""
+    preview = read_csv(text)
+    if not preview.shipments:
+        return preview
+    by_number = {p.fields.shipment_number: p for p in preview.shipments}
+    numbers = list(by_number)
+    existing = set()
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        existing |= set(
+            session.exec(
+                select(Shipment.shipment_number).where(Shipment.shipment_number.in_(chunk))
+            )
+        )
+    for number in existing:
+        parsed = by_number[number]
+        preview.errors.append(
+            RowError(
+                parsed.rows[0],
+                "shipment_number",
+                f"shipment {number} already exists: remove the row or change the number",
+            )
+        )
+    preview.errors.sort(key=lambda e: (e.row, e.column))
+    _check_for_send(session, preview)
+    return preview
+
+
+def read_csv(text: str) -> ImportPreview:
+    """The shipments a CSV holds, and every problem the file shows by itself, with its row and
+    column. Pure: what the database holds is parse_csv's part."""
     preview = ImportPreview()
     if not text.lstrip("\ufeff").strip():
         return preview
@@ -149,26 +181,7 @@ def parse_csv(text: str, *, session: Session) -> ImportPreview:
             preview.shipments.append(parsed)
         if has_line:
             parsed.lines.append(line)
-    numbers = list(by_number)
-    existing = set()
-    for start in range(0, len(numbers), 500):
-        chunk = numbers[start : start + 500]
-        existing |= set(
-            session.exec(
-                select(Shipment.shipment_number).where(Shipment.shipment_number.in_(chunk))
-            )
-        )
-    for number in existing:
-        parsed = by_number[number]
-        preview.errors.append(
-            RowError(
-                parsed.rows[0],
-                "shipment_number",
-                f"shipment {number} already exists: remove the row or change the number",
-            )
-        )
     preview.errors.sort(key=lambda e: (e.row, e.column))
-    _check_for_send(session, preview)
     return preview
 
 

@@ -15,15 +15,19 @@ from services.db import migrate, session_scope
 from services.settings import DATA_DIR, PROJECT_ROOT, get_settings
 
 
-def _wait_until_up(url: str, seconds: float = 20) -> bool:
+def wait_until_up(url: str, *, process: subprocess.Popen, seconds: float = 20) -> str | None:
+    """Wait for `url` to answer; None once it does, else why not (the process died, or
+    it did not answer in time)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"it exited with {process.returncode} before answering {url}"
         try:
             with urlopen(url, timeout=1):
-                return True
+                return None
         except OSError:
             time.sleep(0.2)
-    return False
+    return f"{url} did not answer within {seconds:g} s"
 
 
 def main() -> int:
@@ -58,12 +62,23 @@ def main() -> int:
                 str(sandbox.port or 8765),
                 "--db",
                 os.environ.get("XERO_SANDBOX_DB", str(DATA_DIR / "xero_sandbox.sqlite3")),
+                # As one registers it on a real Xero app: the sandbox redirects only there.
+                "--redirect-uri",
+                settings.redirect_uri,
             ],
         )
-        if not _wait_until_up(
-            f"{settings.xero_sandbox_url}/Connections".replace("/Connections", "/_sandbox/health")
-        ):
-            _wait_until_up(settings.xero_sandbox_url)
+        problem = wait_until_up(
+            f"{settings.xero_sandbox_url.rstrip('/')}/_sandbox/health", process=children[-1][1]
+        )
+        if problem:
+            print(
+                f"The Xero sandbox did not start: {problem}. Is port {sandbox.port or 8765} "
+                "already in use? See its output above.",
+                file=sys.stderr,
+                flush=True,
+            )
+            _stop(children)
+            return 1
         print(f"Xero sandbox on {settings.xero_sandbox_url}", flush=True)
     else:
         print("Xero: using the configured app at " + settings.api_url, flush=True)
@@ -108,6 +123,11 @@ def main() -> int:
                 code = child.returncode or 1
                 stopping = True
         time.sleep(0.3)
+    _stop(children)
+    return code
+
+
+def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
     for _, child in children:
         if child.poll() is None:
             child.terminate()
@@ -116,7 +136,6 @@ def main() -> int:
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:
             child.kill()
-    return code
 
 
 if __name__ == "__main__":

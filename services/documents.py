@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from models import DocumentType, Shipment, SyncSettings
+from models import Shipment, ShipmentLine, SyncSettings
+from services import money
+from services.document_kinds import QUOTE, kind_of
 from services.validation import Resolved
 
 
@@ -15,17 +17,21 @@ def build_document(
     *,
     base_currency: str | None,
 ) -> dict:
-    """The invoice or quote for one shipment, exactly as it will be sent (and logged)."""
+    """The document (of the mapping's kind) for one shipment, exactly as it will be sent (and
+    logged)."""
+    kind = kind_of(settings.document_type)
     currency = (shipment.currency or "").upper()
     lines = [
         {
             "ItemCode": r.item_code,
             "Description": line.description or (r.item.name if r.item else r.item_code),
             "Quantity": _amount(line.quantity),
-            "UnitAmount": _amount(line.unit_price),
+            # Sent with unitdp=4; LineAmount is what Xero computes from these two, or Xero
+            # refuses the line ("The line total … does not match …").
+            "UnitAmount": _amount(_unit_amount(line)),
             "AccountCode": resolved.sales_account,
             "TaxType": settings.tax_type,
-            "LineAmount": _amount(line.item_value),
+            "LineAmount": _amount(_line_amount(line)),
         }
         for line, r in zip(shipment.lines, resolved.lines, strict=True)
     ]
@@ -34,10 +40,10 @@ def build_document(
             {
                 "Description": f"Freight ({shipment.incoterms})",
                 "Quantity": "1",
-                "UnitAmount": _amount(shipment.freight_amount),
+                "UnitAmount": _amount(money.round_amount(shipment.freight_amount)),
                 "AccountCode": settings.freight_account_code,
                 "TaxType": settings.tax_type,
-                "LineAmount": _amount(shipment.freight_amount),
+                "LineAmount": _amount(money.round_amount(shipment.freight_amount)),
             }
         )
     document: dict = {
@@ -50,28 +56,39 @@ def build_document(
     if shipment.exchange_rate and currency != (base_currency or "").upper():
         document["CurrencyRate"] = _amount(shipment.exchange_rate)
     due = shipment.due_date.isoformat() if shipment.due_date else None
-    if settings.document_type == DocumentType.QUOTE:
+    # Quotes carry a title, terms and an expiry date where invoices have a type and due date.
+    if kind is QUOTE:
+        document[kind.number_field] = resolved.reference
         document.update(
-            QuoteNumber=resolved.reference,
             Reference=shipment.shipment_number,
             Title=f"Shipment {shipment.shipment_number}",
             Terms=f"Incoterms: {shipment.incoterms}",
             ExpiryDate=due,
-            Status=settings.quote_status,
         )
-        if shipment.xero_document_id and shipment.xero_document_type == DocumentType.QUOTE:
-            document["QuoteID"] = shipment.xero_document_id
     else:
+        document["Type"] = kind.xero_type
+        document[kind.number_field] = resolved.reference
         document.update(
-            Type="ACCREC",
-            InvoiceNumber=resolved.reference,
             Reference=f"{shipment.incoterms} · {shipment.shipment_number}",
             DueDate=due,
-            Status=settings.invoice_status,
         )
-        if shipment.xero_document_id and shipment.xero_document_type == DocumentType.INVOICE:
-            document["InvoiceID"] = shipment.xero_document_id
+    document["Status"] = kind.status_in(settings)
+    # Sent before as this kind: update that document rather than create another.
+    if shipment.xero_document_id and shipment.xero_document_type == kind.document_type:
+        document[kind.id_field] = shipment.xero_document_id
     return document
+
+
+def _unit_amount(line: ShipmentLine) -> Decimal:
+    """The unit price as Xero keeps it with unitdp=4."""
+    assert line.unit_price is not None, "validation refuses a line without a unit price"
+    return money.round_unit_price(line.unit_price)
+
+
+def _line_amount(line: ShipmentLine) -> Decimal:
+    """Quantity × the unit price sent, rounded as Xero rounds when it checks the line."""
+    assert line.quantity is not None, "validation refuses a line without a quantity"
+    return money.line_amount(quantity=line.quantity, unit_price=_unit_amount(line))
 
 
 def _amount(value: Decimal | None) -> str | None:

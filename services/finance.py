@@ -8,9 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import and_, case, func, literal_column, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import DocumentType, PinnedDocument, Shipment
+from services import money
+from services.paging import Page
 
 
 class View(StrEnum):
@@ -32,7 +34,6 @@ APPROVED = ("AUTHORISED", "PAID")
 # What amounts_by_currency_and_status splits each currency's invoices into, in this order;
 # they add up to the invoices' total (Paid + Open + Overdue + Not yet approved).
 STATUSES = (View.PAID, View.OPEN, View.OVERDUE, View.NOT_APPROVED)
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -137,10 +138,19 @@ def customer_balances(
         .order_by(_customer(), func.coalesce(Shipment.tenant_id, ""), Shipment.currency)
     )
     if page_size:
-        query = query.offset((max(page, 1) - 1) * page_size).limit(page_size)
+        query = query.offset(Page(page, page_size).offset).limit(page_size)
     return [
         CustomerBalance(
-            c, tenant, cur or "—", int(n), _d(t), _d(p), _d(u), _d(o), _d(d), _d(b).quantize(CENT)
+            c,
+            tenant,
+            cur or "—",
+            int(n),
+            _d(t),
+            _d(p),
+            _d(u),
+            _d(o),
+            _d(d),
+            money.round_amount(_d(b)),
         )
         for c, tenant, cur, n, t, p, u, o, d, b in session.exec(query).all()
     ]
@@ -174,7 +184,8 @@ def documents(
     page: int = 1,
     page_size: int = 50,
 ) -> tuple[list[Shipment], int]:
-    """A customer's documents (or everyone's), newest first, in one of the saved views."""
+    """A customer's documents (or everyone's), newest first, in one of the saved views, and
+    how many there are; a page past the last (the filter shrank the result) reads as the last."""
     query = _invoices()
     due = _due()
     if customer:
@@ -201,9 +212,10 @@ def documents(
         pinned = select(PinnedDocument.shipment_id).where(PinnedDocument.username == username)
         query = query.where(Shipment.id.in_(pinned))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    shown = Page(page, page_size, int(total)).clamped()
     rows = session.exec(
         query.order_by(Shipment.invoice_date.desc(), Shipment.id.desc())
-        .offset((max(page, 1) - 1) * page_size)
+        .offset(shown.offset)
         .limit(page_size)
     ).all()
     return list(rows), int(total)
@@ -217,6 +229,20 @@ def pin(*, session: Session, username: str, shipment_id: int) -> None:
     ).first()
     if not exists:
         session.add(PinnedDocument(username=username, shipment_id=shipment_id))
+
+
+def pinned_ids(*, session: Session, username: str, shipment_ids: list[int]) -> set[int]:
+    """Which of these shipments' documents `username` has pinned."""
+    if not shipment_ids:
+        return set()
+    return set(
+        session.exec(
+            select(PinnedDocument.shipment_id).where(
+                PinnedDocument.username == username,
+                col(PinnedDocument.shipment_id).in_(shipment_ids),
+            )
+        )
+    )
 
 
 def unpin(*, session: Session, username: str, shipment_id: int) -> None:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AppUser, IntegrationLog, Outcome
+from services.paging import Page
 
 # Notes older sends wrote that said less than the truth (their batch may have read Xero's
 # codes), shown as a send writes them now.
@@ -62,13 +63,14 @@ def _filtered(query, flt: LogFilter):
 def list_entries(
     *, session: Session, flt: LogFilter | None = None, page: int = 1, page_size: int = 50
 ) -> tuple[list[IntegrationLog], int]:
-    """A page of entries, newest first, and the total count."""
+    """A page of entries, newest first, and the total count; a page past the last (the
+    filter shrank the result) reads as the last."""
     flt = flt or LogFilter()
     total = session.exec(_filtered(select(func.count(IntegrationLog.id)), flt)).one()
     rows = session.exec(
         _filtered(select(IntegrationLog), flt)
         .order_by(IntegrationLog.id.desc())
-        .offset((max(page, 1) - 1) * page_size)
+        .offset(Page(page, page_size, int(total)).clamped().offset)
         .limit(page_size)
     ).all()
     return list(rows), int(total)
@@ -127,3 +129,34 @@ def documents_sent(*, session: Session, entry: IntegrationLog) -> int | None:
     if any(outcome in (Outcome.HELD, Outcome.FAILED) for outcome, _, _ in rows):
         return None
     return sum(n for _, sent, n in rows if sent)
+
+
+def attempts_since(*, session: Session, since: datetime) -> list[tuple[datetime, str]]:
+    """(when, outcome) of every attempt from `since` on, oldest first: what the Dashboard
+    counts per day."""
+    rows = session.exec(
+        select(IntegrationLog.created_at, IntegrationLog.outcome)
+        .where(IntegrationLog.created_at >= since)
+        .order_by(col(IntegrationLog.id))
+    )
+    return [(created_at, outcome) for created_at, outcome in rows]
+
+
+def rejection_reasons(*, session: Session, since: datetime, limit: int) -> list[str]:
+    """The first thing each rejection from `since` on says to fix (the plain words, else
+    Xero's, else its note), newest first, at most `limit` of them."""
+    rows = session.exec(
+        select(IntegrationLog.errors_plain, IntegrationLog.errors_xero, IntegrationLog.note)
+        .where(IntegrationLog.outcome == Outcome.REJECTED, IntegrationLog.created_at >= since)
+        .order_by(col(IntegrationLog.id).desc())
+        .limit(limit)
+    )
+    return [_first_reason(*row) for row in rows]
+
+
+def _first_reason(errors_plain: str | None, errors_xero: str | None, note: str | None) -> str:
+    for stored in (errors_plain, errors_xero):
+        sentences = json.loads(stored) if stored else []
+        if sentences:
+            return str(sentences[0])
+    return note or "No reason was recorded."

@@ -8,16 +8,18 @@ from sqlmodel import Session, select
 
 from models import SyncSettings, SyncSettingsFields, utcnow
 from services import audit
+from services.document_kinds import INVOICE, QUOTE, SEND_AS
+from services.errors import UserError
 
 if TYPE_CHECKING:
     from services.reference_data import ReferenceData
 
-INVOICE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
-QUOTE_STATUSES = ("DRAFT", "SENT")
+INVOICE_STATUSES = INVOICE.statuses
+QUOTE_STATUSES = QUOTE.statuses
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 
 
-class MappingError(ValueError):
+class MappingError(UserError):
     """A setting value that cannot be used."""
 
 
@@ -46,7 +48,7 @@ def update_sync_settings(
     from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
 
     allowed = {
-        "document_type": ("invoice", "quote"),
+        "document_type": tuple(k.document_type for k in SEND_AS),
         "invoice_status": INVOICE_STATUSES,
         "quote_status": QUOTE_STATUSES,
         "customer_code_source": tuple(CUSTOMER_CODE_SOURCES),

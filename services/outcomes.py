@@ -6,12 +6,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from models import Outcome, Shipment, SyncState, XeroConnection
-from services import integration_log, queue
+from models import Outcome, Shipment, SyncSettings, SyncState, XeroConnection
+from services import connections, integration_log, queue
+from services.document_kinds import INVOICE, DocumentKind
+from services.settings import Settings
 from services.xero.convert import ElementResult
+
+if TYPE_CHECKING:
+    from services.xero.adapter import XeroAdapter
 
 
 @dataclass
@@ -63,11 +69,23 @@ class SendOptions:
     progress: Callable[[float, str], None] = lambda share, text: None
 
 
+@dataclass
+class SendContext:
+    """Everything the steps of sending one organisation's batch share, passed as one. The
+    connection, adapter and mapping are filled in as the send finds them."""
+
+    session: Session
+    settings: Settings
+    result: BatchResult
+    options: SendOptions
+    connection: XeroConnection | None = None
+    adapter: XeroAdapter | None = None
+    sync_settings: SyncSettings | None = None
+    kind: DocumentKind = INVOICE
+
+
 def record(
-    session: Session,
-    result: BatchResult,
-    options: SendOptions,
-    connection: XeroConnection | None,
+    ctx: SendContext,
     shipment: Shipment,
     outcome: str,
     *,
@@ -80,6 +98,8 @@ def record(
     document: ElementResult | None = None,
     note: str | None = None,
 ) -> None:
+    """One shipment's outcome: on the shipment, in the integration log and in the result."""
+    session, result, options, connection = ctx.session, ctx.result, ctx.options, ctx.connection
     if outcome == Outcome.REJECTED:
         shipment.sync_state = SyncState.REJECTED
         shipment.last_error = " ".join(plain or xero or [])
@@ -92,7 +112,7 @@ def record(
         tenant_id=connection.tenant_id if connection else shipment.tenant_id,
         trigger=options.trigger,
         triggered_by=options.user,
-        document_type=payload and ("quote" if "QuoteNumber" in payload else "invoice"),
+        document_type=ctx.kind.document_type if payload else None,
         action=action,
         outcome=outcome,
         document_number=document.number if document else None,
@@ -125,54 +145,51 @@ def record(
         )
 
 
-def reject_all(session, shipments, result, options, tenant_id, plain) -> None:
+def reject_all(ctx: SendContext, shipments: list[Shipment], plain: list[str]) -> None:
+    """Refuse every shipment with the same reasons, before anything is sent."""
     for shipment in shipments:
-        record(session, result, options, None, shipment, Outcome.REJECTED, plain=plain)
+        record(ctx, shipment, Outcome.REJECTED, plain=plain)
 
 
-def hold(session, shipments, result, options, connection, reason) -> None:
+def hold(ctx: SendContext, shipments: list[Shipment], reason: str) -> None:
     """The organisation needs reconnecting: keep the shipments queued, held."""
-    queue.enqueue(
-        session=session,
-        shipment_ids=[s.id for s in shipments],
-        trigger=options.trigger,
-        user=options.user,
-        error=reason,
-        held=True,
-    )
-    for shipment in shipments:
-        shipment.last_error = reason
-        record(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            Outcome.HELD,
-            plain=[reason],
-            note="Held in the queue until the organisation is reconnected.",
-        )
+    note = "Held in the queue until the organisation is reconnected."
+    _queue_again(ctx, shipments, reason, Outcome.HELD, note, held=True)
 
 
-def requeue(session, shipments, result, options, connection, reason, wait) -> None:
+def needs_reconnect(ctx: SendContext, shipments: list[Shipment], reason: str) -> None:
+    """Xero no longer accepts the connection: mark it for reconnecting and hold the shipments."""
+    assert ctx.connection is not None
+    connections.mark_needs_reconnect(session=ctx.session, connection=ctx.connection, reason=reason)
+    hold(ctx, shipments, reason)
+
+
+def requeue(ctx: SendContext, shipments: list[Shipment], reason: str, wait: float) -> None:
     """Xero is busy or down: the worker retries later; nothing is lost."""
+    delay = timedelta(seconds=max(wait, 5))
+    note = "Queued; the worker will retry."
+    _queue_again(ctx, shipments, reason, Outcome.FAILED, note, delay=delay)
+
+
+def _queue_again(
+    ctx: SendContext,
+    shipments: list[Shipment],
+    reason: str,
+    outcome: str,
+    note: str,
+    *,
+    held: bool = False,
+    delay: timedelta = timedelta(0),
+) -> None:
     queue.enqueue(
-        session=session,
+        session=ctx.session,
         shipment_ids=[s.id for s in shipments],
-        trigger=options.trigger,
-        user=options.user,
+        trigger=ctx.options.trigger,
+        user=ctx.options.user,
         error=reason,
-        delay=timedelta(seconds=max(wait, 5)),
+        delay=delay,
+        held=held,
     )
     for shipment in shipments:
         shipment.last_error = reason
-        record(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            Outcome.FAILED,
-            plain=[reason],
-            note="Queued; the worker will retry.",
-        )
+        record(ctx, shipment, outcome, plain=[reason], note=note)

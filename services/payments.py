@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from functools import partial
 
 from sqlmodel import Session, select
 
-from models import DocumentType, Shipment, XeroConnection, XeroPayment, utcnow
+from models import Shipment, XeroConnection, XeroPayment, as_utc, utcnow
 from services import bookmarks
+from services.document_kinds import QUOTE, kind_of
 from services.finance import APPROVED
 from services.xero.adapter import XeroAdapter
-from services.xero.errors import XeroAuthError, XeroError
+from services.xero.errors import XeroError
 
 ID_CHUNK = 50  # invoice IDs per status call
 
@@ -76,14 +78,14 @@ def pull(
             summary.payments_updated += 1
         touched.add(record.invoice_id)
         row.sqlmodel_update(values)
-        row.updated_at = _aware(record.updated_at)
+        row.updated_at = as_utc(record.updated_at) if record.updated_at else None
         session.add(row)
 
     # Statuses: the invoices that got payments, plus every sent invoice on a full pull.
     invoice_ids = [
         doc_id
         for doc_id, s in sent.items()
-        if s.xero_document_type != DocumentType.QUOTE and (full or doc_id in touched)
+        if kind_of(s.xero_document_type).takes_payments and (full or doc_id in touched)
     ]
     session.commit()
     answers = []
@@ -91,7 +93,7 @@ def pull(
         answers.extend(adapter.invoices_by_id(tenant, invoice_ids[start : start + ID_CHUNK]))
     quotes = (
         adapter.quotes_changed(tenant, modified_since=quotes_since)
-        if any(s.xero_document_type == DocumentType.QUOTE for s in sent.values())
+        if any(kind_of(s.xero_document_type) is QUOTE for s in sent.values())
         else []
     )
     for answer in [*answers, *quotes]:
@@ -101,7 +103,7 @@ def pull(
         shipment.xero_status = answer.status
         shipment.xero_total = answer.total
         shipment.xero_contact_name = answer.contact_name or shipment.xero_contact_name
-        if shipment.xero_document_type != DocumentType.QUOTE:
+        if kind_of(shipment.xero_document_type).takes_payments:
             shipment.xero_amount_due = answer.amount_due
             shipment.xero_amount_paid = answer.amount_paid
             shipment.xero_fully_paid_on = answer.fully_paid_on
@@ -128,14 +130,6 @@ def payments_of(*, session: Session, shipment_id: int) -> list[XeroPayment]:
     )
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    from datetime import UTC
-
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def is_overdue(shipment: Shipment, today: date) -> bool:
     """As the Overdue view counts it: approved in Xero, past its due date, with a balance (a
     draft is not owed yet, so never overdue)."""
@@ -149,24 +143,14 @@ def is_overdue(shipment: Shipment, today: date) -> bool:
 
 def pull_all(*, session: Session, full: bool = False) -> dict[str, PullSummary]:
     """Pull payments for every connected organisation; returns a summary per organisation."""
-    from models import ConnectionStatus
     from services import connections
 
-    summaries = {}
-    for connection in connections.list_connections(session=session):
-        if connection.status != ConnectionStatus.ACTIVE:
-            continue
-        try:
-            adapter = connections.adapter_for(connection, session=session)
-            summaries[connection.tenant_name] = pull(
-                session=session, connection=connection, adapter=adapter, full=full
-            )
-        except XeroAuthError as error:
-            connections.mark_needs_reconnect(
-                session=session, connection=connection, reason=str(error)
-            )
-            summaries[connection.tenant_name] = PullSummary(error=str(error))
-        except XeroError as error:  # one organisation failing must not hide the others
-            session.rollback()
-            summaries[connection.tenant_name] = PullSummary(error=str(error))
-    return summaries
+    due = connections.due_connections(session=session)
+    return {
+        connection.tenant_name: (
+            PullSummary(error=str(outcome)) if isinstance(outcome, XeroError) else outcome
+        )
+        for connection, outcome in connections.read_each(
+            due, session=session, read=partial(pull, full=full)
+        )
+    }

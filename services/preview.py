@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from models import (
     ConnectionStatus,
-    DocumentType,
     Shipment,
     ShipmentFields,
     ShipmentLine,
@@ -21,6 +20,7 @@ from models import (
     XeroConnection,
 )
 from services import connections, reference_data, validation
+from services.document_kinds import kind_of
 from services.documents import build_document
 from services.mapping import get_sync_settings
 from services.xero.errors import XeroAuthError
@@ -98,12 +98,11 @@ def push_plan(*, session: Session, shipment_ids: list[int]) -> list[PushGroup]:
             groups[key] = PushGroup(None, n)
             continue
         settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
-        quote = settings.document_type == DocumentType.QUOTE
         groups[key] = PushGroup(
             connection.tenant_name,
             n,
             settings.document_type,
-            settings.quote_status if quote else settings.invoice_status,
+            kind_of(settings.document_type).status_in(settings),
             connection.status != ConnectionStatus.ACTIVE,
         )
     return sorted(groups.values(), key=lambda g: -g.count)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.engine import Engine
@@ -88,8 +88,10 @@ def complete(*, session: Session, shipment_ids: list[int], rejected: str | None 
         )
 
 
-def lease_batch(*, engine: Engine, worker_id: str, size: int = 10) -> list[SyncJob]:
-    """Take up to `size` due jobs for one organisation; expired leases are taken over."""
+def lease_batch(*, engine: Engine, worker_id: str, size: int | None = None) -> list[SyncJob]:
+    """Take up to `size` due jobs for one organisation (one batch, `sync_batch_size`, unless
+    told); expired leases are taken over."""
+    size = size or get_settings().sync_batch_size
     now = utcnow()
     with session_scope(engine) as session:
         due = (
@@ -223,3 +225,22 @@ def progress(*, session: Session) -> Progress:
         held=count(JobStatus.HELD),
         rejected_numbers=numbers,
     )
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    """One organisation's part of the send queue."""
+
+    shipments: int
+    oldest_queued_at: datetime
+
+
+def depth_by_organisation(*, session: Session) -> dict[str | None, QueueDepth]:
+    """Open jobs (waiting, being sent or held) per organisation, and when the oldest was
+    queued; organisations with nothing open are left out. None: the default organisation."""
+    rows = session.exec(
+        select(SyncJob.tenant_id, func.count(), func.min(SyncJob.created_at))
+        .where(SyncJob.status.in_(OPEN))
+        .group_by(SyncJob.tenant_id)
+    ).all()
+    return {tenant: QueueDepth(shipments=n, oldest_queued_at=oldest) for tenant, n, oldest in rows}

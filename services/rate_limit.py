@@ -19,7 +19,8 @@ from sqlalchemy import delete, func, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import ApiCallSlot, RateLimitBlock, utcnow
+from models import ApiCallSlot, RateLimitBlock, as_utc, utcnow
+from services import metrics
 from services.db import session_scope
 from services.xero.errors import XeroRateLimited
 
@@ -73,7 +74,7 @@ class RateLimiter:
             row = session.get(RateLimitBlock, tenant_id)
             if row is None:
                 session.add(RateLimitBlock(tenant_id=tenant_id, blocked_until=until, reason=reason))
-            elif _aware(row.blocked_until) < until:
+            elif as_utc(row.blocked_until) < until:
                 row.blocked_until, row.reason = until, reason
                 session.add(row)
 
@@ -92,6 +93,7 @@ class RateLimiter:
                 raise XeroRateLimited(reason or "minute", wait)
             wait = min(max(wait, 0.01), 60.0)
             self.waited += wait
+            metrics.LIMITER_WAIT.labels(limit=reason or "minute").observe(wait)
             self.sleep(wait)
 
     def _lock(self, session: Session, tenant_id: str) -> None:
@@ -106,8 +108,8 @@ class RateLimiter:
         """Seconds to wait before a call may start, and which limit says so."""
         limits = self.limits
         block = session.get(RateLimitBlock, tenant_id)
-        if block and _aware(block.blocked_until) > now:
-            return (_aware(block.blocked_until) - now).total_seconds(), block.reason
+        if block and as_utc(block.blocked_until) > now:
+            return (as_utc(block.blocked_until) - now).total_seconds(), block.reason
         # A little wider than Xero's minute: our clock stamps a call before Xero receives it.
         minute_ago = now - limits.span(60.5) - timedelta(milliseconds=100)
         in_flight = session.exec(
@@ -127,7 +129,7 @@ class RateLimiter:
             )
         )
         if len(recent) >= limits.per_minute:
-            oldest = _aware(recent[len(recent) - limits.per_minute])
+            oldest = as_utc(recent[len(recent) - limits.per_minute])
             return (oldest - minute_ago).total_seconds() + 0.001, "minute"
         day = session.exec(
             select(func.count(ApiCallSlot.id)).where(
@@ -147,9 +149,3 @@ class RateLimiter:
                     ApiCallSlot.started_at < utcnow() - self.limits.span(86400) - timedelta(1)
                 )
             )
-
-
-def _aware(moment):
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -6,6 +6,7 @@ Validation reads only this cache, so checking a shipment costs no API call.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -192,31 +193,56 @@ class ReferenceData:
 
 
 def load(*, session: Session, connection: XeroConnection) -> ReferenceData:
+    """The organisation's cached reference data and mappings, read once for many checks."""
     from models import CustomerMapping, ProductMapping
 
-    tenant = connection.tenant_id
+    tables = (
+        XeroContact,
+        XeroItem,
+        XeroAccount,
+        XeroTaxRate,
+        XeroCurrency,
+        CustomerMapping,
+        ProductMapping,
+    )
+    rows = [
+        row
+        for table in tables
+        for row in session.exec(select(table).where(table.tenant_id == connection.tenant_id))
+    ]
+    return from_rows(connection=connection, rows=rows)
 
-    def rows(table):
-        return session.exec(select(table).where(table.tenant_id == tenant)).all()
+
+def from_rows(*, connection: XeroConnection, rows: Iterable[SQLModel]) -> ReferenceData:
+    """The in-memory view of one organisation's cached rows (contacts, items, accounts, tax
+    rates, currencies, customer and product mappings, in any order). Pure: no database."""
+    from models import CustomerMapping, ProductMapping
+
+    by_table: dict[type, list] = {}
+    for row in rows:
+        by_table.setdefault(type(row), []).append(row)
+
+    def of(table) -> list:
+        return by_table.get(table, [])
 
     customers = {
         c.account_number.upper(): c
-        for c in rows(XeroContact)
+        for c in of(XeroContact)
         if c.account_number and c.is_customer and not c.archived
     }
-    mappings = rows(CustomerMapping)
+    mappings = of(CustomerMapping)
     return ReferenceData(
-        tenant_id=tenant,
+        tenant_id=connection.tenant_id,
         base_currency=connection.base_currency,
         customers=customers,
-        items={i.code.upper(): i for i in rows(XeroItem) if i.code},
-        accounts={a.code: a for a in rows(XeroAccount) if a.code and a.status == "ACTIVE"},
-        tax_types={t.tax_type: t for t in rows(XeroTaxRate) if t.status == "ACTIVE"},
-        currencies={c.code for c in rows(XeroCurrency)},
+        items={i.code.upper(): i for i in of(XeroItem) if i.code},
+        accounts={a.code: a for a in of(XeroAccount) if a.code and a.status == "ACTIVE"},
+        tax_types={t.tax_type: t for t in of(XeroTaxRate) if t.status == "ACTIVE"},
+        currencies={c.code for c in of(XeroCurrency)},
         customer_aliases={
             m.shipment_code.upper(): m.account_number for m in mappings if m.account_number
         },
-        product_aliases={m.shipment_code.upper(): m.item_code for m in rows(ProductMapping)},
+        product_aliases={m.shipment_code.upper(): m.item_code for m in of(ProductMapping)},
         sales_account_overrides={
             (m.account_number or m.shipment_code).upper(): m.sales_account_code
             for m in mappings

@@ -19,9 +19,36 @@ DATA_DIR = PROJECT_ROOT / "data"
 SANDBOX_URL = "http://127.0.0.1:8765"
 SANDBOX_CLIENT_ID = "shipbridge-sandbox"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"
+# What Shipbridge asks Xero for, each the narrowest that serves it, and why (the Connect page
+# and the README show these words). Xero's granular scopes: apps created on or after 2 March
+# 2026 can ask for nothing broader (developer.xero.com/faq/granular-scopes).
+SCOPE_PURPOSES = {
+    "openid": "sign you in with your Xero user",
+    "profile": "show who connected the organisation",
+    "email": "show who connected the organisation",
+    "offline_access": "keep sending while nobody is signed in (refresh tokens)",
+    "accounting.invoices": "create and update the invoices, quotes and credit notes it sends",
+    "accounting.payments.read": "read payments, so finance sees what is paid",
+    "accounting.contacts.read": "read contacts, to map customer codes to Xero contacts",
+    "accounting.settings.read": (
+        "read accounts, tax rates, currencies, items and the organisation, to check a "
+        "shipment before it is sent"
+    ),
+    # Only for apps created before 2 March 2026 (xero_app_created_before_march_2026).
+    "accounting.transactions": (
+        "create and update invoices, quotes and credit notes, and read payments "
+        "(the broad scope of older Xero apps)"
+    ),
+}
 XERO_SCOPES = (
+    "openid profile email offline_access accounting.invoices accounting.payments.read "
+    "accounting.contacts.read accounting.settings.read"
+)
+# For an app created before 2 March 2026 that still uses the broad scope (Xero allows it until
+# September 2027).
+XERO_BROAD_SCOPES = (
     "openid profile email offline_access accounting.transactions "
-    "accounting.contacts accounting.settings"
+    "accounting.contacts.read accounting.settings.read"
 )
 
 
@@ -44,7 +71,10 @@ class Settings(BaseSettings):
     xero_client_id: str | None = None
     xero_client_secret: str | None = None
     xero_redirect_uri: str | None = None
-    xero_scopes: str = XERO_SCOPES
+    # Set to ask for exactly these scopes (space-separated) instead of the defaults below.
+    xero_scopes: str | None = None
+    # True for a Xero app created before 2 March 2026 that still uses accounting.transactions.
+    xero_app_created_before_march_2026: bool = False
     xero_api_url: str | None = None
     xero_identity_url: str | None = None
     xero_login_url: str | None = None
@@ -57,6 +87,11 @@ class Settings(BaseSettings):
     # How long a worker's lease on a batch (and a send's claim on a shipment) lasts before
     # another may take it over, e.g. after a crash.
     sync_lease_seconds: float = 300.0
+    # The worker serves Prometheus metrics on 127.0.0.1 at this port; 0 turns that off.
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    # Shipments per send: the page's selection limit, the worker's lease and one Xero call.
+    # Kept at or under 10 so a batch stays within what the panel promises and Xero's limits.
+    sync_batch_size: int = Field(default=10, ge=1, le=10)
 
     @classmethod
     def settings_customise_sources(
@@ -103,6 +138,17 @@ class Settings(BaseSettings):
     @property
     def web_url(self) -> str:
         return self._xero_url(self.xero_web_url, "https://go.xero.com")
+
+    @property
+    def requested_scopes(self) -> str:
+        """The scopes Shipbridge asks Xero for, space-separated."""
+        if self.xero_scopes:
+            return " ".join(self.xero_scopes.split())
+        return XERO_BROAD_SCOPES if self.xero_app_created_before_march_2026 else XERO_SCOPES
+
+    def scope_purposes(self) -> list[tuple[str, str]]:
+        """Each scope Shipbridge asks Xero for, with why (a scope set by hand may have none)."""
+        return [(s, SCOPE_PURPOSES.get(s, "")) for s in self.requested_scopes.split()]
 
     @property
     def redirect_uri(self) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     IntegrationLog,
@@ -16,11 +17,15 @@ from models import (
     ShipmentLine,
     ShipmentLineFields,
     SyncState,
+    Trigger,
     WorkflowStatus,
+    as_utc,
     utcnow,
 )
 from services import audit, queue
+from services.errors import UserError
 from services.mapping import get_sync_settings
+from services.paging import Page
 
 MAX_STATUS_CHANGE = 10
 SORTABLE = {
@@ -33,7 +38,7 @@ SORTABLE = {
 }
 
 
-class ShipmentError(ValueError):
+class ShipmentError(UserError):
     """A change that cannot be made; the message says why."""
 
 
@@ -59,7 +64,7 @@ class ShipmentPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return Page(self.page, self.page_size, self.total).count
 
 
 def create_shipment(
@@ -73,9 +78,7 @@ def create_shipment(
     """Save a new shipment with its lines."""
     _check_number_free(session, fields.shipment_number)
     shipment = Shipment(**fields.model_dump(), workflow_status=workflow_status)
-    shipment.lines = [
-        ShipmentLine(**line.model_dump(), line_no=n) for n, line in enumerate(lines, start=1)
-    ]
+    shipment.lines = _numbered(lines)
     session.add(shipment)
     session.flush()
     audit.record(
@@ -112,9 +115,7 @@ def update_shipment(
     shipment.sqlmodel_update(fields.model_dump())
     shipment.lines.clear()
     session.flush()
-    shipment.lines = [
-        ShipmentLine(**line.model_dump(), line_no=n) for n, line in enumerate(lines, start=1)
-    ]
+    shipment.lines = _numbered(lines)
     if shipment.sync_state == SyncState.PROCESSED:
         shipment.sync_state = SyncState.CHANGED
     shipment.updated_at = utcnow()
@@ -130,6 +131,11 @@ def update_shipment(
         after=shipment.model_dump(mode="json"),
     )
     return shipment
+
+
+def _numbered(lines: list[ShipmentLineFields]) -> list[ShipmentLine]:
+    """The shipment's lines to store, numbered in the order they were entered."""
+    return [ShipmentLine(**line.model_dump(), line_no=n) for n, line in enumerate(lines, start=1)]
 
 
 def _same(shipment: Shipment, fields: ShipmentFields, lines: list[ShipmentLineFields]) -> bool:
@@ -151,13 +157,13 @@ def last_attempts(*, session: Session, shipment_ids: list[int]) -> dict[int, dat
         .where(IntegrationLog.shipment_id.in_(shipment_ids))
         .group_by(IntegrationLog.shipment_id)
     ).all()
-    return {shipment_id: _utc(at) for shipment_id, at in rows if at is not None}
+    return {shipment_id: as_utc(at) for shipment_id, at in rows if at is not None}
 
 
 def changed_since_attempt(shipment: Shipment, attempted_at: datetime | None) -> bool:
     """Was the shipment edited (or its status changed) after its last attempt? Then what
     that attempt said (its last_error) may no longer be true: it is history, not a problem."""
-    return attempted_at is not None and _utc(shipment.updated_at) > _utc(attempted_at)
+    return attempted_at is not None and as_utc(shipment.updated_at) > as_utc(attempted_at)
 
 
 def count_matching(*, session: Session, flt: ShipmentFilter, numbers: list[str]) -> int:
@@ -170,16 +176,37 @@ def count_matching(*, session: Session, flt: ShipmentFilter, numbers: list[str])
     return found
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they are UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def get_shipment(*, session: Session, shipment_id: int) -> Shipment:
     shipment = session.get(Shipment, shipment_id)
     if shipment is None:
         raise ShipmentError(f"Shipment {shipment_id} does not exist.")
     return shipment
+
+
+def shipments_by_id(*, session: Session, shipment_ids: Collection[int]) -> list[Shipment]:
+    """These shipments, in id order; an id that no longer exists is left out."""
+    if not shipment_ids:
+        return []
+    return list(
+        session.exec(
+            select(Shipment)
+            .where(col(Shipment.id).in_(list(shipment_ids)))
+            .order_by(col(Shipment.id))
+        )
+    )
+
+
+def rejected_among(*, session: Session, shipment_ids: Collection[int]) -> set[int]:
+    """Which of these shipments are Rejected now (a later send may have fixed the others)."""
+    if not shipment_ids:
+        return set()
+    rejected = session.exec(
+        select(col(Shipment.id)).where(
+            col(Shipment.id).in_(list(shipment_ids)),
+            Shipment.sync_state == SyncState.REJECTED,
+        )
+    )
+    return {shipment_id for shipment_id in rejected if shipment_id is not None}
 
 
 def list_shipments(
@@ -191,18 +218,20 @@ def list_shipments(
     sort: str = "created",
     descending: bool = True,
 ) -> ShipmentPage:
-    """One page of shipments, filtered and sorted in SQL."""
+    """One page of shipments, filtered and sorted in SQL; a page past the last (the filter
+    shrank the result) reads as the last."""
     flt = flt or ShipmentFilter()
     query = _filtered(select(Shipment), flt)
     total = session.exec(_filtered(select(func.count(Shipment.id)), flt)).one()
+    shown = Page(page, page_size, int(total)).clamped()
     column = SORTABLE.get(sort, Shipment.created_at)
     order = column.desc() if descending else column.asc()
     rows = session.exec(
         query.order_by(order, Shipment.id.desc() if descending else Shipment.id.asc())
-        .offset((max(page, 1) - 1) * page_size)
+        .offset(shown.offset)
         .limit(page_size)
     ).all()
-    return ShipmentPage(list(rows), int(total), page, page_size)
+    return ShipmentPage(list(rows), int(total), shown.number, page_size)
 
 
 def _filtered(query, flt: ShipmentFilter):
@@ -273,7 +302,7 @@ def change_status(
         ):
             to_queue.append(shipment.id)
     if to_queue:
-        queue.enqueue(session=session, shipment_ids=to_queue, trigger="status", user=user)
+        queue.enqueue(session=session, shipment_ids=to_queue, trigger=Trigger.STATUS, user=user)
     session.flush()
     return shipments
 

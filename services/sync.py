@@ -9,36 +9,39 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from models import (
-    DocumentType,
     IntegrationLog,
     Outcome,
     Shipment,
     SyncState,
-    XeroConnection,
     utcnow,
 )
 from services import connections, queue, reference_data, validation
 from services.db import get_engine, session_scope
+from services.document_kinds import kind_of
 from services.documents import build_document
+from services.errors import UserError
 from services.explain import explain
 from services.mapping import get_sync_settings
+from services.observability import sending
 from services.outcomes import (
     BatchResult,
+    SendContext,
     SendOptions,
     ShipmentOutcome,
     hold,
+    needs_reconnect,
     record,
     reject_all,
     requeue,
 )
 from services.settings import Settings, get_settings
-from services.xero.adapter import XeroAdapter
 from services.xero.convert import ElementResult
 from services.xero.errors import (
     XeroAuthError,
@@ -47,10 +50,13 @@ from services.xero.errors import (
     XeroUnavailable,
 )
 
-MAX_BATCH = 10
+
+def batch_size(settings: Settings | None = None) -> int:
+    """How many shipments one send takes at most: the page's limit, the worker's lease."""
+    return (settings or get_settings()).sync_batch_size
 
 
-class SyncError(Exception):
+class SyncError(UserError):
     """A send that cannot start; the message tells the user what to do."""
 
 
@@ -65,18 +71,19 @@ def send_shipments(
     max_inline_wait: float = 5.0,
     progress: Callable[[float, str], None] | None = None,
 ) -> BatchResult:
-    """Send up to ten shipments now, as one batch per organisation. `progress(share, text)`
-    hears how far it has got."""
+    """Send up to a batch (`sync_batch_size`) of shipments now, as one batch per organisation.
+    `progress(share, text)` hears how far it has got."""
     ids = list(dict.fromkeys(shipment_ids))
     if not ids:
         raise SyncError("Select at least one shipment to send.")
-    if len(ids) > MAX_BATCH:
+    settings = settings or get_settings()
+    limit = batch_size(settings)
+    if len(ids) > limit:
         raise SyncError(
-            f"{len(ids)} shipments are selected; send at most {MAX_BATCH} at a time. "
+            f"{len(ids)} shipments are selected; send at most {limit} at a time. "
             "Nothing was sent: narrow the selection, or use Push remaining to queue them all."
         )
     engine = engine or get_engine()
-    settings = settings or get_settings()
     options = SendOptions(trigger, user, attempts, max_inline_wait)
     if progress is not None:
         options.progress = progress
@@ -105,7 +112,8 @@ def send_shipments(
         for n, (tenant_id, group) in enumerate(groups.items()):
             share = _shares(n, len(groups))
             options.progress(share(0.1), f"Checking {len(group)} shipment(s)…")
-            _send_group(engine, settings, tenant_id, group, result, options, share)
+            with sending(tenant_id=tenant_id, batch_id=result.batch_id, shipment_ids=group):
+                _send_group(engine, settings, tenant_id, group, result, options, share)
         options.progress(1.0, "Done.")
     finally:
         _release(engine, claimed, result.batch_id)
@@ -170,73 +178,53 @@ def _send_group(
     share: Callable[[float], float],
 ) -> None:
     with session_scope(engine) as session:
-        connection = connections.connection_for(session=session, tenant_id=tenant_id)
+        ctx = SendContext(session, settings, result, options)
+        ctx.connection = connection = connections.connection_for(
+            session=session, tenant_id=tenant_id
+        )
         shipments = list(session.exec(select(Shipment).where(Shipment.id.in_(ids))))
         if connection is None:
-            reject_all(
-                session,
-                shipments,
-                result,
-                options,
-                tenant_id,
-                [connections.NOT_CONNECTED],
-            )
+            reject_all(ctx, shipments, [connections.NOT_CONNECTED])
             return
         try:
-            adapter = connections.adapter_for(connection, session=session, settings=settings)
+            ctx.adapter = adapter = connections.adapter_for(
+                connection, session=session, settings=settings
+            )
         except XeroAuthError as error:
-            hold(session, shipments, result, options, connection, str(error))
+            hold(ctx, shipments, str(error))
             return
         if adapter.limiter is not None:
             adapter.limiter.max_wait = options.max_inline_wait
         calls_before = adapter.stats.calls
-        sync_settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+        ctx.sync_settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+        ctx.kind = kind_of(ctx.sync_settings.document_type)
         session.commit()  # no write transaction stays open across API calls
         try:
-            checked = _validate(session, connection, adapter, shipments, sync_settings)
+            checked = _validate(ctx, shipments)
         except XeroAuthError as error:
-            connections.mark_needs_reconnect(
-                session=session, connection=connection, reason=str(error)
-            )
-            hold(session, shipments, result, options, connection, str(error))
+            needs_reconnect(ctx, shipments, str(error))
             return
         except XeroUnavailable as error:
-            requeue(session, shipments, result, options, connection, str(error), 30)
+            requeue(ctx, shipments, str(error), 30)
             return
         ready = []
         for shipment, problems, resolved in checked:
             if problems:
-                record(
-                    session,
-                    result,
-                    options,
-                    connection,
-                    shipment,
-                    Outcome.REJECTED,
-                    plain=problems,
-                    note="Rejected by Shipbridge before sending: not sent to Xero.",
-                )
+                note = "Rejected by Shipbridge before sending: not sent to Xero."
+                record(ctx, shipment, Outcome.REJECTED, plain=problems, note=note)
             else:
-                ready.append(
-                    (
-                        shipment,
-                        build_document(
-                            shipment,
-                            sync_settings,
-                            resolved,
-                            base_currency=connection.base_currency,
-                        ),
-                    )
+                base_currency = connection.base_currency
+                document = build_document(
+                    shipment, ctx.sync_settings, resolved, base_currency=base_currency
                 )
+                ready.append((shipment, document))
         if ready:
             session.commit()
             options.progress(
                 share(0.4),
                 f"Sending {len(ready)} document(s) to {connection.tenant_name} in one call…",
             )
-            _send_documents(
-                session, adapter, connection, sync_settings.document_type, ready, result, options
-            )
+            _send_documents(ctx, ready)
         calls = adapter.stats.calls - calls_before
         result.api_calls += calls
         session.flush()
@@ -251,14 +239,16 @@ def _send_group(
         )
 
 
-def _validate(session, connection, adapter, shipments, sync_settings):
+def _validate(ctx: SendContext, shipments: list[Shipment]) -> list:
+    """Each shipment with its problems and what its codes resolve to in Xero."""
+    session, connection, adapter = ctx.session, ctx.connection, ctx.adapter
     ref = reference_data.load(session=session, connection=connection)
     refreshed = False
     if ref.is_empty:
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
         ref = reference_data.load(session=session, connection=connection)
         refreshed = True
-    checked = [(s, *validation.check(s, sync_settings, ref)) for s in shipments]
+    checked = [(s, *validation.check(s, ctx.sync_settings, ref)) for s in shipments]
     unmapped = any(
         "Xero" in p and "did you mean" in p or "is not a Xero" in p
         for _, problems, _ in checked
@@ -268,7 +258,7 @@ def _validate(session, connection, adapter, shipments, sync_settings):
         # A code may have been added in Xero since the last refresh: one cheap incremental look.
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
         ref = reference_data.load(session=session, connection=connection)
-        checked = [(s, *validation.check(s, sync_settings, ref)) for s in shipments]
+        checked = [(s, *validation.check(s, ctx.sync_settings, ref)) for s in shipments]
     return checked
 
 
@@ -280,162 +270,116 @@ def idempotency_key(tenant_id: str, documents: list[dict]) -> str:
     return f"shipbridge-{digest[:48]}"
 
 
-def _send_documents(
-    session: Session,
-    adapter: XeroAdapter,
-    connection: XeroConnection,
-    document_type: str,
-    ready: list[tuple[Shipment, dict]],
-    result: BatchResult,
-    options: SendOptions,
-) -> None:
+def _send_documents(ctx: SendContext, ready: list[tuple[Shipment, dict]]) -> None:
+    options, connection, kind = ctx.options, ctx.connection, ctx.kind
     shipments = [s for s, _ in ready]
     documents = [d for _, d in ready]
     key = idempotency_key(connection.tenant_id, documents)
-    is_quote = document_type == DocumentType.QUOTE
-    save = adapter.save_quotes if is_quote else adapter.save_invoices
     started = time.monotonic()
     answers: list[ElementResult] | None = None
     last_error = ""
     wait = 0.0
     for attempt in range(options.attempts):
         try:
-            answers = save(connection.tenant_id, documents, idempotency_key=key)
+            answers = kind.save(ctx.adapter, connection.tenant_id, documents, idempotency_key=key)
             break
         except XeroRateLimited as error:
             last_error, wait = str(error), error.retry_after
         except XeroUnavailable as error:
             last_error, wait = str(error), _backoff(attempt)
             if error.maybe_applied:
-                found = _reconcile(adapter, connection.tenant_id, documents, is_quote)
+                found = _reconcile(ctx, documents)
                 if found is not None:
                     answers = found
                     break
         except XeroAuthError as error:
-            connections.mark_needs_reconnect(
-                session=session, connection=connection, reason=str(error)
-            )
-            hold(session, shipments, result, options, connection, str(error))
+            needs_reconnect(ctx, shipments, str(error))
             return
         except XeroRequestRejected as error:
+            plain = ["Xero refused the whole request; see Xero's words and send again."]
             for shipment, document in ready:
                 record(
-                    session,
-                    result,
-                    options,
-                    connection,
+                    ctx,
                     shipment,
                     Outcome.REJECTED,
                     payload=document,
                     xero=[str(error)],
-                    plain=["Xero refused the whole request; see Xero's words and send again."],
+                    plain=plain,
                 )
             return
         if attempt + 1 == options.attempts or wait > options.max_inline_wait:
             break
         options.sleep(wait)
     if answers is None:
-        requeue(session, shipments, result, options, connection, last_error, wait)
+        requeue(ctx, shipments, last_error, wait)
         return
     duration = int((time.monotonic() - started) * 1000)
     by_number = {a.number: a for a in answers if a.number}
     for index, (shipment, document) in enumerate(ready):
-        number = document.get("QuoteNumber" if is_quote else "InvoiceNumber")
+        number = document.get(kind.number_field)
         answer = answers[index] if len(answers) == len(ready) else by_number.get(number)
-        _apply_answer(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            document,
-            answer,
-            document_type,
-            duration,
-        )
-    queue.complete(session=session, shipment_ids=[s.id for s in shipments])
+        _apply_answer(ctx, shipment, document, answer, duration)
+    queue.complete(session=ctx.session, shipment_ids=[s.id for s in shipments])
 
 
 def _apply_answer(
-    session, result, options, connection, shipment, document, answer, document_type, duration
+    ctx: SendContext,
+    shipment: Shipment,
+    document: dict,
+    answer: ElementResult | None,
+    duration: int,
 ) -> None:
+    connection = ctx.connection
     action = "update" if shipment.xero_document_id else "create"
     if answer is None:
-        record(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            Outcome.REJECTED,
-            payload=document,
-            plain=["Xero's answer did not include this shipment; send it again."],
-        )
+        plain = ["Xero's answer did not include this shipment; send it again."]
+        record(ctx, shipment, Outcome.REJECTED, payload=document, plain=plain)
         return
-    if answer.ok:
-        shipment.sync_state = SyncState.PROCESSED
-        # The document lives in this organisation now: later sends update it there, even if
-        # the default organisation changes (a shipment with none of its own went to it).
-        shipment.tenant_id = connection.tenant_id
-        shipment.xero_document_type = document_type
-        shipment.xero_document_id = answer.document_id
-        shipment.xero_document_number = answer.number
-        shipment.xero_status = answer.status
-        shipment.xero_total = answer.total
-        shipment.xero_amount_due = answer.amount_due
-        shipment.xero_amount_paid = answer.amount_paid
-        shipment.xero_currency_rate = answer.currency_rate
-        shipment.xero_contact_name = answer.contact_name or shipment.xero_contact_name
-        shipment.sent_at = utcnow()
-        shipment.last_error = None
-        note = None
-        if document.get("CurrencyCode") != (connection.base_currency or "") and not document.get(
-            "CurrencyRate"
-        ):
-            note = "No exchange rate on the shipment: Xero applied its own daily rate."
-        record(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            Outcome.PROCESSED,
-            payload=document,
-            response=answer.raw,
-            action=action,
-            duration=duration,
-            document=answer,
-            note=note,
-        )
-    else:
-        record(
-            session,
-            result,
-            options,
-            connection,
-            shipment,
-            Outcome.REJECTED,
-            payload=document,
-            response=answer.raw,
-            xero=answer.errors,
-            plain=[explain(m) for m in answer.errors],
-            action=action,
-            duration=duration,
-        )
+    # Xero answered for this shipment: its outcome logs what went and what came back.
+    answered = partial(
+        record,
+        ctx,
+        shipment,
+        payload=document,
+        response=answer.raw,
+        action=action,
+        duration=duration,
+    )
+    if not answer.ok:
+        answered(Outcome.REJECTED, xero=answer.errors, plain=[explain(m) for m in answer.errors])
+        return
+    shipment.sync_state = SyncState.PROCESSED
+    # The document lives in this organisation now: later sends update it there, even if
+    # the default organisation changes (a shipment with none of its own went to it).
+    shipment.tenant_id = connection.tenant_id
+    shipment.xero_document_type = ctx.kind.document_type
+    shipment.xero_document_id = answer.document_id
+    shipment.xero_document_number = answer.number
+    shipment.xero_status = answer.status
+    shipment.xero_total = answer.total
+    shipment.xero_amount_due = answer.amount_due
+    shipment.xero_amount_paid = answer.amount_paid
+    shipment.xero_currency_rate = answer.currency_rate
+    shipment.xero_contact_name = answer.contact_name or shipment.xero_contact_name
+    shipment.sent_at = utcnow()
+    shipment.last_error = None
+    note = None
+    if document.get("CurrencyCode") != (connection.base_currency or "") and not document.get(
+        "CurrencyRate"
+    ):
+        note = "No exchange rate on the shipment: Xero applied its own daily rate."
+    answered(Outcome.PROCESSED, document=answer, note=note)
 
 
-def _reconcile(adapter, tenant_id, documents, is_quote) -> list[ElementResult] | None:
-    """After a lost answer: look the documents up by number (one call). None if not all found."""
+def _reconcile(ctx: SendContext, documents: list[dict]) -> list[ElementResult] | None:
+    """After a lost answer: look the documents up by number. None if not all found."""
+    numbers = [d[ctx.kind.number_field] for d in documents]
     try:
-        if is_quote:
-            found = [adapter.find_quote(tenant_id, d["QuoteNumber"]) for d in documents]
-            return found if all(found) else None
-        numbers = [d["InvoiceNumber"] for d in documents]
-        found = {a.number: a for a in adapter.find_invoices(tenant_id, numbers)}
-        if all(n in found for n in numbers):
-            return [found[n] for n in numbers]
+        found = {a.number: a for a in ctx.kind.find(ctx.adapter, ctx.connection.tenant_id, numbers)}
     except XeroUnavailable:
         return None
+    if all(n in found for n in numbers):
+        return [found[n] for n in numbers]
     return None
 
 

@@ -6,6 +6,7 @@ import bcrypt
 from sqlmodel import Session, select
 
 from models import AppUser, Role
+from services.errors import UserError
 
 # What each role may open. app.py builds the navigation from this, and pages check it too.
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
@@ -25,6 +26,10 @@ DEMO_USERS = (
 )
 
 
+class UserAccountError(UserError):
+    """A user account that cannot be saved as given."""
+
+
 def can_open(role: str | None, page: str) -> bool:
     return bool(role) and page in PAGES_BY_ROLE.get(role, ())
 
@@ -41,7 +46,7 @@ def save_user(
     *, session: Session, username: str, name: str, email: str, role: str, password: str
 ) -> AppUser:
     if role not in {r.value for r in Role}:
-        raise ValueError(f"Role must be one of {', '.join(r.value for r in Role)}.")
+        raise UserAccountError(f"Role must be one of {', '.join(r.value for r in Role)}.")
     user = session.get(AppUser, username) or AppUser(
         username=username, name=name, email=email, role=role, password_hash=""
     )

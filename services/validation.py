@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from models import Shipment, SyncSettings, XeroContact, XeroItem
+from services import money
 from services.reference_data import ReferenceData
 
 CUSTOMER_CODE_SOURCES = {"buyer_code": "buyer code", "consignee_code": "consignee code"}
@@ -21,10 +24,10 @@ DATE_SOURCES = {
     "date_of_issue": "date of issue",
     "created_at": "created date",
 }
-CENT = Decimal("0.01")
 # Amounts no shipment may hold, whoever enters them (form, import or send): a negative
 # amount, or an exchange rate of 0 or less.
 NON_NEGATIVE = ("freight_amount", "quantity", "unit_price", "item_value")
+Row = TypeVar("Row")
 
 
 @dataclass
@@ -146,10 +149,10 @@ def _line_problems(number: int, line) -> list[str]:
         problems.append(f"Line {number}: unit price {_plain(line.unit_price)} cannot be negative.")
     if line.item_value < 0:
         problems.append(f"Line {number}: item value {_plain(line.item_value)} cannot be negative.")
-    expected = (line.quantity * line.unit_price).quantize(CENT)
-    if line.item_value.quantize(CENT) != expected:
+    expected = money.line_amount(quantity=line.quantity, unit_price=line.unit_price)
+    if money.round_amount(line.item_value) != expected:
         problems.append(
-            f"Line {number}: item value {line.item_value.quantize(CENT)} is not quantity × "
+            f"Line {number}: item value {money.round_amount(line.item_value)} is not quantity × "
             f"unit price ({_plain(line.quantity)} × {_plain(line.unit_price)} = {expected}): "
             "correct the quantity, the unit price or the item value."
         )
@@ -164,8 +167,7 @@ def check(
     code = customer_code(shipment, settings)
     contact = None
     if code:
-        account_number = ref.customer_aliases.get(code.upper(), code)
-        contact = ref.customers.get(account_number.upper())
+        _, contact = _mapped(code, ref.customer_aliases, ref.customers)
         if contact is None:
             problems.append(
                 f"Customer code {code} is not a Xero contact's account number: fix the code "
@@ -182,8 +184,7 @@ def check(
         code_on_line = _text(line.product_code)
         if not code_on_line:
             continue
-        item_code = ref.product_aliases.get(code_on_line.upper(), code_on_line)
-        item = ref.items.get(item_code.upper())
+        item_code, item = _mapped(code_on_line, ref.product_aliases, ref.items)
         if item is None:
             problems.append(
                 f"Line {number}: product code {code_on_line} is not a Xero item code: fix the "
@@ -247,6 +248,15 @@ def _text(value) -> str | None:
         return None
     value = str(value).strip()
     return value or None
+
+
+def _mapped(
+    code: str, aliases: Mapping[str, str], rows: Mapping[str, Row]
+) -> tuple[str, Row | None]:
+    """The Xero code a shipment's code stands for (a mapping, else the code itself) and the
+    cached Xero row with that code, if any. Codes match in any case."""
+    target = aliases.get(code.upper(), code)
+    return target, rows.get(target.upper())
 
 
 def _plain(value: Decimal) -> str:

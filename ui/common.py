@@ -4,40 +4,36 @@ showing service errors in plain words, and formatting money and time."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
-from sqlmodel import Session
 from streamlit.errors import StreamlitAPIException
 
+from models import as_utc
 from services import connections, users
-from services.connections import ConnectError
-from services.csv_import import ImportError_
 from services.db import session_scope
-from services.mapping import MappingError
-from services.shipments import ShipmentError
-from services.sync import SyncError
-from services.xero.errors import XeroError
+from services.errors import UserError
+from services.money import format_amount
 from ui import state
+
+if TYPE_CHECKING:  # pages and parts pass the session to services; they never query it
+    from sqlmodel import Session
 
 log = logging.getLogger("shipbridge.ui")
 
-# Errors whose message is written for the user: shown as they are.
-USER_ERRORS: tuple[type[Exception], ...] = (
-    SyncError,
-    ShipmentError,
-    MappingError,
-    ConnectError,
-    ImportError_,
-    XeroError,
-    ValueError,
+# What the user sees for anything that is not a UserError (a bug): never the exception's own
+# text, which was not written for them, but a reference that finds its traceback in the log.
+UNEXPECTED = (
+    "Something went wrong on our side (ref {reference}). It has been logged; try again, "
+    "or tell an admin and quote the reference."
 )
-UNEXPECTED = "Something went wrong ({kind}). It has been logged; try again, or tell an admin."
 
 
 @dataclass(frozen=True)
@@ -83,10 +79,15 @@ def session() -> Iterator[Session]:
         yield db_session
 
 
-def error_message(error: Exception) -> str:
-    if isinstance(error, USER_ERRORS):
+def error_message(error: Exception, *, where: str = "a page") -> str:
+    """The words to show for `error`: a UserError's own message; for anything else (a bug)
+    an apology with a short reference, logged here with the traceback under that reference.
+    Call it once per error: each call logs."""
+    if isinstance(error, UserError):
         return str(error)
-    return UNEXPECTED.format(kind=type(error).__name__)
+    reference = secrets.token_hex(4)
+    log.error("Unexpected error in %s (ref %s)", where, reference, exc_info=error)
+    return UNEXPECTED.format(reference=reference)
 
 
 @contextmanager
@@ -123,15 +124,12 @@ def flashed_errors() -> Iterator[None]:
     try:
         yield
     except Exception as error:  # noqa: BLE001 - the user sees plain words, the log the rest
-        if not isinstance(error, USER_ERRORS):
-            log.error("Unexpected error in a page callback", exc_info=error)
-        flash("error", error_message(error))
+        flash("error", error_message(error, where="a page callback"))
 
 
 def show_error(error: Exception) -> None:
-    """st.error with the service's own words, or a plain note (and a log entry) for a bug."""
-    if not isinstance(error, USER_ERRORS):
-        log.error("Unexpected error in a page", exc_info=error)
+    """st.error with the service's own words, or an apology with a reference (and a log
+    entry with the traceback) for a bug."""
     st.error(error_message(error))
 
 
@@ -195,9 +193,7 @@ def local_zone() -> ZoneInfo:
 
 def to_local(moment: datetime) -> datetime:
     """A stored (UTC) moment in the user's time zone."""
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(local_zone())
+    return as_utc(moment).astimezone(local_zone())
 
 
 def local_time(moment: datetime | None) -> str:
@@ -220,7 +216,7 @@ def money(amount: Decimal | None, currency: str | None) -> str:
     """An amount with its currency code, e.g. 1,234.50 USD. Never converted, never summed."""
     if amount is None:
         return ""
-    return f"{Decimal(amount):,.2f} {currency or ''}".strip()
+    return f"{format_amount(Decimal(amount))} {currency or ''}".strip()
 
 
 def start_of_day(day: date) -> datetime:

@@ -8,11 +8,11 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import select
 
-from models import ConnectionStatus, PinnedDocument, Shipment, XeroConnection
+from models import ConnectionStatus, Shipment, XeroConnection
 from services import connections, finance, payments
 from services.finance import CustomerBalance, View
+from services.paging import Page
 from ui import common, state, xero_document
 
 PAGE_SIZE = 25
@@ -142,8 +142,8 @@ def customer_table(today: date) -> list[str]:
     Returns every customer, for the documents' customer picker."""
     with common.session() as db_session:
         rows = finance.customer_rows(session=db_session)
-        pages = max(1, -(-rows // PAGE_SIZE))
-        page = min(st.session_state.get(state.FIN_CUSTOMERS_PAGE, 1), pages)
+        shown = Page(st.session_state.get(state.FIN_CUSTOMERS_PAGE, 1), PAGE_SIZE, rows).clamped()
+        page, pages = shown.number, shown.count
         balances = finance.customer_balances(
             session=db_session, today=today, page=page, page_size=PAGE_SIZE
         )
@@ -280,11 +280,12 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
     page = st.session_state.get(state.FIN_PAGE, 1)
     with common.session() as db_session:
         rows, total = fetch(db_session, page)
-        pages = max(1, -(-total // PAGE_SIZE))
-        if page > pages:  # the filter shrank the result below this page
-            page = pages
-            rows, total = fetch(db_session, page)
-        pinned = pinned_ids(db_session, user.username, [s.id for s in rows])
+        # A page past the last (the filter shrank the result) was read as the last.
+        shown = Page(page, PAGE_SIZE, total).clamped()
+        page, pages = shown.number, shown.count
+        pinned = finance.pinned_ids(
+            session=db_session, username=user.username, shipment_ids=[s.id for s in rows]
+        )
     st.session_state[state.FIN_PAGE] = page
 
     if rows:
@@ -311,19 +312,6 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
         column.button(
             label, key=key, on_click=_pin, args=(ids, user.username, pinning), disabled=not rows
         )
-
-
-def pinned_ids(db_session, username: str, shipment_ids: list[int]) -> set[int]:
-    if not shipment_ids:
-        return set()
-    return set(
-        db_session.exec(
-            select(PinnedDocument.shipment_id).where(
-                PinnedDocument.username == username,
-                PinnedDocument.shipment_id.in_(shipment_ids),
-            )
-        )
-    )
 
 
 def documents_frame(

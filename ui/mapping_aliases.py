@@ -4,13 +4,14 @@ codes of waiting shipments that do not map, with one-click fixes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from models import CustomerMapping, ProductMapping, XeroConnection
 from services import aliases
+from services.paging import Page
 from services.reference_data import ReferenceData
 from ui import common, state
 
@@ -54,17 +55,8 @@ def customers(
         st.info(NO_CACHE.format(name=connection.tenant_name))
         return
 
-    by_code = {m.shipment_code: m for m in rows}
-    pick = _picker("customer", list(by_code), key=state.CUSTOMER_MAP_PICK)
-    current = by_code.get(pick)
+    current, suffix = _picked("customer", rows, key=state.CUSTOMER_MAP_PICK)
     contacts = sorted(c.account_number for c in ref.customers.values())
-    accounts = sales_accounts(ref)
-    if current is not None:
-        pairs = ((current.account_number, contacts), (current.sales_account_code, accounts))
-        for value, options in pairs:
-            if value and value not in options:
-                options.append(value)
-    suffix = pick or "new"
     with st.form(state.CUSTOMER_MAP_FORM, clear_on_submit=True):
         code = _code_input(
             kind="customer",
@@ -73,19 +65,19 @@ def customers(
             key=f"{state.CUSTOMER_MAP_FORM}_code_{suffix}",
         )
         # No choice: the shipment code is the account number / the mapping's sales account.
-        account_number = st.selectbox(
+        account_number = _xero_choice(
             "Xero customer (account number)",
             contacts,
-            index=_index(contacts, current.account_number if current else None),
-            format_func=lambda a: _contact_label(ref, a),
+            current.account_number if current else None,
+            describe=lambda a: _contact_label(ref, a),
             placeholder="Same as the shipment code",
             key=f"{state.CUSTOMER_MAP_FORM}_contact_{suffix}",
         )
-        sales_account = st.selectbox(
+        sales_account = _xero_choice(
             "Sales account",
-            accounts,
-            index=_index(accounts, current.sales_account_code if current else None),
-            format_func=lambda a: account_label(ref, a),
+            sales_accounts(ref),
+            current.sales_account_code if current else None,
+            describe=lambda a: account_label(ref, a),
             placeholder="The mapping's sales account",
             key=f"{state.CUSTOMER_MAP_FORM}_account_{suffix}",
         )
@@ -115,8 +107,36 @@ def customers(
     )
 
 
-def _index(options: list[str], value: str | None) -> int | None:
-    return options.index(value) if value in options else None
+def _picked(
+    kind: str, rows: list[aliases.Mapping], *, key: str
+) -> tuple[aliases.Mapping | None, str]:
+    """The mapping chosen above the form (None: a new one) and the suffix that gives the
+    form's widgets their own keys per mapping."""
+    by_code = {m.shipment_code: m for m in rows}
+    pick = _picker(kind, list(by_code), key=key)
+    return by_code.get(pick), pick or "new"
+
+
+def _xero_choice(
+    label: str,
+    options: Sequence[str | None],
+    current: str | None,
+    *,
+    describe: Callable[[str], str],
+    placeholder: str,
+    key: str,
+) -> str | None:
+    """A pick among Xero's codes. The mapping's current code stays choosable even when Xero
+    no longer lists it (archived), so saving the form does not silently change it."""
+    options = [*options, current] if current and current not in options else list(options)
+    return st.selectbox(
+        label,
+        options,
+        index=options.index(current) if current in options else None,
+        format_func=describe,
+        placeholder=placeholder,
+        key=key,
+    )
 
 
 def _contact_label(ref: ReferenceData, account_number: str) -> str:
@@ -155,13 +175,7 @@ def products(
         st.info(NO_CACHE.format(name=connection.tenant_name))
         return
 
-    by_code = {m.shipment_code: m for m in rows}
-    pick = _picker("product", list(by_code), key=state.PRODUCT_MAP_PICK)
-    current = by_code.get(pick)
-    items = sorted(i.code for i in ref.items.values())
-    if current is not None and current.item_code not in items:
-        items.append(current.item_code)
-    suffix = pick or "new"
+    current, suffix = _picked("product", rows, key=state.PRODUCT_MAP_PICK)
     with st.form(state.PRODUCT_MAP_FORM, clear_on_submit=True):
         code = _code_input(
             kind="product",
@@ -169,11 +183,11 @@ def products(
             example="WIDGET-Z",
             key=f"{state.PRODUCT_MAP_FORM}_code_{suffix}",
         )
-        item_code = st.selectbox(
+        item_code = _xero_choice(
             "Xero item (code)",
-            items,
-            index=_index(items, current.item_code if current else None),
-            format_func=lambda i: _item_label(ref, i),
+            sorted(i.code for i in ref.items.values()),
+            current.item_code if current else None,
+            describe=lambda i: _item_label(ref, i),
             placeholder="Choose a Xero item",
             key=f"{state.PRODUCT_MAP_FORM}_item_{suffix}",
         )
@@ -255,7 +269,7 @@ def _mapping_table(
         st.dataframe(pd.DataFrame([row(m) for m in listing.rows]), hide_index=True)
     st.session_state[page_key] = listing.page
     caption, number = st.columns([3, 1], vertical_alignment="center")
-    first = (listing.page - 1) * PAGE_SIZE + 1
+    first = Page(listing.page, PAGE_SIZE, listing.total).first
     caption.caption(
         f"{first}–{first + len(listing.rows) - 1} of {listing.total} {kind} mapping(s)."
     )
@@ -295,7 +309,7 @@ def _delete(model, row_id: int, pick_key: str, username: str) -> None:
     """A Delete click (a callback, so the picker can go back to "New mapping")."""
     with common.flashed_errors():
         with common.session() as db_session:
-            row = db_session.get(model, row_id)
+            row = aliases.get_mapping(session=db_session, model=model, mapping_id=row_id)
             code = row.shipment_code if row is not None else None
             if row is not None:
                 aliases.delete_mapping(session=db_session, row=row, user=username)
@@ -331,19 +345,18 @@ def check_all(
         f"{len(result.codes)} code(s) do not map to Xero, on {result.shipments} shipment(s)."
     )
     # The codes come counted from SQL, the most shipments first; shown a page at a time.
-    pages = max(1, -(-len(result.codes) // CODES_PAGE))
-    page = min(st.session_state.get(state.CHECK_ALL_PAGE, 1), pages)
-    st.session_state[state.CHECK_ALL_PAGE] = page
-    shown = result.codes[(page - 1) * CODES_PAGE : page * CODES_PAGE]
+    asked = st.session_state.get(state.CHECK_ALL_PAGE, 1)
+    page = Page(asked, CODES_PAGE, len(result.codes)).clamped()
+    st.session_state[state.CHECK_ALL_PAGE] = page.number
+    shown = page.rows_of(result.codes)
     for code in shown:
         with st.container(border=True):
             _unmapped(connection, ref, code, user=user, can_edit=can_edit)
-    if pages > 1:
+    if page.count > 1:
         caption, number = st.columns([3, 1], vertical_alignment="center")
-        first = (page - 1) * CODES_PAGE + 1
-        caption.caption(f"Codes {first}–{first + len(shown) - 1} of {len(result.codes)}.")
+        caption.caption(f"Codes {page.first}–{page.first + len(shown) - 1} of {len(result.codes)}.")
         number.number_input(
-            "Codes page", min_value=1, max_value=pages, step=1, key=state.CHECK_ALL_PAGE
+            "Codes page", min_value=1, max_value=page.count, step=1, key=state.CHECK_ALL_PAGE
         )
 
 

@@ -4,18 +4,14 @@ Xero with what changed), and the history of mapping changes."""
 from __future__ import annotations
 
 import json
-import logging
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import select
 
 from models import AuditEvent, ConnectionStatus, XeroConnection
-from services import connections, reference_data
+from services import audit, connections, reference_data
 from services.reference_data import RefreshSummary
 from ui import common, state
-
-log = logging.getLogger("shipbridge.ui")
 
 CHANGES = ("new", "updated", "unchanged", "archived")
 # Audit entities that are the mapping: the settings and the per-customer/product mappings.
@@ -53,15 +49,15 @@ def refresh_all(organisations: list[XeroConnection], *, full: bool) -> None:
             progress.progress(n / len(active), text=f"Reading {connection.tenant_name}…")
             try:
                 with common.session() as db_session:
-                    row = db_session.get(XeroConnection, connection.id)
+                    row = connections.get_connection(
+                        session=db_session, connection_id=connection.id
+                    )
                     adapter = connections.adapter_for(row, session=db_session)
                     summary = reference_data.refresh(
                         session=db_session, connection=row, adapter=adapter, full=full
                     )
                 done.append((row.tenant_name, summary))
             except Exception as error:  # noqa: BLE001 - shown per organisation below
-                if not isinstance(error, common.USER_ERRORS):
-                    log.error("Refreshing reference data failed", exc_info=error)
                 failed.append((connection.tenant_name, error))
         progress.progress(1.0, text="Done.")
         calls = sum(s.api_calls for _, s in done)
@@ -71,7 +67,7 @@ def refresh_all(organisations: list[XeroConnection], *, full: bool) -> None:
             expanded=False,
         )
     for name, error in failed:
-        st.error(f"{name}: {common.error_message(error)}")
+        st.error(f"{name}: {common.error_message(error, where='refreshing reference data')}")
     if done:
         st.dataframe(refresh_frame(done), hide_index=True)
         per_organisation = ", ".join(f"{name} {s.api_calls}" for name, s in done)
@@ -122,12 +118,7 @@ def history(organisations: list[XeroConnection]) -> None:
     """Who changed the mapping, when, and what it was before and after."""
     names = {c.tenant_id: c.tenant_name for c in organisations}
     with common.session() as db_session:
-        events = db_session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.entity.in_(list(MAPPING_ENTITIES)))
-            .order_by(AuditEvent.id.desc())
-            .limit(HISTORY_SIZE)
-        ).all()
+        events = audit.history_of(session=db_session, entities=MAPPING_ENTITIES, limit=HISTORY_SIZE)
     if not events:
         st.caption("Nobody has changed the mapping yet.")
         return

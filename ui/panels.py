@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
-from sqlmodel import select
 
-from models import IntegrationLog, Outcome, Shipment, Trigger
-from services import integration_log
+from models import IntegrationLog, Outcome, Trigger, as_utc
+from services import integration_log, shipments
 from services.sync import BatchResult, send_shipments
 from ui import common, state, xero_document
 
@@ -125,7 +124,7 @@ def _document_links(shipment_ids: list[int]) -> dict[int, str]:
         return {}
     codes = xero_document.organisation_short_codes()
     with common.session() as db_session:
-        found = db_session.exec(select(Shipment).where(Shipment.id.in_(shipment_ids))).all()
+        found = shipments.shipments_by_id(session=db_session, shipment_ids=shipment_ids)
         links = {s.id: xero_document.document_url(s, codes) for s in found}
     return {i: url for i, url in links.items() if url}
 
@@ -197,9 +196,7 @@ def log_csv(entries: list[IntegrationLog], zone: ZoneInfo) -> str:
 
 
 def _iso(moment: datetime, zone: ZoneInfo) -> str:
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).isoformat(timespec="seconds")
+    return as_utc(moment).astimezone(zone).isoformat(timespec="seconds")
 
 
 def rejection_buttons(

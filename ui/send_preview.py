@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from services import preview as previews
+from services.document_kinds import kind_of
 from services.preview import Preview
 from ui import common, state
 
@@ -75,8 +76,9 @@ def _not_sent(p: Preview) -> None:
 
 def _document(p: Preview) -> None:
     doc = p.document or {}
-    kind = (p.document_type or "document").capitalize()
-    number = doc.get("InvoiceNumber") or doc.get("QuoteNumber") or ""
+    document_kind = kind_of(p.document_type)
+    kind = document_kind.label.capitalize()
+    number = doc.get(document_kind.number_field) or ""
     currency = doc.get("CurrencyCode", "")
     lines = doc.get("LineItems", [])
     title = (
@@ -99,7 +101,7 @@ def _document(p: Preview) -> None:
             else "Xero's daily rate (none on the shipment, or the base currency)",
             "Line amounts": doc.get("LineAmountTypes"),
             "In Xero": "updates the document already there"
-            if doc.get("InvoiceID") or doc.get("QuoteID")
+            if doc.get(document_kind.id_field)
             else "creates a new document",
         }
         st.markdown("  \n".join(f"**{k}**: {v or '—'}" for k, v in facts.items()))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
-from services import connections, integration_log, preview, shipments, validation
+from models import Shipment, ShipmentFields, ShipmentLineFields, Trigger, WorkflowStatus
+from services import connections, integration_log, money, preview, shipments, validation
 from services.integration_log import LogFilter
 from services.mapping import get_sync_settings
 from services.numbers import parse_decimal
@@ -25,7 +25,6 @@ LINE_COLUMNS = {
     "unit_price": "Unit price",
     "item_value": "Item value",
 }
-CENT = Decimal("0.01")
 FIELD_LABELS = {
     "shipment_number": "Shipment number",
     "exporter_reference": "Exporter reference",
@@ -109,7 +108,7 @@ def _read_lines(frame: pd.DataFrame, problems: list[str]) -> list[ShipmentLineFi
         price = _amount(cells["unit_price"], "unit_price", f"Line {number} unit price", problems)
         value = _amount(cells["item_value"], "item_value", f"Line {number} item value", problems)
         if value is None and quantity is not None and price is not None:
-            value = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
+            value = money.line_amount(quantity=quantity, unit_price=price)
         try:
             lines.append(
                 ShipmentLineFields(
@@ -217,6 +216,33 @@ def _touched(given: FormInput) -> bool:
     return typed or bool(given.lines) or bool(given.problems)
 
 
+def _submitted_form(
+    prefix: str,
+    shipment: Shipment | None,
+    *,
+    trigger_status: str,
+    where: str,
+    button: tuple[str, str],
+) -> tuple[FormInput, ShipmentFields] | None:
+    """The shipment form with its live checks and its button (label, key), in the container
+    keyed `where`. Once clicked with no problem: what was entered; else None (the problems
+    shown). A new, untouched form shows no checks: nothing is wrong with it yet."""
+    label, key = button
+    with st.container(key=where):
+        given = _form(prefix, shipment, trigger_status=trigger_status)
+        checked = shipment is not None or _touched(given)  # before _fields adds its problems
+        fields = _fields(given)
+        checks = st.empty()
+        if not st.button(label, key=key, type="primary"):
+            if checked:
+                _live_checks(checks, given, fields)
+            return None
+    if given.problems or fields is None:
+        st.error("\n".join(f"- {p}" for p in given.problems))
+        return None
+    return given, fields
+
+
 def _live_checks(box, given: FormInput, fields: ShipmentFields | None) -> None:
     """As the user types: what stops a save, else what would stop Xero taking it."""
     if given.problems or fields is None:
@@ -251,7 +277,7 @@ def _after_save(shipment_id: int, number: str, given: FormInput, user, verb: str
     """Sync now sends the saved shipment at once; the page then redraws with the result."""
     if given.sync_now:
         st.success(f"{verb} {number}.")
-        if panels.send([shipment_id], trigger="sync now", user=user) is None:
+        if panels.send([shipment_id], trigger=Trigger.SYNC_NOW, user=user) is None:
             return  # the reason it was not sent is on screen; keep it there
         common.flash("success", f"{verb} {number} and sent it (Sync now).")
     else:
@@ -261,18 +287,16 @@ def _after_save(shipment_id: int, number: str, given: FormInput, user, verb: str
 
 def new_shipment(*, user: common.CurrentUser) -> None:
     round_no = st.session_state.get(state.NEW_FORM_ROUND, 0)
-    with st.container(key=state.NEW_FORM):
-        given = _form(f"new{round_no}", None, trigger_status=_trigger_status(None))
-        touched = _touched(given)
-        fields = _fields(given)
-        checks = st.empty()
-        if not st.button("Create shipment", key=state.CREATE_SHIPMENT, type="primary"):
-            if touched:
-                _live_checks(checks, given, fields)
-            return
-    if given.problems or fields is None:
-        st.error("\n".join(f"- {p}" for p in given.problems))
+    submitted = _submitted_form(
+        f"new{round_no}",
+        None,
+        trigger_status=_trigger_status(None),
+        where=state.NEW_FORM,
+        button=("Create shipment", state.CREATE_SHIPMENT),
+    )
+    if submitted is None:
         return
+    given, fields = submitted
     created = None
     with common.shown_errors(), common.session() as db_session:
         created = shipments.create_shipment(
@@ -384,16 +408,16 @@ def _when(moment) -> str:
 
 def _edit(shipment: Shipment, *, user: common.CurrentUser, trigger_status: str) -> None:
     version = int(shipment.updated_at.timestamp())
-    with st.container(key=state.EDIT_FORM):
-        given = _form(f"edit{shipment.id}v{version}", shipment, trigger_status=trigger_status)
-        fields = _fields(given)
-        checks = st.empty()
-        if not st.button("Save", key=state.SAVE_SHIPMENT, type="primary"):
-            _live_checks(checks, given, fields)
-            return
-    if given.problems or fields is None:
-        st.error("\n".join(f"- {p}" for p in given.problems))
+    submitted = _submitted_form(
+        f"edit{shipment.id}v{version}",
+        shipment,
+        trigger_status=trigger_status,
+        where=state.EDIT_FORM,
+        button=("Save", state.SAVE_SHIPMENT),
+    )
+    if submitted is None:
         return
+    given, fields = submitted
     saved = False
     with common.shown_errors(), common.session() as db_session:
         shipments.update_shipment(

@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from models import DocumentType, Shipment, SyncState
+from models import Shipment, SyncState
 from services import connections, payments
+from services.document_kinds import kind_of
 from services.settings import get_settings
 from ui import common, state
 
@@ -28,10 +29,7 @@ def document_url(
     if not document_id:
         return None
     web = get_settings().web_url.rstrip("/")
-    if shipment.xero_document_type == DocumentType.QUOTE:
-        path = f"/app/quotes/view/{document_id}"
-    else:
-        path = f"/AccountsReceivable/View.aspx?InvoiceID={document_id}"
+    path = kind_of(shipment.xero_document_type).link_path(document_id)
     if short_codes is None:
         short_codes = organisation_short_codes()
     short_code = short_codes.get(shipment.tenant_id)
@@ -86,15 +84,15 @@ def panel(shipment: Shipment) -> None:
         if not shipment.xero_document_id:
             st.caption(f"{shipment.shipment_number} is not in Xero yet.")
             return
-        kind = shipment.xero_document_type or "document"
+        kind = kind_of(shipment.xero_document_type)
         number = shipment.xero_document_number or shipment.xero_document_id
-        st.markdown(f"Xero {kind} [{number}]({document_url(shipment)})")
+        st.markdown(f"Xero {kind.label} [{number}]({document_url(shipment)})")
         currency = shipment.currency
         status, total, paid, balance = st.columns(4)
         status.metric("Status", shipment.xero_status or "—")
         total.metric("Total", common.money(shipment.xero_total, currency) or "—")
-        if shipment.xero_document_type == DocumentType.QUOTE:
-            st.caption("Quotes take no payments.")
+        if not kind.takes_payments:
+            st.caption(f"{kind.plural.capitalize()} take no payments.")
             return
         paid.metric("Paid", common.money(shipment.xero_amount_paid or 0, currency))
         balance.metric("Balance", common.money(shipment.xero_amount_due, currency) or "—")

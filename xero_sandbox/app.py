@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from xero_sandbox import control as control_api
 from xero_sandbox import deeplinks, identity
 from xero_sandbox.accounting import pipeline
+from xero_sandbox.apps import SandboxApp, created_from_env, redirect_uris_from_env
 from xero_sandbox.clock import SandboxClock
 from xero_sandbox.faults import FaultInjector
 from xero_sandbox.limits import RateLimiter
@@ -27,8 +30,13 @@ def create_app(
     control: bool = True,
     client_id: str = "shipbridge-sandbox",
     client_secret: str = "sandbox-secret",
+    app_created: date | None = None,
+    redirect_uris: tuple[str, ...] | None = None,
 ) -> FastAPI:
-    """Build the sandbox app on a SQLite file (created and seeded on first start)."""
+    """Build the sandbox app on a SQLite file (created and seeded on first start).
+
+    ``app_created`` and ``redirect_uris`` describe the registered OAuth app; they default to
+    XERO_SANDBOX_APP_CREATED and XERO_SANDBOX_REDIRECT_URIS (see xero_sandbox/apps.py)."""
     store = Store(db_path)
     seed(store)
     offset = float(store.get_meta(control_api.CLOCK_META_KEY, "0") or 0)
@@ -42,6 +50,12 @@ def create_app(
         limiter=RateLimiter(clock),
         faults=FaultInjector(),
         control=control,
+        app=SandboxApp(
+            client_id=client_id,
+            client_secret=client_secret,
+            created=app_created or created_from_env(),
+            redirect_uris=redirect_uris or redirect_uris_from_env(),
+        ),
     )
     app = FastAPI(
         title="Xero sandbox",
@@ -53,6 +67,7 @@ def create_app(
     app.include_router(identity.router)
     app.include_router(pipeline.router)
     app.include_router(deeplinks.router)
+    app.include_router(control_api.health_router)
     if control:
         app.include_router(control_api.router)
     app.add_middleware(SandboxMiddleware, sandbox=sandbox)

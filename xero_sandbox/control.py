@@ -1,6 +1,7 @@
 """Control endpoints under ``/_sandbox/`` for tests and demos (404 when control is off).
 
-reset, seed, payments (as if paid in Xero), faults, clock, rate-clock, calls, state.
+reset, seed, payments (as if paid in Xero), faults, clock, rate-clock, calls, state; and
+health, which stays on with control off.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from xero_sandbox.seed import BANK_ACCOUNT_CODE, seed
 from xero_sandbox.state import Sandbox, sandbox_of
 
 router = APIRouter(prefix="/_sandbox")
+# Served even with --no-control: it changes nothing and tells a supervisor the server is up.
+health_router = APIRouter(prefix="/_sandbox")
 CLOCK_META_KEY = "clock_offset_seconds"
 
 
@@ -58,6 +61,12 @@ def _clock_json(sandbox: Sandbox) -> dict[str, Any]:
         "offset_seconds": sandbox.clock.offset_seconds,
         "rate_factor": sandbox.clock.rate_factor,
     }
+
+
+@health_router.get("/health")
+def health() -> Response:
+    """Answers as soon as the server takes requests (`make run` waits for it)."""
+    return json_response({"status": "ok"})
 
 
 @router.post("/reset")

@@ -137,6 +137,9 @@ def contact_page(request: Request, contact_id: str) -> Response:
 def organisation_login(request: Request) -> Response:
     """Xero's shortcode login hop: go straight to ``redirecturl``."""
     target = request.query_params.get("redirecturl", "/")
-    if not target.startswith("/"):
+    # Only a path on this host. Browsers read "//evil.example", "/\\evil.example" and
+    # "/<tab>/evil.example" as other hosts, so any of them would make this an open redirect.
+    unsafe = "\\" in target or any(ord(ch) < 32 for ch in target)
+    if not target.startswith("/") or target.startswith("//") or unsafe:
         target = "/"
     return RedirectResponse(target, status_code=302)

@@ -76,6 +76,15 @@ def consent_page(
 
 
 def error_page(message: str) -> str:
-    """An identity error that must not redirect (unknown client, bad parameters)."""
-    body = f"<h1>Sorry, something went wrong</h1><p class=error>{escape(message)}</p>"
+    """An identity error that must not redirect (unknown client, bad parameters), worded as
+    login.xero.com's error page (xero-facts.md §12; xero-netstandard-oauth2-samples#5,
+    xero-node-oauth2-app#58, xero-python-oauth2-starter#13). ``message`` is the
+    ``Error: {code} : {description}`` line."""
+    body = (
+        "<h1>Sorry, something went wrong</h1>"
+        "<p>Go back and try again.</p>"
+        "<p>If the issue continues, check out our Status Page.</p>"
+        "<p>Error code: 500</p>"
+        f"<p class=error>{escape(message)}</p>"
+    )
     return page("Xero | Error", body)

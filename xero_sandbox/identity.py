@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -39,6 +39,21 @@ KNOWN_SCOPES = set(html.SCOPE_WORDS) | {
     "projects",
     "projects.read",
     "marketplace.billing",
+    # xero-facts.md §14: the granular report scopes that replaced accounting.reports.read
+    # (they exist only as .read).
+    *(
+        f"accounting.reports.{report}.read"
+        for report in (
+            "aged",
+            "balancesheet",
+            "banksummary",
+            "budgetsummary",
+            "executivesummary",
+            "profitandloss",
+            "trialbalance",
+            "taxreports",
+        )
+    ),
 }
 KNOWN_SCOPE_PREFIXES = ("payroll.", "paymentservices", "bankfeeds", "finance.", "app.")
 
@@ -51,27 +66,43 @@ def _needs_organisation(scope: str) -> bool:
     return any(not s.startswith(("openid", "profile", "email", "offline")) for s in scope.split())
 
 
+# The error lines Xero's authorise page shows (xero-facts.md §12: login.xero.com error page,
+# "Error: unauthorized_client : Invalid redirect_uri" in xero-netstandard-oauth2-samples#5,
+# xero-node-oauth2-app#58, xero-python-oauth2-starter#13; "Invalid scope for client" in
+# xero-python-oauth2-app#14; "Unknown client or client not enabled" in xero-python#110).
+UNKNOWN_CLIENT = "Error: unauthorized_client : Unknown client or client not enabled"
+INVALID_REDIRECT_URI = "Error: unauthorized_client : Invalid redirect_uri"
+INVALID_SCOPE = "Error: unauthorized_client : Invalid scope for client"
+# xero-facts.md §12/§14: an app created on or after 2 March 2026 asking for a broad scope is
+# refused with invalid_scope (help.apideck.com/en/articles/8647746, confidence 1). Sandbox
+# guess: the page's exact line for this case; it pairs Xero's error code with the wording of
+# the confirmed "Invalid scope for client" line.
+BROAD_SCOPE_REFUSED = "Error: invalid_scope : Invalid scope for client"
+
+
 def _check_authorize_params(request: Request, params: dict[str, str]) -> str | None:
-    """Return an error message for bad authorise parameters, or None."""
-    sandbox = sandbox_of(request)
-    if params.get("client_id") != sandbox.tokens.client_id:
-        return "unauthorized_client: Invalid client_id"
+    """Return the error line for bad authorise parameters, or None."""
+    app = sandbox_of(request).app
+    if params.get("client_id") != app.client_id:
+        return UNKNOWN_CLIENT
+    # Before anything else that could end in a redirect: only a registered URI, exactly.
+    if not app.redirect_registered(params.get("redirect_uri", "")):
+        return INVALID_REDIRECT_URI
     if params.get("response_type") != "code":
-        return "unsupported_response_type: response_type must be 'code'"
-    redirect = urlsplit(params.get("redirect_uri", ""))
-    if redirect.scheme not in ("http", "https") or not redirect.netloc or redirect.fragment:
-        return "invalid_request: Invalid redirect_uri"
+        # Sandbox guess: wording not found in xero-facts.md.
+        return "Error: unsupported_response_type : response_type must be 'code'"
     scopes = params.get("scope", "").split()
-    if not scopes:
-        return "invalid_scope: No scopes were requested"
-    unknown = [s for s in scopes if not _scope_is_known(s)]
-    if unknown:
-        return f"invalid_scope: Invalid scope for client: {' '.join(unknown)}"
+    if not scopes or any(not _scope_is_known(s) for s in scopes):
+        return INVALID_SCOPE
+    if app.refused_scopes(scopes):
+        return BROAD_SCOPE_REFUSED
     method = params.get("code_challenge_method")
     if params.get("code_challenge") and method not in (None, "", "S256"):
-        return "invalid_request: code_challenge_method must be S256"
+        # Sandbox guess: wording not found in xero-facts.md.
+        return "Error: invalid_request : code_challenge_method must be S256"
     if method and not params.get("code_challenge"):
-        return "invalid_request: code_challenge is required with code_challenge_method"
+        # Sandbox guess: wording not found in xero-facts.md.
+        return "Error: invalid_request : code_challenge is required with code_challenge_method"
     return None
 
 
@@ -85,6 +116,9 @@ def authorize_page(request: Request) -> Response:
     params = {k: v for k, v in request.query_params.items() if k in AUTHORIZE_FIELDS}
     error = _check_authorize_params(request, params)
     if error:
+        # Sandbox guess: the status. Xero sends the browser to its own error page
+        # (login.xero.com/identity/error?errorId=…, xero-facts.md §12), which reads
+        # "Error code: 500"; the sandbox shows that page in place, never leaving its host.
         return HTMLResponse(html.error_page(error), status_code=400)
     return HTMLResponse(html.consent_page(params, _organisations(request)))
 

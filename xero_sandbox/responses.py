@@ -55,9 +55,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def problem(status: int, title: str, detail: str) -> Response:
-    """Xero's problem JSON, used for 401 and 403 from the API gateway."""
-    body = {
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    """Xero's problem JSON, used for 401 and 403 from the API gateway (xero-facts.md §12:
+    PascalCase keys as in the 2021+ captures, e.g. freakboy3742/pyxero PR#337)."""
+    body: dict[str, Any] = {
         "Type": None,
         "Title": title,
         "Status": status,
@@ -65,16 +68,42 @@ def problem(status: int, title: str, detail: str) -> Response:
         "Instance": str(uuid.uuid4()),
         "Extensions": {},
     }
-    return json_response(body, status)
+    return json_response(body, status, headers=headers)
+
+
+# xero-facts.md §12: a garbage token gets "WWW-Authenticate: Bearer error=invalid_token"
+# (gist.github.com/dobesv/5b422c3deb749449df621a014ea35cfe; xero-php-oauth2#138). Sandbox
+# guess: the same header on a missing or expired token.
+INVALID_TOKEN_CHALLENGE = "Bearer error=invalid_token"
+# xero-facts.md §12: a token without the scope gets WWW-Authenticate carrying
+# insufficient_scope (Xero staff, community.xero.com discussion 119166525). Sandbox guess: the
+# header's exact form, written like the invalid_token one above.
+INSUFFICIENT_SCOPE_CHALLENGE = "Bearer error=insufficient_scope"
+# xero-facts.md §12: Detail of a 401 for a token lacking the scope (Xero-NetStandard#298,
+# xero-node#320, stackoverflow q/61047303).
+AUTHORIZATION_UNSUCCESSFUL = "AuthorizationUnsuccessful"
 
 
 def unauthorized(detail: str = "AuthenticationUnsuccessful") -> Response:
-    """HTTP 401 as Xero sends it."""
-    return problem(401, "Unauthorized", detail)
+    """HTTP 401 as Xero sends it for a missing, garbage or expired token (xero-facts.md §12:
+    Detail ``AuthenticationUnsuccessful`` or ``TokenExpired: token expired at {time}``)."""
+    return problem(401, "Unauthorized", detail, {"WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
+
+
+def insufficient_scope() -> Response:
+    """HTTP 401 for a call outside the token's scopes (xero-facts.md §12)."""
+    return problem(
+        401,
+        "Unauthorized",
+        AUTHORIZATION_UNSUCCESSFUL,
+        {"WWW-Authenticate": INSUFFICIENT_SCOPE_CHALLENGE},
+    )
 
 
 def forbidden(detail: str = "AuthenticationUnsuccessful") -> Response:
-    """HTTP 403 as Xero sends it (tenant not connected to the token)."""
+    """HTTP 403 as Xero sends it for a missing, wrong or revoked xero-tenant-id (xero-facts.md
+    §12: developer.xero.com/documentation/oauth2/troubleshooting; Xero staff in community
+    discussion 119166525)."""
     return problem(403, "Forbidden", detail)
 
 

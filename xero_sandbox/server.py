@@ -38,6 +38,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--client-secret", default=os.environ.get("XERO_SANDBOX_CLIENT_SECRET", "sandbox-secret")
     )
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="register one more redirect URI on the app (besides XERO_SANDBOX_REDIRECT_URIS)",
+    )
     return parser.parse_args(argv)
 
 
@@ -46,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     import uvicorn
 
     from xero_sandbox.app import create_app
+    from xero_sandbox.apps import redirect_uris_from_env
 
     args = parse_args(argv)
     app = create_app(
@@ -53,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         control=args.control,
         client_id=args.client_id,
         client_secret=args.client_secret,
+        redirect_uris=redirect_uris_from_env(args.redirect_uri),
     )
     print(
         f"Xero sandbox on http://{args.host}:{args.port} (db {args.db}, "  # noqa: T201

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from xero_sandbox.apps import SandboxApp
 from xero_sandbox.clock import SandboxClock
 from xero_sandbox.store import Store
 from xero_sandbox.tokens import TokenService
@@ -27,6 +28,8 @@ class Sandbox:
     limiter: RateLimiter
     faults: FaultInjector
     control: bool
+    # The registered OAuth app: creation date (allowed scopes) and redirect URIs.
+    app: SandboxApp
     # Callables given every finished exchange (tests use this to check the spec).
     observers: list[Callable[[Any], None]] = field(default_factory=list)
 

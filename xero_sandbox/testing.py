@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,11 @@ import uvicorn
 from xero_sandbox.app import create_app
 from xero_sandbox.seed import DEMO_TENANT_ID
 
+# Granular scopes: the sandbox's app is "created" after 2 March 2026 and may not ask for the
+# broad accounting.transactions (xero-facts.md §14).
 DEFAULT_SCOPE = (
     "openid profile email offline_access "
-    "accounting.transactions accounting.settings accounting.contacts"
+    "accounting.invoices accounting.payments accounting.settings accounting.contacts"
 )
 DEFAULT_REDIRECT_URI = "http://localhost:8501/xero/callback"
 CLIENT_ID = "shipbridge-sandbox"
@@ -217,13 +219,24 @@ def running_sandbox(
     control: bool = True,
     client_id: str = CLIENT_ID,
     client_secret: str = CLIENT_SECRET,
+    app_created: date | None = None,
+    redirect_uris: tuple[str, ...] | None = None,
 ) -> Iterator[SandboxHandle]:
-    """Start the sandbox on 127.0.0.1 in a background thread; stop it on exit."""
+    """Start the sandbox on 127.0.0.1 in a background thread; stop it on exit.
+
+    ``app_created`` and ``redirect_uris`` describe the registered app (xero_sandbox/apps.py)."""
     with contextlib.ExitStack() as stack:
         if db_path is None:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="xero-sandbox-"))
             db_path = str(Path(folder) / "sandbox.sqlite3")
-        app = create_app(db_path, control=control, client_id=client_id, client_secret=client_secret)
+        app = create_app(
+            db_path,
+            control=control,
+            client_id=client_id,
+            client_secret=client_secret,
+            app_created=app_created,
+            redirect_uris=redirect_uris,
+        )
         sock = _free_socket(port)
         actual_port = sock.getsockname()[1]
         config = uvicorn.Config(

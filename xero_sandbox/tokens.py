@@ -223,8 +223,10 @@ class TokenService:
     def client_credentials(self, client_id: str, form: dict[str, str]) -> dict[str, Any]:
         """The client_credentials grant (Xero custom connections): one organisation, no refresh."""
         now = self.clock.timestamp()
+        # xero-facts.md §14 (xero-prompt-library): custom connections get granular scopes
+        # since 29 April 2026.
         scope = form.get("scope") or (
-            "accounting.transactions accounting.settings accounting.contacts"
+            "accounting.invoices accounting.payments accounting.settings accounting.contacts"
         )
         grant_id = str(uuid.uuid4())
         with self.store.transaction():
@@ -323,6 +325,8 @@ class TokenService:
 
     def check_access(self, authorization: str | None) -> Access:
         """Validate a bearer token; raise :class:`AccessDenied` with Xero's Detail text."""
+        # xero-facts.md §12: a bad token's Detail is "AuthenticationUnsuccessful"
+        # (gist.github.com/dobesv/5b422c3deb749449df621a014ea35cfe, xero-php-oauth2#138).
         if not authorization or not authorization.lower().startswith("bearer "):
             raise AccessDenied("AuthenticationUnsuccessful")
         token = authorization[7:].strip()
@@ -335,6 +339,8 @@ class TokenService:
             raise AccessDenied("AuthenticationUnsuccessful")
         if row["expires_at"] <= self.clock.timestamp():
             expired = datetime.fromtimestamp(row["expires_at"], tz=UTC)
+            # xero-facts.md §12 (freakboy3742/pyxero PR#337; xero-node#370): "TokenExpired:
+            # token expired at 04/09/2023 05:16:59". Sandbox guess: month before day, UTC.
             raise AccessDenied(f"TokenExpired: token expired at {expired:%m/%d/%Y %H:%M:%S}")
         scope = row["scope"]
         kind = "authorization_code"

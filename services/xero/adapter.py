@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import urllib3
 from xero_python.accounting import (
     AccountingApi,
+    CreditNotes,
     Invoices,
     Quotes,
 )
@@ -32,10 +33,13 @@ from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import ApiException, OAuth2Error
 from xero_python.identity import IdentityApi
 
+from models import DocumentType
+from services import metrics
 from services.rate_limit import RateLimiter
 from services.settings import Settings
 from services.xero.convert import (
     ElementResult,
+    credit_note_model,
     element_result,
     invoice_model,
     quote_model,
@@ -46,9 +50,15 @@ from services.xero.errors import (
     XeroError,
     XeroRateLimited,
     XeroRequestRejected,
+    XeroScopeMissing,
     XeroTokenRejected,
     XeroUnavailable,
 )
+
+# Unit prices to 4 places: without unitdp=4 Xero rounds UnitAmount to 2 places silently, on
+# writes and reads (xero-facts.md §7). Quotes keep 4 places by default and the SDK's quote
+# calls take no unitdp (§10).
+UNIT_DECIMAL_PLACES = 4
 
 
 @dataclass
@@ -184,7 +194,7 @@ class XeroAdapter:
                 "response_type": "code",
                 "client_id": self.settings.client_id,
                 "redirect_uri": self.settings.redirect_uri,
-                "scope": self.settings.xero_scopes,
+                "scope": self.settings.requested_scopes,
                 "state": state,
                 "code_challenge": code_challenge,
                 "code_challenge_method": "S256",
@@ -244,7 +254,13 @@ class XeroAdapter:
         )
 
     def items(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
-        return self._listed(self.accounting.get_items, "items", tenant_id, modified_since)
+        return self._listed(
+            self.accounting.get_items,
+            "items",
+            tenant_id,
+            modified_since,
+            unitdp=UNIT_DECIMAL_PLACES,
+        )
 
     def accounts(self, tenant_id: str, *, modified_since: datetime | None = None) -> list[dict]:
         return self._listed(self.accounting.get_accounts, "accounts", tenant_id, modified_since)
@@ -267,9 +283,10 @@ class XeroAdapter:
             tenant_id,
             body,
             summarize_errors=False,
+            unitdp=UNIT_DECIMAL_PLACES,
             idempotency_key=idempotency_key,
         )
-        return [element_result(i, "invoice") for i in answer.invoices or []]
+        return [element_result(i, DocumentType.INVOICE) for i in answer.invoices or []]
 
     def save_quotes(
         self, tenant_id: str, documents: list[dict], *, idempotency_key: str
@@ -282,25 +299,68 @@ class XeroAdapter:
             summarize_errors=False,
             idempotency_key=idempotency_key,
         )
-        return [element_result(q, "quote") for q in answer.quotes or []]
+        return [element_result(q, DocumentType.QUOTE) for q in answer.quotes or []]
 
     def find_invoices(self, tenant_id: str, numbers: list[str]) -> list[ElementResult]:
         """Invoices with these numbers, in one call (used to reconcile a lost answer)."""
         if not numbers:
             return []
-        answer = self._api(self.accounting.get_invoices, tenant_id, invoice_numbers=numbers, page=1)
-        return [element_result(i, "invoice") for i in answer.invoices or []]
+        answer = self._api(
+            self.accounting.get_invoices,
+            tenant_id,
+            invoice_numbers=numbers,
+            page=1,
+            unitdp=UNIT_DECIMAL_PLACES,
+        )
+        return [element_result(i, DocumentType.INVOICE) for i in answer.invoices or []]
 
     def invoices_by_id(self, tenant_id: str, ids: list[str]) -> list[ElementResult]:
         if not ids:
             return []
-        answer = self._api(self.accounting.get_invoices, tenant_id, i_ds=ids, page=1)
-        return [element_result(i, "invoice") for i in answer.invoices or []]
+        answer = self._api(
+            self.accounting.get_invoices, tenant_id, i_ds=ids, page=1, unitdp=UNIT_DECIMAL_PLACES
+        )
+        return [element_result(i, DocumentType.INVOICE) for i in answer.invoices or []]
 
     def find_quote(self, tenant_id: str, number: str) -> ElementResult | None:
         answer = self._api(self.accounting.get_quotes, tenant_id, quote_number=number)
         quotes = [q for q in answer.quotes or [] if (q.quote_number or "") == number]
-        return element_result(quotes[0], "quote") if quotes else None
+        return element_result(quotes[0], DocumentType.QUOTE) if quotes else None
+
+    def find_quotes(self, tenant_id: str, numbers: list[str]) -> list[ElementResult]:
+        """Quotes with these numbers; one call each, as Xero's quotes filter takes one number."""
+        found = (self.find_quote(tenant_id, n) for n in numbers)
+        return [q for q in found if q is not None]
+
+    def save_credit_notes(
+        self, tenant_id: str, documents: list[dict], *, idempotency_key: str
+    ) -> list[ElementResult]:
+        """Create or update sales credit notes in ONE call; one result per document, in order."""
+        body = CreditNotes(credit_notes=[credit_note_model(d) for d in documents])
+        answer = self._api(
+            self.accounting.update_or_create_credit_notes,
+            tenant_id,
+            body,
+            summarize_errors=False,
+            unitdp=UNIT_DECIMAL_PLACES,
+            idempotency_key=idempotency_key,
+        )
+        return [element_result(c, DocumentType.CREDIT_NOTE) for c in answer.credit_notes or []]
+
+    def find_credit_notes(self, tenant_id: str, numbers: list[str]) -> list[ElementResult]:
+        """Credit notes with these numbers, in one call (used to reconcile a lost answer)."""
+        if not numbers:
+            return []
+        # Xero's filter language quotes strings with ", so a number holding one is escaped.
+        where = " OR ".join('CreditNoteNumber=="{}"'.format(n.replace('"', '\\"')) for n in numbers)
+        answer = self._api(
+            self.accounting.get_credit_notes,
+            tenant_id,
+            where=where,
+            page=1,
+            unitdp=UNIT_DECIMAL_PLACES,
+        )
+        return [element_result(c, DocumentType.CREDIT_NOTE) for c in answer.credit_notes or []]
 
     def payments(
         self, tenant_id: str, *, modified_since: datetime | None = None
@@ -336,12 +396,12 @@ class XeroAdapter:
     ) -> list[ElementResult]:
         kwargs = {"if_modified_since": modified_since} if modified_since else {}
         answer = self._api(self.accounting.get_quotes, tenant_id, **kwargs)
-        return [element_result(q, "quote") for q in answer.quotes or []]
+        return [element_result(q, DocumentType.QUOTE) for q in answer.quotes or []]
 
     # --- Plumbing ------------------------------------------------------------------------
 
-    def _listed(self, method, attr, tenant_id, modified_since) -> list[dict]:
-        kwargs = {"if_modified_since": modified_since} if modified_since else {}
+    def _listed(self, method, attr, tenant_id, modified_since, **extra) -> list[dict]:
+        kwargs = dict(extra, if_modified_since=modified_since) if modified_since else extra
         answer = self._api(method, tenant_id, **kwargs)
         return [self._plain(x) for x in getattr(answer, attr) or []]
 
@@ -404,6 +464,8 @@ class XeroAdapter:
         A 401 gets one token refresh and one retry: Xero may expire a token early."""
         try:
             return self._api_once(method, tenant_id, *args, **kwargs)
+        except XeroScopeMissing as error:
+            raise XeroScopeMissing(_scope_needed(method)) from error
         except XeroTokenRejected:
             if not (self.token and self.token.refresh_token):
                 raise
@@ -427,6 +489,7 @@ class XeroAdapter:
         day = (headers or {}).get("X-DayLimit-Remaining")
         if day is not None:
             self.stats.day_remaining = int(day)
+            metrics.XERO_CALLS_LEFT_TODAY.labels(organisation=tenant_id).set(int(day))
         return data
 
     def _call(self, method, *args, **kwargs):
@@ -436,15 +499,25 @@ class XeroAdapter:
         kwargs.setdefault("_request_timeout", (5.0, float(self.settings.xero_timeout)))
         if getattr(method, "__name__", "") in {"refresh_oauth2_token", "revoke_token"}:
             kwargs.pop("_request_timeout")
+        # For the metrics: what Xero answered; None when no request left (no token).
+        status: int | str | None = "no answer"
+        problem = None
         try:
-            return method(*args, **kwargs)
+            answer = method(*args, **kwargs)
+            # (data, status, headers) when asked for; otherwise the SDK hides the code.
+            status = answer[1] if isinstance(answer, tuple) and len(answer) == 3 else "2xx"
+            return answer
         except ApiException as error:
-            raise _translate(error) from error
+            translated = _translate(error)
+            status, problem = error.status or 0, getattr(translated, "problem", None)
+            raise translated from error
         except OAuth2Error as error:
+            status = None
             raise XeroAuthError(
                 "Xero sign-in has expired: reconnect the organisation on the Connect page."
             ) from error
         except XeroError:
+            status = None
             raise
         except Exception as error:
             text = str(error)
@@ -471,6 +544,9 @@ class XeroAdapter:
                     maybe_applied=lost,
                 ) from error
             raise
+        finally:
+            if status is not None:
+                metrics.xero_call_finished(status=status, rate_limit_problem=problem)
 
 
 def _translate(error: ApiException) -> XeroError:
@@ -480,6 +556,14 @@ def _translate(error: ApiException) -> XeroError:
         return XeroRateLimited(
             headers.get("x-rate-limit-problem"), float(headers.get("retry-after") or 60)
         )
+    body = error.body.decode() if isinstance(error.body, bytes) else str(error.body or "")
+    # Xero answers a call outside the granted scopes with 401 "AuthorizationUnsuccessful" and
+    # WWW-Authenticate ... insufficient_scope (xero-facts.md §12); a refresh cannot cure it.
+    if status == 401 and (
+        "insufficient_scope" in headers.get("www-authenticate", "")
+        or "AuthorizationUnsuccessful" in body
+    ):
+        return XeroScopeMissing()
     if status == 401:
         return XeroTokenRejected(
             "Xero refused the sign-in token (HTTP 401): reconnect the organisation on the "
@@ -492,7 +576,6 @@ def _translate(error: ApiException) -> XeroError:
         )
     if status >= 500 or status == 408:
         return XeroUnavailable(f"Xero is unavailable (HTTP {status}); the send will be retried.")
-    body = error.body.decode() if isinstance(error.body, bytes) else str(error.body or "")
     if "invalid_grant" in body or "invalid_client" in body:
         return XeroAuthError(
             "Xero no longer accepts this connection's sign-in (invalid_grant): "
@@ -501,5 +584,13 @@ def _translate(error: ApiException) -> XeroError:
     return XeroRequestRejected(f"Xero refused the request (HTTP {status}): {body[:500]}")
 
 
-def utc_from_epoch(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+def _scope_needed(method) -> str:
+    """The narrowest scope that covers an SDK call (xero-facts.md §14's table)."""
+    name = getattr(method, "__name__", "")
+    if any(kind in name for kind in ("invoice", "quote", "credit_note", "allocation")):
+        return "accounting.invoices"
+    if "payment" in name:
+        return "accounting.payments.read"
+    if "contact" in name:
+        return "accounting.contacts.read"
+    return "accounting.settings.read"

@@ -12,6 +12,7 @@ from typing import Any
 
 from xero_python.accounting import (
     Contact,
+    CreditNote,
     CurrencyCode,
     Invoice,
     LineAmountTypes,
@@ -21,6 +22,8 @@ from xero_python.accounting import (
     QuoteStatusCodes,
 )
 from xero_python.api_client.serializer import serialize
+
+from models import DocumentType
 
 
 @dataclass
@@ -68,48 +71,71 @@ def _contact(data: dict) -> Contact:
     return Contact(contact_id=contact.get("ContactID"), name=contact.get("Name"))
 
 
+def _document(doc: dict) -> dict[str, Any]:
+    """The fields every kind of document shares, as SDK keyword arguments."""
+    return dict(
+        contact=_contact(doc),
+        reference=doc.get("Reference"),
+        date=_day(doc.get("Date")),
+        currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
+        currency_rate=to_decimal(doc.get("CurrencyRate")),
+        line_items=[_line(x) for x in doc.get("LineItems", [])],
+    )
+
+
+def _receivable(doc: dict) -> dict[str, Any]:
+    """The fields invoices and credit notes share, as SDK keyword arguments."""
+    return dict(
+        _document(doc),
+        due_date=_day(doc.get("DueDate")),
+        status=doc.get("Status"),
+        line_amount_types=LineAmountTypes(doc.get("LineAmountTypes", "Exclusive")),
+    )
+
+
 def invoice_model(doc: dict) -> Invoice:
     return Invoice(
         invoice_id=doc.get("InvoiceID"),
         type=doc.get("Type", "ACCREC"),
-        contact=_contact(doc),
         invoice_number=doc.get("InvoiceNumber"),
-        reference=doc.get("Reference"),
-        date=_day(doc.get("Date")),
-        due_date=_day(doc.get("DueDate")),
-        currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
-        currency_rate=to_decimal(doc.get("CurrencyRate")),
-        status=doc.get("Status"),
-        line_amount_types=LineAmountTypes(doc.get("LineAmountTypes", "Exclusive")),
-        line_items=[_line(x) for x in doc.get("LineItems", [])],
+        **_receivable(doc),
     )
 
 
 def quote_model(doc: dict) -> Quote:
     return Quote(
         quote_id=doc.get("QuoteID"),
-        contact=_contact(doc),
         quote_number=doc.get("QuoteNumber"),
-        reference=doc.get("Reference"),
         title=doc.get("Title"),
         terms=doc.get("Terms"),
-        date=_day(doc.get("Date")),
         expiry_date=_day(doc.get("ExpiryDate")),
-        currency_code=CurrencyCode(doc["CurrencyCode"]) if doc.get("CurrencyCode") else None,
-        currency_rate=to_decimal(doc.get("CurrencyRate")),
         status=QuoteStatusCodes(doc.get("Status", "DRAFT")),
         # Quotes spell the same three choices in capitals.
         line_amount_types=QuoteLineAmountTypes(doc.get("LineAmountTypes", "Exclusive").upper()),
-        line_items=[_line(x) for x in doc.get("LineItems", [])],
+        **_document(doc),
     )
 
 
-def element_result(model, kind: str) -> ElementResult:
+def credit_note_model(doc: dict) -> CreditNote:
+    return CreditNote(
+        credit_note_id=doc.get("CreditNoteID"),
+        type=doc.get("Type", "ACCRECCREDIT"),
+        credit_note_number=doc.get("CreditNoteNumber"),
+        **_receivable(doc),
+    )
+
+
+def element_result(model, kind: DocumentType) -> ElementResult:
+    """The outcome of one document in Xero's answer; `kind` says which kind it is."""
     errors = [e.message for e in (getattr(model, "validation_errors", None) or []) if e.message]
     warnings = [w.message for w in (getattr(model, "warnings", None) or []) if w.message]
-    if kind == "invoice":
+    if kind == DocumentType.INVOICE:
         doc_id, number = model.invoice_id, model.invoice_number
         due, paid = model.amount_due, model.amount_paid
+    elif kind == DocumentType.CREDIT_NOTE:
+        # What is left of a credit note is the credit not yet allocated to invoices.
+        doc_id, number = model.credit_note_id, model.credit_note_number
+        due, paid = model.remaining_credit, None
     else:
         doc_id, number, due, paid = model.quote_id, model.quote_number, None, None
     status = getattr(model.status, "value", model.status)

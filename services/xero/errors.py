@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from services.errors import UserError
+from services.settings import SCOPE_PURPOSES
 
-class XeroError(Exception):
+
+class XeroError(UserError):
     """Any failure talking to Xero."""
 
 
@@ -31,6 +34,19 @@ class XeroAuthError(XeroError):
 
 class XeroTokenRejected(XeroAuthError):
     """HTTP 401: the access token was refused; a refresh may cure it."""
+
+
+class XeroScopeMissing(XeroAuthError):
+    """HTTP 401 ``AuthorizationUnsuccessful`` with ``insufficient_scope``: the connection was
+    granted scopes that do not cover the call. Refreshing cannot help; reconnecting can."""
+
+    def __init__(self, scope: str | None = None):
+        needed = f"{scope} ({SCOPE_PURPOSES[scope]})" if scope in SCOPE_PURPOSES else scope
+        super().__init__(
+            f"The Xero connection lacks permission {needed or 'for this call'}: reconnect the "
+            "organisation on the Connect page so Xero asks for it again."
+        )
+        self.scope = scope
 
 
 class XeroRequestRejected(XeroError):

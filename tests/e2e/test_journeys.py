@@ -8,10 +8,14 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e import ui
 
+# A journey takes up to 45 waits of up to 20 s each (tests/e2e/ui.py), and the first one also
+# starts the servers (up to 2 minutes): more than the suite's 300 s limit allows.
+pytestmark = pytest.mark.timeout(900)
 PROCESSED = r"^{}: Processed — Xero [^,\s]+(, [A-Z]+)?\.$"
 
 

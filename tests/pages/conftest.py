@@ -23,6 +23,7 @@ from services.demo import seed_demo
 from ui import state
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+APP_URL = "http://localhost:8501"  # where the browser has the app (st.context.url)
 LEGACY_PAGES_MANAGER_INIT = PagesManager.__init__
 DEMO_NAMES = {"admin": "Ada Admin", "operations": "Oscar Operations", "finance": "Fiona Finance"}
 
@@ -81,9 +82,9 @@ def new_app() -> AppTest:
 @pytest.fixture
 def app_as(database) -> Callable[..., AppTest]:
     """app_as(role, page=None): the app, logged in as the demo user of that role, run once
-    (on the page's file when given)."""
+    (on the page's file when given, opened by its URL unless url=False)."""
 
-    def build(role: str | None, page: str | None = None) -> AppTest:
+    def build(role: str | None, page: str | None = None, *, url: bool = True) -> AppTest:
         at = new_app()
         if role is not None:
             at.session_state[state.AUTH_STATUS] = True
@@ -92,8 +93,11 @@ def app_as(database) -> Callable[..., AppTest]:
             at.session_state["roles"] = [role]
             at.session_state["logout"] = None
         if page is not None:
-            # Before the first run AppTest names a page by its file, as app.py's st.Page does.
+            # Opened by its URL: the browser asks for the page by name (before the first run
+            # AppTest names a page by its file, as app.py's st.Page does) and sends the URL.
             at.switch_page(f"pages/{page}.py")
+            if url:
+                at.context["url"] = f"{APP_URL}/{page}"
         return at.run()
 
     return build

@@ -14,8 +14,7 @@ def assert_clean(at: AppTest, *, allow_errors: bool = False) -> None:
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert not [e for e in errors if e.startswith(UNEXPECTED_START)], errors
-    if not allow_errors:
-        assert not errors, errors
+    assert allow_errors or not errors, errors
 
 
 def nav_titles(at: AppTest) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pages.conftest import LEGACY_PAGES_MANAGER_INIT, new_app
+from tests.pages.conftest import APP_URL, LEGACY_PAGES_MANAGER_INIT, new_app
 from tests.pages.helpers import assert_clean, nav_titles, texts
 from ui import state
 
@@ -119,22 +119,41 @@ def test_an_unreachable_database_is_reported_in_plain_words(monkeypatch):
 def test_a_page_the_role_may_not_open_says_so_on_the_landing_page(
     app_as, role, page, refused, landing
 ):
-    """Opened by its URL (before the first run AppTest names the page as a URL does), the
-    page is refused as before, and the landing page says why the user is there."""
+    """Opened by its URL, the page is refused as before, and the landing page says why the
+    user is there."""
     at = app_as(role, page)
     assert_clean(at)
     assert at.title[0].value == landing
     notice = f"Your role ({role}) cannot open {refused}; here is {landing}."
     assert [i.value for i in at.info if "cannot open" in i.value] == [notice]
-    # A new browser session reruns by itself a moment later: the words stay.
+    # The browser now shows the landing (default) page's URL, the app's root, and a new
+    # browser session reruns by itself a moment later: the words stay.
+    at.context["url"] = f"{APP_URL}/"
     at.run()
     assert [i.value for i in at.info if "cannot open" in i.value] == [notice]
     # Once the user moves on they are gone, and do not come back with the landing page.
+    at.context["url"] = f"{APP_URL}/logs"
     at.switch_page("pages/logs.py").run()
     assert_clean(at)
     assert notice not in texts(at)
+    at.context["url"] = f"{APP_URL}/"
     at.switch_page(f"pages/{'shipments' if role == 'operations' else 'dashboard'}.py").run()
     assert notice not in texts(at)
+
+
+def test_a_refused_page_is_named_under_a_base_path_and_not_without_a_url(app_as):
+    """The page is the URL path's last segment, wherever the app is served; with no URL from
+    the browser nothing is said."""
+    at = app_as("finance")
+    at.context["url"] = f"{APP_URL}/shipbridge/connect"
+    at.run()
+    assert [i.value for i in at.info if "cannot open" in i.value] == [
+        "Your role (finance) cannot open Connect; here is Dashboard."
+    ]
+    # Asked for by name with no URL (AppTest's own switch_page): refused, nothing said.
+    nameless = app_as("finance", "mapping", url=False)
+    assert nameless.title[0].value == "Dashboard"
+    assert not [i.value for i in nameless.info if "cannot open" in i.value]
 
 
 def test_a_page_the_role_may_open_has_no_notice(app_as):

@@ -185,3 +185,12 @@ def test_admin_makes_another_organisation_the_default(app_as):
         assert not session.get(XeroConnection, exports).is_default
         [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "make default"))
         assert (event.actor, event.entity_id) == ("admin", "t2")
+
+
+def test_connect_says_which_scopes_are_asked_for_and_why(app_as):
+    at = app_as("admin", "connect")
+    assert_clean(at)
+    [scopes] = [m.value for m in at.markdown if "accounting.invoices" in m.value]
+    assert "- `accounting.invoices`: create and update the invoices" in scopes
+    assert "- `accounting.payments.read`: read payments" in scopes
+    assert "accounting.transactions" not in scopes

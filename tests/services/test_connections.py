@@ -4,13 +4,16 @@ go to."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, ConnectionStatus, XeroConnection
+from models import AuditEvent, ConnectionStatus, XeroConnection, utcnow
 from services import connections
 from services.connections import ConnectError
+from services.crypto import encrypt
+from services.xero.errors import XeroAuthError, XeroRequestRejected
 
 
 def organisation(session, name: str, *, status=ConnectionStatus.ACTIVE, default=False):
@@ -58,3 +61,53 @@ def test_only_a_connected_organisation_can_be_the_default(session, status):
     assert connections.default_connection(session=session).id == exports.id
     assert session.get(XeroConnection, uk.id).is_default is False
     assert session.exec(select(AuditEvent)).all() == []
+
+
+def test_a_read_is_due_for_connected_organisations_never_read_or_read_long_enough_ago(session):
+    never = organisation(session, "Never read Ltd")
+    stale = organisation(session, "Stale Ltd")
+    stale.payments_pulled_at = utcnow() - timedelta(minutes=6)
+    fresh = organisation(session, "Fresh Ltd")
+    fresh.payments_pulled_at = utcnow() - timedelta(minutes=1)
+    organisation(session, "Revoked Ltd", status=ConnectionStatus.NEEDS_RECONNECT)
+
+    due = connections.due_connections(
+        session=session, last_read=lambda c: c.payments_pulled_at, every=timedelta(minutes=5)
+    )
+
+    assert [c.id for c in due] == [never.id, stale.id]
+    assert {c.tenant_name for c in connections.due_connections(session=session)} == {
+        "Fresh Ltd",
+        "Never read Ltd",
+        "Stale Ltd",
+    }
+
+
+def test_one_organisation_failing_a_read_does_not_stop_the_others(session):
+    def with_tokens(name: str) -> XeroConnection:
+        row = organisation(session, name)
+        row.access_token_enc = encrypt("access")
+        row.refresh_token_enc = encrypt("refresh")
+        row.expires_at = utcnow() + timedelta(minutes=30)
+        return row
+
+    refused = with_tokens("Refusing Ltd")
+    no_tokens = organisation(session, "Signed out Ltd")  # Xero no longer accepts it
+    read_well = with_tokens("Working Ltd")
+
+    def read(*, session, connection, adapter):
+        if connection.id == refused.id:
+            raise XeroRequestRejected("Xero refused the request (HTTP 400)")
+        return f"read {connection.tenant_name}"
+
+    outcomes = {
+        c.tenant_name: outcome
+        for c, outcome in connections.read_each(
+            [refused, no_tokens, read_well], session=session, read=read
+        )
+    }
+
+    assert isinstance(outcomes["Refusing Ltd"], XeroRequestRejected)
+    assert isinstance(outcomes["Signed out Ltd"], XeroAuthError)
+    assert outcomes["Working Ltd"] == "read Working Ltd"
+    assert session.get(XeroConnection, no_tokens.id).status == ConnectionStatus.NEEDS_RECONNECT

@@ -55,8 +55,7 @@ def states(engine) -> dict[int, str]:
 def assert_invariant(engine, ids, *, expect=SyncState.PROCESSED):
     by_id = states(engine)
     assert all(by_id[i] in FINAL for i in ids), by_id
-    if expect:
-        assert {by_id[i] for i in ids} == {expect}, by_id
+    assert {by_id[i] for i in ids} == {expect}, by_id
     counts = documents_in_xero(engine)
     assert all(n == 1 for n in counts.values()), counts
     processed = sum(1 for i in ids if by_id[i] == SyncState.PROCESSED)

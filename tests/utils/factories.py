@@ -6,11 +6,12 @@ from datetime import date
 from decimal import Decimal
 from itertools import count
 
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from models import (
     Shipment,
     ShipmentFields,
+    ShipmentLine,
     ShipmentLineFields,
     XeroAccount,
     XeroConnection,
@@ -19,6 +20,8 @@ from models import (
     XeroItem,
     XeroTaxRate,
 )
+from services import reference_data
+from services.reference_data import ReferenceData
 from services.shipments import create_shipment
 
 _numbers = count(1)
@@ -67,51 +70,79 @@ def make_shipment(session: Session, *, lines=None, status="Draft", **overrides) 
     )
 
 
-def seed_reference(session: Session, tenant: str = TENANT) -> XeroConnection:
-    """A connection row (no tokens) and a little cached reference data, for offline checks."""
-    connection = XeroConnection(tenant_id=tenant, tenant_name="Test Org", base_currency="NZD")
-    session.add(connection)
-    for code, name in (("ACME", "Acme Imports Inc"), ("ALOK-01", "Alok Industries")):
-        session.add(
-            XeroContact(tenant_id=tenant, contact_id=f"c-{code}", account_number=code, name=name)
-        )
-    session.add(
+def shipment_in_memory(*, lines=None, status="Draft", **overrides) -> Shipment:
+    """A shipment as make_shipment saves it, built without a database (no id)."""
+    shipment = Shipment(**shipment_fields(**overrides).model_dump(), workflow_status=status)
+    shipment.lines = [
+        ShipmentLine(**given.model_dump(), line_no=n)
+        for n, given in enumerate([line()] if lines is None else lines, start=1)
+    ]
+    return shipment
+
+
+def connection_in_memory(tenant: str = TENANT) -> XeroConnection:
+    return XeroConnection(tenant_id=tenant, tenant_name="Test Org", base_currency="NZD")
+
+
+def reference_rows(tenant: str = TENANT) -> list[SQLModel]:
+    """A little cached Xero reference data: two customers, a supplier, an archived contact,
+    three items, three revenue accounts, a sales and a purchases tax rate, three currencies."""
+    rows: list[SQLModel] = [
+        XeroContact(tenant_id=tenant, contact_id=f"c-{code}", account_number=code, name=name)
+        for code, name in (("ACME", "Acme Imports Inc"), ("ALOK-01", "Alok Industries"))
+    ]
+    rows += [
         XeroContact(
             tenant_id=tenant,
             contact_id="c-PAC",
             account_number="PACPACK",
             name="Pacific Packaging",
             is_customer=False,
-        )
-    )
-    session.add(
+        ),
         XeroContact(
             tenant_id=tenant,
             contact_id="c-OLD",
             account_number="OLDCO",
             name="Old Partner",
             archived=True,
+        ),
+    ]
+    rows += [
+        XeroItem(tenant_id=tenant, item_id=f"i-{code}", code=code, name=code)
+        for code in ("WIDGET-A", "WIDGET-B", "CRATE")
+    ]
+    rows += [
+        XeroAccount(
+            tenant_id=tenant,
+            account_id=f"a-{code}",
+            code=code,
+            name=f"Account {code}",
+            type="REVENUE",
         )
-    )
-    for code in ("WIDGET-A", "WIDGET-B", "CRATE"):
-        session.add(XeroItem(tenant_id=tenant, item_id=f"i-{code}", code=code, name=code))
-    for code in ("200", "210", "265"):
-        session.add(
-            XeroAccount(
-                tenant_id=tenant,
-                account_id=f"a-{code}",
-                code=code,
-                name=f"Account {code}",
-                type="REVENUE",
-            )
-        )
-    session.add(XeroTaxRate(tenant_id=tenant, tax_type="ZERORATED", name="Zero Rated"))
-    session.add(
+        for code in ("200", "210", "265")
+    ]
+    rows += [
+        XeroTaxRate(tenant_id=tenant, tax_type="ZERORATED", name="Zero Rated"),
         XeroTaxRate(
             tenant_id=tenant, tax_type="INPUT2", name="GST on Expenses", can_apply_to_revenue=False
-        )
-    )
-    for code in ("NZD", "USD", "EUR"):
-        session.add(XeroCurrency(tenant_id=tenant, code=code))
+        ),
+    ]
+    rows += [XeroCurrency(tenant_id=tenant, code=code) for code in ("NZD", "USD", "EUR")]
+    return rows
+
+
+def seed_reference(session: Session, tenant: str = TENANT) -> XeroConnection:
+    """A connection row (no tokens) and reference_rows, for offline checks."""
+    connection = connection_in_memory(tenant)
+    session.add(connection)
+    session.add_all(reference_rows(tenant))
     session.flush()
     return connection
+
+
+def reference_in_memory(tenant: str = TENANT, *, extra_rows=()) -> ReferenceData:
+    """What reference_data.load reads after seed_reference (plus `extra_rows`, such as
+    mappings), built without a database."""
+    return reference_data.from_rows(
+        connection=connection_in_memory(tenant), rows=[*reference_rows(tenant), *extra_rows]
+    )

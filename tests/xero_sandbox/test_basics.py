@@ -9,6 +9,7 @@ from xero_python.accounting import Contact, CurrencyCode, Invoice, Invoices, Lin
 
 from tests.xero_sandbox.conftest import TENANT
 from xero_sandbox.seed import DEMO_ORG_NAME, DEMO_TENANT_ID, UK_TENANT_ID
+from xero_sandbox.testing import DEFAULT_REDIRECT_URI
 
 
 def test_consent_page_lists_scopes_and_organisations(sandbox):
@@ -17,15 +18,15 @@ def test_consent_page_lists_scopes_and_organisations(sandbox):
         params={
             "response_type": "code",
             "client_id": sandbox.client_id,
-            "redirect_uri": "http://localhost/cb",
+            "redirect_uri": DEFAULT_REDIRECT_URI,
             "state": "s1",
-            "scope": "openid offline_access accounting.transactions",
+            "scope": "openid offline_access accounting.invoices",
         },
     )
     assert page.status_code == 200
     text = page.text.replace("&#x27;", "'")
     assert "Shipbridge would like access to your organisation's data" in text
-    assert "View and manage your business transactions" in text
+    assert "View and manage your invoices, quotes and credit notes" in text
     assert ">Allow access</button>" in text
     assert text.count("type=checkbox name=tenant") == 3
     assert f'value="{DEMO_TENANT_ID}" checked' in text

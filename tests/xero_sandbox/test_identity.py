@@ -12,10 +12,11 @@ from xero_python.exceptions import ApiException
 
 from tests.xero_sandbox.conftest import TENANT, make_sdk
 from xero_sandbox.seed import AU_TENANT_ID, DEMO_TENANT_ID, UK_TENANT_ID
+from xero_sandbox.testing import DEFAULT_REDIRECT_URI
 from xero_sandbox.tokens import pkce_challenge
 
-REDIRECT = "http://localhost:8501/callback"
-SCOPE = "openid profile email offline_access accounting.transactions accounting.settings"
+REDIRECT = DEFAULT_REDIRECT_URI
+SCOPE = "openid profile email offline_access accounting.invoices accounting.settings"
 
 
 def authorise_params(sandbox, **overrides) -> dict[str, str]:
@@ -60,9 +61,9 @@ def exchange(sandbox, code: str, **extra) -> httpx.Response:
     [
         ({"client_id": "someone-else"}, "unauthorized_client"),
         ({"response_type": "token"}, "unsupported_response_type"),
-        ({"redirect_uri": "not a url"}, "invalid_request"),
-        ({"scope": "accounting.everything"}, "invalid_scope"),
-        ({"scope": None}, "invalid_scope"),
+        ({"redirect_uri": "not a url"}, "Error: unauthorized_client : Invalid redirect_uri"),
+        ({"scope": "accounting.everything"}, "Invalid scope for client"),
+        ({"scope": None}, "Invalid scope for client"),
         ({"code_challenge": "abc", "code_challenge_method": "plain"}, "S256"),
     ],
 )
@@ -154,7 +155,7 @@ def test_token_contents_follow_the_scopes(sandbox):
     assert full["scope"] == SCOPE
     assert {"id_token", "refresh_token", "access_token"} <= set(full)
     assert full["access_token"].count(".") == 2
-    bare = sandbox.authorize_tokens(scope="accounting.transactions")
+    bare = sandbox.authorize_tokens(scope="accounting.invoices")
     assert "id_token" not in bare and "refresh_token" not in bare
 
 

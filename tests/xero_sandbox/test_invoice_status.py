@@ -34,22 +34,13 @@ class TestStatusRules:
         ]
 
     @pytest.mark.parametrize(
-        ("start", "target", "message"),
-        [
-            (
-                "AUTHORISED",
-                "DELETED",
-                "Only DRAFT or SUBMITTED invoices can be deleted; this one is AUTHORISED.",
-            ),
-            ("DRAFT", "VOIDED", "Only AUTHORISED invoices can be voided; this one is DRAFT."),
-            (
-                "AUTHORISED",
-                "DRAFT",
-                "The status of this invoice cannot be changed from AUTHORISED to DRAFT.",
-            ),
-        ],
+        ("start", "target"),
+        [("AUTHORISED", "DELETED"), ("DRAFT", "VOIDED"), ("AUTHORISED", "DRAFT")],
     )
-    def test_invalid_transitions(self, api, start, target, message):
+    def test_invalid_transitions(self, api, start, target):
+        """xero-facts.md §9 (stackoverflow q/52517629; Fooman; Clouddepot KB): Xero's one known
+        refusal of a status change is "Invoice not of valid status for modification"."""
+        message = "Invoice not of valid status for modification"
         saved = send(api, invoice(status=start)).invoices[0]
         refused = send(api, Invoice(invoice_id=saved.invoice_id, status=target))
         assert errors_of(refused) == [[message]]

@@ -209,8 +209,9 @@ def test_unit_amounts_keep_four_places_with_unitdp(api):
         ),
         (
             {"contact": Contact(name="Old Partner Co")},
-            "The contact 'Old Partner Co' is archived. Archived contacts cannot be used on "
-            "transactions.",
+            # xero-facts.md §4 (a C# integration's constant checked against the real message).
+            "The contact with the specified contact details has been archived. The contact "
+            "must be un-archived before creating new invoices or credit notes.",
         ),
         (
             {
@@ -239,23 +240,25 @@ def test_unit_amounts_keep_four_places_with_unitdp(api):
         ),
         (
             {"line_items": [LineItem(description="x", quantity=1, unit_amount=1)]},
-            "Account code must be specified.",
+            "Account code must be specified",  # xero-facts.md §1 (calcinai/xero-php#230)
         ),
         (
             {"line_items": [LineItem(item_code="NOPE", quantity=1)]},
-            "Item code 'NOPE' is not valid.",
+            "Item code 'NOPE' is not valid",  # xero-facts.md §3 (fooman article 1706)
         ),
         ({"currency_code": CurrencyCode.JPY}, "Organisation is not subscribed to currency JPY"),
         (
             {"line_items": [LineItem(item_code="CRATE", quantity=1, tax_type="INPUT2")]},
-            "The TaxType code 'INPUT2' does not exist or cannot be used for this type of "
+            # xero-facts.md §2 (XeroAPI/Xero-Java#336): the code is not quoted.
+            "The TaxType code INPUT2 does not exist or cannot be used for this type of "
             "transaction.",
         ),
         (
             {"line_items": [LineItem(item_code="CRATE", quantity=1, tax_type="GST")]},
-            "The TaxType code 'GST' does not exist or cannot be used for this type of transaction.",
+            "The TaxType code GST does not exist or cannot be used for this type of transaction.",
         ),
-        ({"due_date": None}, "Due Date is required."),
+        # xero-facts.md §6 (xeroizer#290).
+        ({"due_date": None}, "The document DueDate field must be specified."),
         ({"line_items": []}, "A invoice must have at least one line item."),
         ({"reference": "R" * 256}, "Reference must not be more than 255 characters long."),
         (

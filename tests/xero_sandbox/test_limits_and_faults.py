@@ -144,15 +144,28 @@ def test_injected_rate_limits(sandbox, api, kind, problem):
     assert sandbox.calls()[-2]["fault"] == kind
 
 
-@pytest.mark.parametrize("status", [500, 503])
-def test_injected_server_errors(sandbox, api, status):
+def _error_type(body) -> str:
+    return json.loads(body)["Type"]
+
+
+def _text(body) -> str:
+    return body.decode() if isinstance(body, bytes) else body
+
+
+@pytest.mark.parametrize(
+    ("status", "read", "said"),
+    [
+        (500, _error_type, "UnknownErrorException"),  # Xero's JSON error
+        (503, _text, "Service Unavailable"),  # plain text from in front of the API
+    ],
+)
+def test_injected_server_errors(sandbox, api, status, read, said):
     sandbox.inject_faults(str(status), count=2)
     for _ in range(2):
         with pytest.raises(ApiException) as failure:
             api.update_or_create_invoices(TENANT, draft())
         assert failure.value.status == status
-    if status == 500:
-        assert json.loads(failure.value.body)["Type"] == "UnknownErrorException"
+    assert read(failure.value.body) == said
     assert api.get_invoices(TENANT).invoices == []
 
 

@@ -102,7 +102,7 @@ def test_payment_validation(api, authorised):
     messages = [[e.message for e in p.validation_errors] for p in result.payments]
     assert messages == [
         ["Payment amount exceeds the amount outstanding on this document"],
-        ["Payment can only be made against AUTHORISED documents."],
+        ["Payments can only be made against authorised documents."],  # xero-facts.md §9
         ["Account type is invalid for making a payment to/from"],
     ]
 

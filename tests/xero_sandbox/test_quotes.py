@@ -122,7 +122,7 @@ def test_inclusive_quotes_and_lookups(api):
         ({"status": QuoteStatusCodes.ACCEPTED}, "A new quote cannot have a status of ACCEPTED."),
         (
             {"line_items": [LineItem(item_code="NOPE", quantity=1)]},
-            "Item code 'NOPE' is not valid.",
+            "Item code 'NOPE' is not valid",  # xero-facts.md §3
         ),
     ],
 )

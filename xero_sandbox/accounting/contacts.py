@@ -12,6 +12,7 @@ from xero_sandbox.accounting.context import ApiRequest, Outcome, Result
 from xero_sandbox.accounting.serialize import contact_json, dec, envelope
 from xero_sandbox.formats import money
 
+# xero-facts.md §4: the OpenAPI spec's 400 example (XeroAPI/Xero-OpenAPI).
 CONTACT_IDENTIFIERS_MESSAGE = (
     "The Contact must contain at least 1 of the following elements to identify the contact: "
     "Name, ContactID, ContactNumber"
@@ -71,6 +72,7 @@ def resolve_contact(ctx: ApiRequest, given: Any) -> tuple[dict[str, Any] | None,
     if contact_id:
         contact = find_contact(ctx, contact_id) if _is_guid(contact_id) else None
         if contact is None:
+            # sandbox guess: xero-facts.md §4 has no string for an unknown ContactID.
             return None, "Contact could not be found"
     elif number:
         contact = _by(ctx, "ContactNumber", number)
@@ -78,7 +80,7 @@ def resolve_contact(ctx: ApiRequest, given: Any) -> tuple[dict[str, Any] | None,
         contact = _by(ctx, "Name", name)
     if contact is None:
         if not name:
-            return None, "Contact could not be found"
+            return None, "Contact could not be found"  # sandbox guess (§4: not found)
         contact = {
             "ContactID": str(uuid.uuid4()),
             "Name": name,
@@ -92,9 +94,10 @@ def resolve_contact(ctx: ApiRequest, given: Any) -> tuple[dict[str, Any] | None,
             if given.get(key):
                 contact[key] = str(given[key])
     if contact.get("ContactStatus") == "ARCHIVED":
+        # xero-facts.md §4 (a C# integration's constant, checked against ValidationErrors[0]).
         return contact, (
-            f"The contact '{contact['Name']}' is archived. "
-            "Archived contacts cannot be used on transactions."
+            "The contact with the specified contact details has been archived. The contact "
+            "must be un-archived before creating new invoices or credit notes."
         )
     return contact, None
 
@@ -141,23 +144,28 @@ def _save_element(ctx: ApiRequest, element: Any, forced_id: str | None) -> Outco
             contact[key] = element[key]
     for key, limit in TEXT_LIMITS.items():
         if contact.get(key) is not None and len(str(contact[key])) > limit:
-            outcome.errors.append(f"{key} must not be more than {limit} characters long.")
+            outcome.errors.append(f"{key} must not be more than {limit} characters long.")  # guess
     name = str(contact.get("Name") or "").strip()
     if not name:
+        # xero-facts.md §4 (waynerobinson/xeroizer PR#380, comment by rjaus).
         outcome.errors.append("Contact Name cannot be empty.")
     else:
         clash = _by(ctx, "Name", name, active_only=True)
         if clash and clash["ContactID"] != contact["ContactID"]:
+            # xero-facts.md §4: the OpenAPI spec's 400 example.
             outcome.errors.append(
                 f"The contact name {name} is already assigned to another contact. "
                 "The contact name must be unique across all active contacts."
             )
     if contact.get("EmailAddress") and not EMAIL_RE.match(str(contact["EmailAddress"])):
+        # xero-facts.md §4 (developer.xero.com/documentation/api/http-response-codes).
         outcome.errors.append("Email address must be valid.")
     if contact.get("ContactStatus") not in ("ACTIVE", "ARCHIVED"):
+        # sandbox guess
         outcome.errors.append(f"'{contact.get('ContactStatus')}' is not a valid contact status.")
     currency = contact.get("DefaultCurrency")
     if currency and currency not in ctx.organisation["Currencies"]:
+        # xero-facts.md §5 (Invoiced and GoHighLevel help docs; several integrations' tests).
         outcome.errors.append(f"Organisation is not subscribed to currency {currency}")
     if not outcome.errors:
         save_contact(ctx, contact)

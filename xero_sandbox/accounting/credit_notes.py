@@ -138,20 +138,31 @@ def allocate(ctx: ApiRequest) -> Result:
         if isinstance(invoice_ref, dict) and invoice_ref.get("InvoiceID"):
             invoice = ctx.get_by_uuid("invoice", invoice_ref["InvoiceID"])
         if invoice is None:
-            outcome.errors.append("Invoice could not be found")
+            outcome.errors.append("Invoice could not be found")  # sandbox guess
             continue
         try:
             applied = money(to_decimal(element.get("Amount")))
             when = parse_date(element["Date"]) if element.get("Date") else ctx.today()
         except FormatError:
-            outcome.errors.append("Allocation Amount and Date must be valid.")
+            outcome.errors.append("Allocation Amount and Date must be valid.")  # sandbox guess
             continue
         if note["Status"] != "AUTHORISED" or invoice["Status"] != "AUTHORISED":
             outcome.errors.append("Allocations can only be made between AUTHORISED documents.")
-        elif applied <= 0 or applied > dec(note.get("AmountDue")):
-            outcome.errors.append("Amount exceeds the remaining credit on this credit note.")
-        elif applied > dec(invoice.get("AmountDue")):
-            outcome.errors.append("Amount exceeds the amount outstanding on the invoice.")
+        elif applied > 0 and not dec(invoice.get("AmountDue")):
+            # xero-facts.md §11 (xeroizer#320; calcinai/xero-php#251).
+            outcome.errors.append(
+                "The invoice you are trying to allocate to has already been paid off"
+            )
+        elif (
+            applied <= 0
+            or applied > dec(note.get("AmountDue"))
+            or applied > dec(invoice.get("AmountDue"))
+        ):
+            # xero-facts.md §11 (xeroizer#320; calcinai/xero-php#251), for more than the credit
+            # left or the invoice owes. Sandbox guess: the same words for an amount of 0 or less.
+            outcome.errors.append(
+                "Credit Note cannot be allocated as amount is greater than amount outstanding"
+            )
         if outcome.errors:
             continue
         allocation = {

@@ -20,6 +20,7 @@ from xero_sandbox.formats import FormatError, parse_date, to_decimal
 from xero_sandbox.seed import day_rate
 
 LINE_AMOUNT_TYPES = {"exclusive": "Exclusive", "inclusive": "Inclusive", "notax": "NoTax"}
+# xero-facts.md §9 (xeroizer PR#211 comment; Fooman Connect; a CiviCRM Xero connector).
 PAYMENT_LOCK_MESSAGE = (
     "This document cannot be edited as it has a payment or credit note allocated to it."
 )
@@ -73,6 +74,10 @@ def _match(ctx: ApiRequest, spec: DocKind, element: dict, forced_id: str | None)
 
 def _numbered(ctx: ApiRequest, spec: DocKind, number: str, doc_type: str) -> dict | None:
     """The document of this Type with this number (ignoring case), if any."""
+    # Sandbox guess (xero-facts.md §8: whether Xero matches InvoiceNumber ignoring case is "not
+    # found"; only searchTerm is documented as case-insensitive, in the OpenAPI spec). Matching
+    # ignoring case is the harsher of the two possible rules for a client: CASE-7 and case-7
+    # land on one document, so a client that lets both exist is caught here, not in production.
     for document in ctx.find(spec.kind, spec.number_field, number):
         if document.get("Type", spec.types[0]) == doc_type:
             return document
@@ -113,6 +118,8 @@ def save_document(
             or dec(existing.get("AmountPaid"))
             or dec(existing.get("AmountCredited"))
         )
+        # xero-facts.md §9 (stackoverflow q/52517629; Fooman; Clouddepot KB) for invoices;
+        # sandbox guess for the "Quote"/"Credit Note" labels.
         errors.append(
             PAYMENT_LOCK_MESSAGE if locked else f"{spec.label} not of valid status for modification"
         )
@@ -124,6 +131,8 @@ def save_document(
     if existing and document.get(spec.number_field):
         clash = _numbered(ctx, spec, document[spec.number_field], document["Type"])
         if clash is not None and clash[spec.id_field] != existing[spec.id_field]:
+            # xero-facts.md §8: the OpenAPI spec's example for invoices; sandbox guess for quotes
+            # and credit notes (§10: not found).
             errors.append(f"{spec.label} # must be unique.")
     _apply_status(spec, element, document, old_status, errors)
     contact = _apply_contact(ctx, spec, element, document, errors)
@@ -132,7 +141,7 @@ def save_document(
     if "LineItems" in element or not existing:
         incoming = element.get("LineItems") or []
         if not isinstance(incoming, list):
-            errors.append("LineItems must be a list.")
+            errors.append("LineItems must be a list.")  # sandbox guess
             incoming = []
     else:
         incoming = [{"LineItemID": line["LineItemID"]} for line in existing_lines]
@@ -141,7 +150,10 @@ def save_document(
         require_account=spec.kind != "quote" and document["Status"] in ("SUBMITTED", "AUTHORISED"),
         sales=document["Type"] in ("ACCREC", "ACCRECCREDIT"),
     )
-    document["LineItems"] = build_lines(incoming, existing_lines, ref, lc, ctx.unitdp)
+    # xero-facts.md §7/§10 (developer.xero.com/documentation/api/quotes): a quote's UnitAmount
+    # "By default… will be rounded to four decimal places"; other documents need unitdp=4.
+    unitdp = 4 if spec.kind == "quote" else ctx.unitdp
+    document["LineItems"] = build_lines(incoming, existing_lines, ref, lc, unitdp)
     errors.extend(lc.errors)
     _check_required(spec, document, errors)
     document.update(totals(document["LineItems"], lc.line_amount_types))
@@ -181,7 +193,7 @@ def _apply_fields(
 ) -> None:
     if "Type" in element:
         if element["Type"] not in spec.types:
-            errors.append(f"'{element['Type']}' is not a valid {spec.label.lower()} type.")
+            errors.append(f"'{element['Type']}' is not a valid {spec.label.lower()} type.")  # guess
         else:
             document["Type"] = element["Type"]
     for key, limit in spec.text_limits.items():
@@ -193,7 +205,7 @@ def _apply_fields(
                     "QuoteNumber": "Quote Number",
                     "CreditNoteNumber": "Credit Note Number",
                 }.get(key, key)
-                errors.append(f"{label} must not be more than {limit} characters long.")
+                errors.append(f"{label} must not be more than {limit} characters long.")  # guess
             document[key] = value.strip() if key == spec.number_field else value
     for key in spec.extra_fields:
         if key in element:
@@ -203,14 +215,14 @@ def _apply_fields(
             try:
                 document[key] = parse_date(element[key]).isoformat()
             except FormatError:
-                errors.append(f"{key} '{element[key]}' is not a valid date.")
+                errors.append(f"{key} '{element[key]}' is not a valid date.")  # sandbox guess
     if not document.get("Date"):
         document["Date"] = ctx.today().isoformat()
     if "LineAmountTypes" in element:
         wanted = str(element["LineAmountTypes"])
         allowed = {value.lower(): value for value in spec.line_amount_types}
         if wanted.lower() not in allowed:
-            errors.append(f"'{wanted}' is not a valid value for LineAmountTypes.")
+            errors.append(f"'{wanted}' is not a valid value for LineAmountTypes.")  # guess
         else:
             document["LineAmountTypes"] = allowed[wanted.lower()]
 
@@ -221,27 +233,18 @@ def _apply_status(
     wanted = str(element.get("Status") or old_status or spec.create_statuses[0]).upper()
     known = set(spec.transitions) | set(spec.create_statuses)
     if wanted not in known:
-        errors.append(f"'{wanted}' is not a valid {spec.label.lower()} status.")
+        errors.append(f"'{wanted}' is not a valid {spec.label.lower()} status.")  # guess
         return
     if old_status is None:
         if wanted not in spec.create_statuses:
-            errors.append(f"A new {spec.label.lower()} cannot have a status of {wanted}.")
+            errors.append(f"A new {spec.label.lower()} cannot have a status of {wanted}.")  # guess
             return
     elif wanted != old_status and wanted not in spec.transitions.get(old_status, ()):
-        if wanted == "DELETED":
-            errors.append(
-                f"Only DRAFT or SUBMITTED {spec.label.lower()}s can be deleted; "
-                f"this one is {old_status}."
-            )
-        elif wanted == "VOIDED":
-            errors.append(
-                f"Only AUTHORISED {spec.label.lower()}s can be voided; this one is {old_status}."
-            )
-        else:
-            errors.append(
-                f"The status of this {spec.label.lower()} cannot be changed from "
-                f"{old_status} to {wanted}."
-            )
+        # xero-facts.md §9: for a status change the current status does not allow (delete
+        # outside DRAFT/SUBMITTED, void outside AUTHORISED, AUTHORISED back to DRAFT) no string
+        # is known "beyond `Invoice not of valid status for modification`" (stackoverflow
+        # q/52517629; Fooman; Clouddepot KB). Sandbox guess for the quote/credit note labels.
+        errors.append(f"{spec.label} not of valid status for modification")
         return
     document["Status"] = wanted
 
@@ -252,7 +255,7 @@ def _apply_contact(
     if "Contact" not in element:
         if document.get("ContactID"):
             return ctx.get("contact", document["ContactID"])
-        errors.append("A Contact must be specified with this type of transaction")
+        errors.append("A Contact must be specified with this type of transaction")  # guess
         return None
     contact, error = resolve_contact(ctx, element["Contact"])
     if error:
@@ -264,6 +267,7 @@ def _apply_currency(ctx: ApiRequest, element: dict, document: dict, errors: list
     base = ctx.organisation["BaseCurrency"]
     code = str(element.get("CurrencyCode") or document.get("CurrencyCode") or base).upper()
     if code not in ctx.organisation["Currencies"]:
+        # xero-facts.md §5 (Invoiced and GoHighLevel help; integrations' tests and changelogs).
         errors.append(f"Organisation is not subscribed to currency {code}")
         return
     currency_changed = code != document.get("CurrencyCode")
@@ -276,7 +280,7 @@ def _apply_currency(ctx: ApiRequest, element: dict, document: dict, errors: list
         except FormatError:
             rate = Decimal(0)
         if rate <= 0:
-            errors.append("The currency rate must be greater than zero.")
+            errors.append("The currency rate must be greater than zero.")  # sandbox guess (§5)
         document["CurrencyRate"] = rate
     elif currency_changed or not document.get("CurrencyRate"):
         document["CurrencyRate"] = day_rate(base, code)
@@ -286,9 +290,10 @@ def _check_required(spec: DocKind, document: dict, errors: list[str]) -> None:
     active = document["Status"] in ("SUBMITTED", "AUTHORISED")
     is_sales_invoice = spec.kind == "invoice" and document["Type"] == "ACCREC"
     if is_sales_invoice and active and not document.get("DueDate"):
-        errors.append("Due Date is required.")
+        # xero-facts.md §6 (xeroizer#290; the rule: rjaus in xeroizer#395, xero-python#78).
+        errors.append("The document DueDate field must be specified.")
     if active and spec.kind != "quote" and not document["LineItems"]:
-        errors.append(f"A {spec.label.lower()} must have at least one line item.")
+        errors.append(f"A {spec.label.lower()} must have at least one line item.")  # guess
 
 
 def _mark_customer(ctx: ApiRequest, contact: dict, document: dict) -> None:

@@ -32,14 +32,16 @@ def _check_details(ctx: ApiRequest, ref: Reference, details: Any, errors: list[s
         try:
             details["UnitPrice"] = quantize(to_decimal(details["UnitPrice"]), ctx.unitdp)
         except FormatError:
-            errors.append("Unit Price must be a number.")
+            errors.append("Unit Price must be a number.")  # sandbox guess
     code = details.get("AccountCode")
     if code and str(code).lower() not in ref.accounts:
+        # xero-facts.md §1 (XeroAPI/Xero-NetStandard#364).
         errors.append(f"Account code '{code}' is not a valid code for this document.")
     tax_type = details.get("TaxType")
     if tax_type and str(tax_type).upper() not in ref.tax_rates:
         errors.append(
-            f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of "
+            # xero-facts.md §2 (XeroAPI/Xero-Java#336): the code is not quoted.
+            f"The TaxType code {tax_type} does not exist or cannot be used for this type of "
             "transaction."
         )
     return details
@@ -76,14 +78,15 @@ def _save_element(ctx: ApiRequest, ref: Reference, element: Any, forced_id: str 
         item[key] = _check_details(ctx, ref, item.get(key), outcome.errors)
     code = str(item.get("Code") or "").strip()
     if not code:
-        outcome.errors.append("Item Code cannot be empty.")
+        outcome.errors.append("Item Code cannot be empty.")  # sandbox guess
     else:
         clash = find_item(ctx, code)
         if clash and clash["ItemID"] != item["ItemID"]:
+            # xero-facts.md §3: the OpenAPI spec's Items example (XeroAPI/Xero-OpenAPI).
             outcome.errors.append(f"Price List Item with Code '{code}' already exists")
     for key, limit in TEXT_LIMITS.items():
         if item.get(key) is not None and len(str(item[key])) > limit:
-            outcome.errors.append(f"{key} must not be more than {limit} characters long.")
+            outcome.errors.append(f"{key} must not be more than {limit} characters long.")  # guess
     if not outcome.errors:
         item["UpdatedDateUTC"] = ctx.stamp()
         ctx.put("item", item["ItemID"], item)

@@ -1,7 +1,11 @@
 """Document lines: item defaults, account and tax checks, line tax and document totals.
 
 Line tax is the line amount times the rate, rounded to cents per line
-(Inclusive: amount × rate / (100 + rate)); totals are sums of the rounded lines.
+(Inclusive: amount × rate / (100 + rate)); totals are sums of the rounded lines: "Xero
+calculates tax on a per line basis, rounding to two decimal places, and then sums the tax totals
+of each line" (xero-facts.md §7, developer.xero.com/documentation/guides/how-to-guides/
+rounding-in-xero). A LineAmount that disagrees with Quantity × UnitAmount × (1 − DiscountRate/100)
+is refused (§7).
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def _number(raw: Any, label: str, errors: list[str]) -> Decimal | None:
     try:
         return to_decimal(raw)
     except FormatError:
-        errors.append(f"{label} must be a number.")
+        errors.append(f"{label} must be a number.")  # sandbox guess
         return None
 
 
@@ -74,7 +78,7 @@ def build_lines(
     lines = []
     for raw in incoming:
         if not isinstance(raw, dict):
-            lc.errors.append("Line items must be objects.")
+            lc.errors.append("Line items must be objects.")  # sandbox guess
             continue
         wanted = {k: v for k, v in raw.items() if k in LINE_FIELDS}
         line_id = str(wanted.get("LineItemID") or "").lower()
@@ -105,12 +109,15 @@ def _compute_line(
     errors = lc.errors
     description = line.get("Description")
     if description is not None and len(str(description)) > DESCRIPTION_LIMIT:
+        # sandbox guess: wording
         errors.append(f"Description must not be more than {DESCRIPTION_LIMIT} characters long.")
     item = None
     if line.get("ItemCode"):
         item = ref.items.get(str(line["ItemCode"]).lower())
         if item is None:
-            errors.append(f"Item code '{line['ItemCode']}' is not valid.")
+            # xero-facts.md §3 (magento2-support.fooman.co.nz/article/1706-error-message-
+            # invaliditem): no full stop in the source.
+            errors.append(f"Item code '{line['ItemCode']}' is not valid")
         else:
             _apply_item_defaults(line, item)
     quantity = _number(line.get("Quantity"), "Quantity", errors)
@@ -118,11 +125,18 @@ def _compute_line(
     given_amount = (
         _number(line.get("LineAmount"), "Line Amount", errors) if explicit_amount else None
     )
+    # Only a line that states all three can disagree with itself.
+    check_total = None not in (quantity, unit, given_amount)
     description_only = quantity is None and unit is None and given_amount is None and not item
     if quantity is None:
         quantity = (given_amount / unit) if (given_amount is not None and unit) else Decimal(1)
     if unit is None:
         unit = (given_amount / quantity) if (given_amount is not None and quantity) else Decimal(0)
+    # xero-facts.md §7 (Xero staff, community.xero.com/developer/discussion/66891): "we accept
+    # 4dp for quantity"; "if you entered more than 2dp for unit price, it will be rounded
+    # first" - silently, to 2 dp, or to 4 dp with unitdp=4 (developer.xero.com/documentation/
+    # guides/how-to-guides/rounding-in-xero). Half away from zero: "2.165 rounds to 2.17".
+    quantity = quantize(quantity, 4)
     unit = quantize(unit, unitdp)
     gross = quantity * unit
     discount_rate = _number(line.get("DiscountRate"), "Discount Rate", errors)
@@ -134,6 +148,14 @@ def _compute_line(
     else:
         net = gross
     line_amount = money(net)
+    if check_total and given_amount is not None and money(given_amount) != line_amount:
+        # xero-facts.md §7: XeroAPI/Xero-NetStandard#147 ("The line total -0.01 does not match
+        # the expected line total 0.00"), community discussion 144129369. Sandbox guess: the
+        # given amount is compared after rounding it to the cent.
+        errors.append(
+            f"The line total {_cents(money(given_amount))} does not match the expected line "
+            f"total {_cents(line_amount)}"
+        )
     bad_item = bool(line.get("ItemCode")) and item is None
     account = _check_account(line, ref, lc, description_only or bad_item)
     rate = _tax_rate(line, account, ref, lc, description_only)
@@ -159,6 +181,11 @@ def _compute_line(
     return line
 
 
+def _cents(amount: Decimal) -> str:
+    """An amount as Xero writes it in messages: two places, never "-0.00"."""
+    return format(abs(amount) if amount == 0 else amount, "f")
+
+
 def _apply_item_defaults(line: dict[str, Any], item: dict[str, Any]) -> None:
     details = item.get("SalesDetails") or {}
     line["ItemCode"] = item["Code"]
@@ -180,13 +207,16 @@ def _check_account(
     if not code:
         line.pop("AccountID", None)
         if lc.require_account and not description_only:
-            lc.errors.append("Account code must be specified.")
+            # xero-facts.md §1 (calcinai/xero-php#230; benedwards44/Apex-for-Xero#9).
+            lc.errors.append("Account code must be specified")
         return None
     account = ref.accounts.get(code.lower())
     if account is None or account["Type"] == "BANK" or account["Status"] == "DELETED":
+        # xero-facts.md §1 (XeroAPI/Xero-NetStandard#364; the full stop is in the fixtures).
         lc.errors.append(f"Account code '{code}' is not a valid code for this document.")
         return None
     if account["Status"] == "ARCHIVED":
+        # xero-facts.md §1 (one integration's test fixture, confidence 1).
         lc.errors.append(
             f"Account code '{code}' has been archived, or has been deleted. "
             "Each line item must reference a valid account."
@@ -221,8 +251,9 @@ def _tax_rate(
         and (rate["CanApplyToRevenue"] if lc.sales else rate["CanApplyToExpenses"])
     )
     if not usable:
+        # xero-facts.md §2 (XeroAPI/Xero-Java#336): the code is NOT quoted in this message.
         lc.errors.append(
-            f"The TaxType code '{line.get('TaxType') or tax_type}' does not exist or cannot be "
+            f"The TaxType code {line.get('TaxType') or tax_type} does not exist or cannot be "
             "used for this type of transaction."
         )
         return Decimal(0)

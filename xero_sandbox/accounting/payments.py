@@ -50,33 +50,36 @@ def _find_account(ctx: ApiRequest, given: Any) -> dict | None:
 def apply_payment(ctx: ApiRequest, element: Any) -> Outcome:
     """Validate and record one payment, updating the document it pays."""
     if not isinstance(element, dict):
-        return Outcome({}, ["The payment could not be read."])
+        return Outcome({}, ["The payment could not be read."])  # sandbox guess
     kind, target = _find_target(ctx, element)
     payment: dict[str, Any] = {"Status": "AUTHORISED", "Reference": element.get("Reference")}
     outcome = Outcome(payment)
     errors = outcome.errors
     if target is None:
-        errors.append("The document with the supplied id was not found for this endpoint.")
+        errors.append("The document with the supplied id was not found for this endpoint.")  # guess
         return outcome
     account = _find_account(ctx, element.get("Account"))
     if account is None:
-        errors.append("Account could not be found")
+        # xero-facts.md §1 (Garage Hive "Common Xero Errors", confidence 1).
+        errors.append("Account could not be found.")
     elif account["Type"] != "BANK" and not account.get("EnablePaymentsToAccount"):
-        errors.append("Account type is invalid for making a payment to/from")
+        errors.append("Account type is invalid for making a payment to/from")  # sandbox guess
     if target["Status"] != "AUTHORISED":
-        errors.append("Payment can only be made against AUTHORISED documents.")
+        # xero-facts.md §9 (Garage Hive docs, confidence 1).
+        errors.append("Payments can only be made against authorised documents.")
     try:
         paid = money(to_decimal(element.get("Amount")))
     except FormatError:
         paid = Decimal(0)
     if paid <= 0:
-        errors.append("Payment amount must be greater than zero.")
+        errors.append("Payment amount must be greater than zero.")  # sandbox guess
     elif paid > dec(target.get("AmountDue")):
+        # xero-facts.md §9: the OpenAPI spec's example (XeroAPI/Xero-OpenAPI).
         errors.append("Payment amount exceeds the amount outstanding on this document")
     try:
         when = parse_date(element["Date"]) if element.get("Date") else ctx.today()
     except FormatError:
-        errors.append(f"Date '{element['Date']}' is not a valid date.")
+        errors.append(f"Date '{element['Date']}' is not a valid date.")  # sandbox guess
         when = ctx.today()
     rate = element.get("CurrencyRate") or target.get("CurrencyRate") or 1
     payment.update(
@@ -199,7 +202,7 @@ def delete_payment(ctx: ApiRequest) -> Result:
     wanted = elements[0].get("Status") if elements and isinstance(elements[0], dict) else None
     outcome = Outcome(payment)
     if wanted != "DELETED":
-        outcome.errors.append("Only the Status of a payment can be updated, to DELETED.")
+        outcome.errors.append("Only the Status of a payment can be updated, to DELETED.")  # guess
     elif payment["Status"] != "DELETED":
         payment["Status"] = "DELETED"
         payment["UpdatedDateUTC"] = ctx.stamp()

@@ -24,6 +24,7 @@ from xero_sandbox.responses import (
     NOT_FOUND_TEXT,
     api_exception,
     forbidden,
+    insufficient_scope,
     json_bytes,
     json_response,
     not_found,
@@ -59,7 +60,7 @@ async def accounting_api(request: Request, resource: str) -> Response:
     if tenant_id not in connected:
         return forbidden()
     if not routes.allowed(route, access.scopes):
-        return unauthorized("AuthorizationUnsuccessful")
+        return insufficient_scope()
     decision = sandbox.limiter.acquire(tenant_id)
     if not decision.allowed:
         headers = {

@@ -53,7 +53,8 @@ def render_quote(ctx: ApiRequest, document: dict[str, Any]) -> dict[str, Any]:
         if document.get(key) is not None:
             body[key] = document[key]
     body["Contact"] = document_contact(ctx, document)
-    body["LineItems"] = [line_json(line, ctx.unitdp) for line in document.get("LineItems", [])]
+    # xero-facts.md §10: quote unit amounts are kept to four places by default.
+    body["LineItems"] = [line_json(line, 4) for line in document.get("LineItems", [])]
     put_date(body, "Date", document.get("Date"))
     put_date(body, "ExpiryDate", document.get("ExpiryDate"))
     body["Status"] = document.get("Status", "DRAFT")

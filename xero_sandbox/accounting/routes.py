@@ -19,7 +19,11 @@ from xero_sandbox.accounting.context import ApiRequest, Result
 
 Handler = Callable[[ApiRequest], Result]
 
-# Scopes that allow reading / writing each family (broad and granular Xero scopes).
+# Scopes that allow reading each family, per xero-facts.md §14 (developer.xero.com/faq/
+# granular-scopes; XeroAPI/xero-prompt-library javascript/SKILL.md): accounting.invoices covers
+# Invoices, CreditNotes, Quotes and Items; accounting.payments covers Payments; the broad
+# accounting.transactions (older apps, until September 2027) covers what both replaced.
+# Items are also covered by accounting.settings (§14). A ".read" scope allows GET only.
 READ_SCOPES = {
     "settings": {"accounting.settings", "accounting.settings.read"},
     "contacts": {"accounting.contacts", "accounting.contacts.read"},
@@ -34,6 +38,14 @@ READ_SCOPES = {
         "accounting.transactions.read",
         "accounting.payments",
         "accounting.payments.read",
+    },
+    # Sandbox guess: whether the broad accounting.transactions also reaches Items is not
+    # stated in §14; before 2026 Items belonged to accounting.settings, so it does not here.
+    "items": {
+        "accounting.settings",
+        "accounting.settings.read",
+        "accounting.invoices",
+        "accounting.invoices.read",
     },
 }
 WRITE_SCOPES = {
@@ -75,7 +87,7 @@ ROUTES: list[Route] = [
     _route("GET", "Accounts/{id}", settings.get_account, "settings"),
     _route("GET", "TaxRates", settings.get_tax_rates, "settings"),
     _route("GET", "Currencies", settings.get_currencies, "settings"),
-    *_document_routes("Items", items, "settings", "save_items", "get_items", "get_item"),
+    *_document_routes("Items", items, "items", "save_items", "get_items", "get_item"),
     *_document_routes(
         "Contacts", contacts, "contacts", "save_contacts", "get_contacts", "get_contact"
     ),
