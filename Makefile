@@ -38,6 +38,13 @@ test-unit: install
 
 bench: install
 	$(PY) -m bench
+	$(PY) -m bench.import_bench
+
+# The queue's fault scenarios (issue 13) at 1,000 shipments each; writes bench/CHAOS.md.
+# PostgreSQL: make chaos CHAOS_ARGS="--database-url postgresql://…"
+.PHONY: chaos
+chaos: install
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 # What CI checks before any test: lint, formatting, the layers' import contracts, types.
 lint: install

@@ -10,20 +10,28 @@ from urllib.parse import urlsplit
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from services import connections, users
+from services import connections, liveness, sessions, users
 from services.db import get_engine, migrate
 from services.observability import configure_logging
 from services.settings import get_settings
 from ui import common, state
+from ui.text import md_text
 
 log = logging.getLogger("shipbridge.ui")
 
-# For this long after Xero sent the browser back, the default page means Connect.
-OAUTH_LANDING_SECONDS = 10
+# How far the landing on Connect after Xero sent the browser back has got (state.OAUTH_LANDING):
+# app.py has switched to Connect / Connect has run once / a late default-page rerun was sent back.
+SWITCHED_TO_CONNECT, ON_CONNECT, SENT_BACK = "switched", "on connect", "sent back"
+CUT_SHORT = (
+    "Finishing the Xero connection was interrupted: the organisations below show whether it "
+    "is connected; if not, click Connect to Xero again."
+)
 # For this long a refused page's explanation stays on the page the user landed on.
 REFUSED_SECONDS = 10
 # The keys streamlit-authenticator's cookie manager gives its set / delete components.
 COOKIE_SET_KEY, COOKIE_DELETE_KEY = "set", "delete"
+# The login cookie: it names a server-side session (services.sessions), signed.
+COOKIE_NAME = "shipbridge_auth"
 # Page key (as in services.users.PAGES_BY_ROLE) -> (file, title, icon).
 PAGES = {
     "dashboard": ("pages/dashboard.py", "Dashboard", ":material/monitoring:"),
@@ -40,10 +48,12 @@ PER_USER_KEYS = (
     state.LAST_SEND,
     state.CONNECT_URL,
     state.OAUTH_RESULT,
-    state.OAUTH_FINISHED_AT,
+    state.OAUTH_LANDING,
     state.OPEN_ERROR_LOGS,
     state.OPEN_ERROR_SHIPMENT,
     state.ROLE,
+    state.LOGIN_SESSION,
+    state.LOGIN_COOKIE,
     state.DISCONNECT_ASKED,
     state.PUSH_PENDING,
     state.REFUSED_PAGE,
@@ -65,24 +75,84 @@ def _migrated(database_url: str) -> str:
     return database_url
 
 
-def _authenticator(credentials: dict) -> stauth.Authenticate:
+def _authenticator() -> stauth.Authenticate:
+    """streamlit-authenticator's session-state keys and its cookie component; the password
+    check, the sessions and the cookie's contents are services.sessions'."""
     return stauth.Authenticate(
-        credentials,
-        cookie_name="shipbridge_auth",
+        {"usernames": {}},
+        cookie_name=COOKIE_NAME,
         cookie_key=get_settings().cookie_key,
         cookie_expiry_days=1,
         auto_hash=False,
-        # The cookie is read from the request, so there is nothing to wait for.
         login_sleep_time=0,
     )
 
 
-def _log_in_from_cookie(authenticator: stauth.Authenticate) -> None:
+def _check_login(authenticator: stauth.Authenticate) -> None:
+    """On every run: a logged-in browser session's server-side session must still be alive
+    (logout elsewhere, a password reset, a role change, a deactivation, idle or absolute
+    expiry and a cookie-key rotation end it); one not logged in may be by its cookie."""
+    ss = st.session_state
+    with common.session() as db_session:
+        if ss.get(state.AUTH_STATUS):
+            alive = sessions.check(session=db_session, session_id=ss.get(state.LOGIN_SESSION))
+            if alive is None:
+                _forget_login(authenticator)
+                ss[state.LOGIN_NOTICE] = "Your login has ended: log in again."
+            return
+        login = sessions.session_from_cookie(
+            session=db_session, cookie=st.context.cookies.get(COOKIE_NAME)
+        )
+        name = users.name_of(session=db_session, username=login.username) if login else None
+    if login is not None:
+        _remember_login(login.username, name or login.username, login.id)
+
+
+def _remember_login(username: str, name: str, session_id: str) -> None:
+    ss = st.session_state
+    ss[state.AUTH_STATUS], ss[state.AUTH_USERNAME], ss[state.AUTH_NAME] = True, username, name
+    ss[state.LOGIN_SESSION] = session_id
+    ss["logout"] = None  # streamlit-authenticator's: True only after a logout
+    ss.pop(state.LOGIN_NOTICE, None)
+
+
+def _submit_login(username: str, password: str) -> None:
+    """Check the login form (throttled); once in, draw the app on a clean run, where the
+    cookie is written."""
     try:
-        authenticator.login(location="unrendered")
-    except stauth.LoginError as error:  # a cookie for a user who no longer exists
-        log.info("Cookie login refused: %s", error)
-        authenticator.authentication_controller.logout()
+        with common.session() as db_session:
+            login = sessions.log_in(
+                session=db_session,
+                username=username,
+                password=password,
+                client_address=_client_address(),
+            )
+            cookie = sessions.cookie_value(session=db_session, session_id=login.session_id)
+    except Exception as error:  # noqa: BLE001 - plain words, never a traceback
+        st.error(common.error_message(error, where="logging in"))
+        return
+    _remember_login(login.username, login.name, login.session_id)
+    st.session_state[state.LOGIN_COOKIE] = cookie
+    st.session_state[state.SET_COOKIE] = True
+    st.session_state[state.DELETE_COOKIE] = False
+    st.rerun()
+
+
+def _client_address() -> str | None:
+    """The browser's address as Streamlit saw it (None when it cannot say). Behind a proxy
+    that is the proxy's; headers like X-Forwarded-For are not trusted, as anyone can send them."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
+def _write_cookie(authenticator: stauth.Authenticate) -> None:
+    cookie = st.session_state.get(state.LOGIN_COOKIE)
+    if cookie is None:  # logged in by the cookie the browser already has
+        st.session_state[state.SET_COOKIE] = False
+        return
+    token, expires = cookie
+    manager = authenticator.cookie_controller.cookie_model.cookie_manager
+    manager.set(COOKIE_NAME, token, key=COOKIE_SET_KEY, expires_at=expires)
 
 
 def _keep_cookie_in_step(authenticator: stauth.Authenticate) -> None:
@@ -99,7 +169,7 @@ def _keep_cookie_in_step(authenticator: stauth.Authenticate) -> None:
             if st.session_state.get(COOKIE_SET_KEY) is True or not logged_in:
                 st.session_state[state.SET_COOKIE] = False
             else:
-                authenticator.cookie_controller.set_cookie()
+                _write_cookie(authenticator)
         if st.session_state.get(state.DELETE_COOKIE):
             if st.session_state.get(COOKIE_DELETE_KEY) is True or logged_in:
                 st.session_state[state.DELETE_COOKIE] = False
@@ -118,31 +188,67 @@ def _role_of_logged_in_user(authenticator: stauth.Authenticate) -> str | None:
     return role
 
 
-def _login_page(authenticator: stauth.Authenticate, has_users: bool):
+def _login_page(has_users: bool):
     def login() -> None:
         st.title("Shipbridge")
+        notice = st.session_state.get(state.LOGIN_NOTICE)
+        if notice:
+            st.info(notice)
         if not has_users:
-            st.info(
-                "No users exist yet: load the demo with `python -m services.cli seed-demo`, "
-                "or add one with `python -m services.cli create-user`."
-            )
-        try:
-            authenticator.login(location="main", key=state.LOGIN_FORM)
-        except stauth.LoginError as error:
-            st.error(str(error))
-        status = st.session_state.get(state.AUTH_STATUS)
-        if status is False:
-            st.error("Username or password is incorrect.")
-        elif status:
-            # Draw the signed-in app on a clean run; the cookie is written there.
-            st.session_state[state.SET_COOKIE] = True
-            st.session_state[state.DELETE_COOKIE] = False
-            st.rerun()
+            _first_admin_form()
+            return
+        with st.form(key=state.LOGIN_FORM):
+            st.subheader("Login")
+            username = st.text_input("Username", autocomplete="off")
+            password = st.text_input("Password", type="password", autocomplete="off")
+            submitted = st.form_submit_button("Login")
+        if submitted:
+            st.session_state.pop(state.LOGIN_NOTICE, None)
+            _submit_login(username, password)
 
     return login
 
 
+def _first_admin_form() -> None:
+    """While no user exists (a real setup's first start): the person creates the first
+    admin with a password of their own, and is logged in as them."""
+    demo = " (For the demo, run `python -m services.cli seed-demo` instead.)"
+    st.info(
+        "No user exists yet: create the first admin. The password needs at least "
+        f"{users.PASSWORD_MIN_LENGTH} characters and must not contain the username."
+        + (demo if get_settings().uses_sandbox else "")
+    )
+    with st.form(key=state.FIRST_ADMIN_FORM):
+        st.subheader("First admin")
+        username = st.text_input("Username", autocomplete="off")
+        name = st.text_input("Name")
+        password = st.text_input("Password", type="password", autocomplete="new-password")
+        again = st.text_input("Password again", type="password", autocomplete="new-password")
+        submitted = st.form_submit_button("Create the first admin")
+    if not submitted:
+        return
+    try:
+        with common.session() as db_session:
+            users.create_first_admin(
+                session=db_session,
+                username=username,
+                name=name,
+                password=password,
+                password_again=again,
+            )
+    except Exception as error:  # noqa: BLE001 - plain words, never a traceback
+        st.error(common.error_message(error, where="creating the first admin"))
+        return
+    _submit_login(username.strip(), password)
+
+
 def _log_out(authenticator: stauth.Authenticate) -> None:
+    with common.session() as db_session:
+        sessions.end(session=db_session, session_id=st.session_state.get(state.LOGIN_SESSION))
+    _forget_login(authenticator)
+
+
+def _forget_login(authenticator: stauth.Authenticate) -> None:
     authenticator.authentication_controller.logout()
     st.session_state[state.DELETE_COOKIE] = True
     st.session_state[state.SET_COOKIE] = False
@@ -152,7 +258,7 @@ def _log_out(authenticator: stauth.Authenticate) -> None:
 
 def _sidebar(user: common.CurrentUser, authenticator: stauth.Authenticate) -> None:
     with st.sidebar:
-        st.markdown(f"**{user.name}**")
+        st.markdown(f"**{md_text(user.name)}**")
         st.caption(f"Role: {user.role}")
         st.button("Logout", key=state.LOGOUT_BUTTON, on_click=_log_out, args=(authenticator,))
 
@@ -161,7 +267,8 @@ def _finish_oauth(user: common.CurrentUser, connect_page: st.Page | None) -> Non
     """Xero sent the browser back to the app's root with ?code&state (or ?error).
 
     The result stays in session state for the Connect page: the browser may rerun this
-    URL once more before it learns the new one, and that rerun must not lose it."""
+    URL (or the default page) once more before it learns the new one, and that rerun must
+    not lose it (see _stay_on_connect)."""
     params = st.query_params
     code, oauth_state, error = params.get("code"), params.get("state"), params.get("error")
     if not (error or (code and oauth_state)):
@@ -172,22 +279,39 @@ def _finish_oauth(user: common.CurrentUser, connect_page: st.Page | None) -> Non
         return
     if st.session_state.get(state.OAUTH_FINISHED) != (oauth_state or error):
         st.session_state[state.OAUTH_FINISHED] = oauth_state or error
+        # Said until the result replaces it: a run cut short while finishing (the browser's
+        # rerun interrupts it; seen under load) must not leave Connect saying nothing.
+        st.session_state[state.OAUTH_RESULT] = ("error", CUT_SHORT)
         st.session_state[state.OAUTH_RESULT] = _oauth_result(user, code, oauth_state, error)
-        st.session_state[state.OAUTH_FINISHED_AT] = time.monotonic()
+    st.session_state[state.OAUTH_LANDING] = SWITCHED_TO_CONNECT
     st.query_params.clear()
     st.switch_page(connect_page)
 
 
 def _stay_on_connect(current: st.Page, connect_page: st.Page | None) -> None:
     """Just after Xero sent the browser back, a rerun the browser had asked for before it
-    learnt the Connect page's URL (the login cookie's, say) lands on the default page: take
-    it back to Connect, where the connection's result is shown."""
-    finished = st.session_state.get(state.OAUTH_FINISHED_AT)
-    if connect_page is None or finished is None or current.url_path != "":
+    learnt the Connect page's URL (the login cookie component's, say) lands on the default
+    page: take it back to Connect, where the connection's result is shown.
+
+    Not for a while but by what happened: on a loaded machine such a rerun comes many
+    seconds late, and one let through drops the result (another page ran), so Connect drew
+    it and at once, for the browser's next rerun, drew nothing. The landing is over when the
+    browser itself asks for Connect (it knows the URL then: what it sends later is what the
+    admin did), when another page runs, or after one default-page rerun was sent back (so
+    the admin's own click on the default page is refused at most once)."""
+    landing = st.session_state.get(state.OAUTH_LANDING)
+    if connect_page is None or landing is None:
         return
-    if time.monotonic() - finished < OAUTH_LANDING_SECONDS:
+    if current.url_path == connect_page.url_path:
+        if landing == SWITCHED_TO_CONNECT:  # the run app.py switched to, not the browser's
+            st.session_state[state.OAUTH_LANDING] = ON_CONNECT
+        else:
+            st.session_state.pop(state.OAUTH_LANDING, None)
+        return
+    if current.url_path == "" and landing != SENT_BACK:
+        st.session_state[state.OAUTH_LANDING] = SENT_BACK
         st.switch_page(connect_page)
-    st.session_state.pop(state.OAUTH_FINISHED_AT, None)
+    st.session_state.pop(state.OAUTH_LANDING, None)
 
 
 def _oauth_result(
@@ -196,13 +320,20 @@ def _oauth_result(
     if error == "access_denied":
         return "error", "Xero access was not allowed."
     if error:
-        return "error", f"Xero did not connect: {st.query_params.get('error_description', error)}."
+        said = st.query_params.get("error_description", error)  # the URL's words: text only
+        return "error", f"Xero did not connect: {md_text(said)}."
     try:
         with common.session() as db_session:
             connected = connections.finish_connect(
-                session=db_session, code=code, state=oauth_state, user=user.username
+                session=db_session,
+                code=code,
+                state=oauth_state,
+                user=user.username,
+                login_session_id=st.session_state.get(state.LOGIN_SESSION),
             )
-            names = ", ".join(c.tenant_name for c in connected)
+            names = ", ".join(md_text(c.tenant_name) for c in connected)
+            # Kept at once, before the unit of work ends: the run may be cut short after it.
+            st.session_state[state.OAUTH_RESULT] = ("success", f"Connected to {names}")
         return "success", f"Connected to {names}"
     except Exception as problem:  # noqa: BLE001 - plain words, never a traceback
         return "error", common.error_message(problem, where="finishing the Xero connection")
@@ -252,7 +383,7 @@ def _refused_page(role: str) -> str | None:
 
 def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) -> None:
     with common.session() as db_session:
-        names = [c.tenant_name for c in connections.needing_reconnect(session=db_session)]
+        names = [md_text(c.tenant_name) for c in connections.needing_reconnect(session=db_session)]
     if not names:
         return
     text = (
@@ -265,13 +396,21 @@ def _reconnect_banner(user: common.CurrentUser, connect_page: st.Page | None) ->
         st.error(text + " Ask an admin to reconnect it on the Connect page.")
 
 
+def _no_worker_banner() -> None:
+    """Shipments wait in the queue and no worker is alive to send them: say so on every page."""
+    with common.session() as db_session:
+        warning = liveness.no_worker_warning(session=db_session)
+    if warning:
+        st.warning(warning, icon=":material/engineering:")
+
+
 def main() -> None:
     st.set_page_config(page_title="Shipbridge", layout="wide")
     _logs_configured()
     try:
         _migrated(get_settings().database_url)
         with common.session() as db_session:
-            credentials = users.credentials(session=db_session)
+            has_users = users.has_users(session=db_session)
     except Exception as error:  # noqa: BLE001 - plain words, never a traceback
         log.error("The database cannot be opened", exc_info=error)
         st.error(
@@ -279,15 +418,14 @@ def main() -> None:
             "and that the database server is running, then reload the page."
         )
         st.stop()
-    authenticator = _authenticator(credentials)
-    _log_in_from_cookie(authenticator)
+    authenticator = _authenticator()
+    _check_login(authenticator)
     _keep_cookie_in_step(authenticator)
     role = _role_of_logged_in_user(authenticator)
 
     if role is None:
         # Anonymous: the login form and nothing else.
-        has_users = bool(credentials["usernames"])
-        login = st.Page(_login_page(authenticator, has_users), title="Log in", default=True)
+        login = st.Page(_login_page(has_users), title="Log in", default=True)
         st.navigation([login], position="hidden").run()
         return
 
@@ -304,6 +442,7 @@ def main() -> None:
     if navigation.url_path != "connect":  # the admin moved on: the connect result is over
         st.session_state.pop(state.OAUTH_RESULT, None)
     _reconnect_banner(user, pages.get("connect"))
+    _no_worker_banner()
     common.show_flashes()
     _say_why_not_that_page(role, navigation)
     _keep_filters()

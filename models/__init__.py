@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from models.clock import as_utc, utc_from_epoch, utcnow
+from models.drift import XeroDifference
 from models.enums import (
     ConnectionStatus,
     DocumentType,
@@ -11,6 +12,7 @@ from models.enums import (
     Trigger,
     WorkflowStatus,
 )
+from models.login import CookieKey, LoginAttempt, LoginSession
 from models.shipment import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields
 from models.sync import (
     ApiCallSlot,
@@ -22,6 +24,8 @@ from models.sync import (
     SyncJob,
     SyncSettings,
     SyncSettingsFields,
+    WorkerHeartbeat,
+    XeroUsage,
 )
 from models.xero import (
     CustomerMapping,
@@ -43,6 +47,9 @@ __all__ = [
     "AppUser",
     "AuditEvent",
     "ConnectionStatus",
+    "CookieKey",
+    "LoginAttempt",
+    "LoginSession",
     "CustomerMapping",
     "DocumentType",
     "IntegrationLog",
@@ -63,13 +70,16 @@ __all__ = [
     "SyncSettingsFields",
     "SyncState",
     "Trigger",
+    "WorkerHeartbeat",
     "WorkflowStatus",
     "XeroAccount",
     "XeroConnection",
     "XeroContact",
+    "XeroDifference",
     "XeroCurrency",
     "XeroItem",
     "XeroTaxRate",
+    "XeroUsage",
     "as_utc",
     "utc_from_epoch",
     "utcnow",

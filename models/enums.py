@@ -56,6 +56,8 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     HELD = "held"
+    # Retried `sync_max_attempts` times without an outcome: a person must look and Retry.
+    NEEDS_ATTENTION = "attention"
 
 
 class ConnectionStatus(StrEnum):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from models.clock import utcnow
@@ -104,6 +105,8 @@ class OAuthState(SQLModel, table=True):
     state: str = Field(primary_key=True, max_length=64)
     code_verifier: str = Field(max_length=128)
     requested_by: str | None = Field(default=None, max_length=100)
+    # The login session (browser) that began it: only that one may finish it.
+    login_session_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -115,17 +118,49 @@ class AppUser(SQLModel, table=True):
     email: str = Field(max_length=255)
     role: str = Field(max_length=20)
     password_hash: str = Field(max_length=100)
+    # A deactivated user cannot log in, and their sessions end at once.
+    active: bool = True
 
 
 class ApiCallSlot(SQLModel, table=True):
     """One call to Xero, for the rate limiter that holds across processes."""
 
     __tablename__ = "api_call_slot"
+    # Every count the limiter makes is "this organisation's calls since then".
+    __table_args__ = (Index("ix_api_call_slot_tenant_started", "tenant_id", "started_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(index=True, max_length=64)
     started_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
+
+
+class XeroUsage(SQLModel, table=True):
+    """Calls made to Xero and bytes Xero sent back, per organisation, UTC day and kind of call
+    ("invoices.save", "payments.read", "identity"...): Xero prices apps by data downloaded
+    and limits calls a day. One row is bumped per call."""
+
+    __tablename__ = "xero_usage"
+
+    # "" for calls that belong to no organisation (sign-in, token refresh, connections).
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=40)
+    calls: int = 0
+    bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # The X-DayLimit-Remaining Xero sent with the latest of these calls, when it sent one.
+    day_remaining: int | None = None
+    last_call_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """A running worker says it is alive; none fresh means queued shipments are not sent."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: str = Field(primary_key=True, max_length=100)
+    started_at: datetime = Field(default_factory=utcnow)
+    seen_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class RateLimitBlock(SQLModel, table=True):

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from models.clock import utcnow
 from models.enums import ConnectionStatus
+from models.shipment import RATE, money
 
 
 class XeroConnection(SQLModel, table=True):
@@ -146,8 +147,8 @@ class XeroPayment(SQLModel, table=True):
     invoice_id: str = Field(index=True, max_length=64)
     shipment_id: int | None = Field(default=None, foreign_key="shipment.id", index=True)
     date: date_ | None = None
-    amount: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(18, 2)))
-    currency_rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6)))
+    amount: Decimal = Field(default=Decimal(0), sa_column=money())
+    currency_rate: Decimal | None = Field(default=None, sa_column=money(digits=RATE))
     reference: str | None = None
     status: str = Field(default="AUTHORISED", max_length=20)
     updated_at: datetime | None = None

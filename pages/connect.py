@@ -9,14 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from models import ConnectionStatus, XeroConnection
-from services import connections
+from services import budget, connections
+from services.budget import OrganisationUsage
 from services.connections import ConnectionActivity
 from services.settings import get_settings
-from ui import common, state
-
-# How long after Xero sent the browser back the connect result still shows: the browser may
-# rerun the page once or twice as it lands (app.py's landing window); after that it is a
-# message from the past, like a flash.
+from services.usage import readable_bytes
+from ui import common, drift_view, state
+from ui.text import md_text
 
 # A link the browser follows in this tab: st.link_button always opens a new one, and the
 # OAuth redirect must come back to this browser tab's cookie-logged-in app.
@@ -30,7 +29,11 @@ def start(user: common.CurrentUser) -> None:
     """Create the OAuth state now (only when asked) and offer the link to Xero."""
     url = None
     with common.shown_errors(), common.session() as db_session:
-        url = connections.start_connect(session=db_session, user=user.username)
+        url = connections.start_connect(
+            session=db_session,
+            user=user.username,
+            login_session_id=st.session_state.get(state.LOGIN_SESSION),
+        )
     if url:
         st.session_state[state.CONNECT_URL] = url
         st.session_state.pop(state.OAUTH_RESULT, None)
@@ -90,6 +93,42 @@ def activity_rows(
     )
 
 
+def usage_rows(rows: list[XeroConnection], used: dict[str, OrganisationUsage]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Organisation": c.tenant_name,
+                "Calls today": used[c.tenant_id].calls_today,
+                "Left today": f"{used[c.tenant_id].day_left:,} of {used[c.tenant_id].day_limit:,}",
+                "Scheduled reads today": (
+                    f"{used[c.tenant_id].reads_today:,} of {used[c.tenant_id].read_allowance:,}"
+                ),
+                "Calls this month": used[c.tenant_id].month_calls,
+                "Downloaded this month": readable_bytes(used[c.tenant_id].month_bytes),
+            }
+            for c in rows
+        ]
+    )
+
+
+def usage_by_kind_rows(
+    rows: list[XeroConnection], used: dict[str, OrganisationUsage]
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "Organisation": c.tenant_name,
+                "Call": kind,
+                "Calls": calls,
+                "Downloaded": readable_bytes(size),
+            }
+            for c in rows
+            for kind, (calls, size) in used[c.tenant_id].today_by_kind.items()
+        ],
+        columns=["Organisation", "Call", "Calls", "Downloaded"],
+    )
+
+
 def connect_result() -> tuple[str, str] | None:
     """How the last connect ended. It stays while the admin is on this page; the next thing
     they do here (or another page, see app.py) drops it, so it does not sit above what they
@@ -107,9 +146,10 @@ def ask_to_disconnect(connection_id: int) -> None:
 
 def disconnect_warning(row: XeroConnection, rows: list[XeroConnection], default) -> str:
     """What disconnecting `row` means for sends, in the admin's words."""
+    name = md_text(row.tenant_name)
     text = (
-        f"Disconnect {row.tenant_name}? Shipbridge forgets its Xero sign-in: shipments that "
-        f"belong to {row.tenant_name} wait in the queue, and are not sent, until you reconnect "
+        f"Disconnect {name}? Shipbridge forgets its Xero sign-in: shipments that "
+        f"belong to {name} wait in the queue, and are not sent, until you reconnect "
         "it; payments are not pulled from it meanwhile."
     )
     if default is not None and default.id == row.id:
@@ -117,7 +157,7 @@ def disconnect_warning(row: XeroConnection, rows: list[XeroConnection], default)
         if others:
             text += (
                 f" It is the default organisation: shipments with no organisation of their own "
-                f"go to {others[0].tenant_name} instead."
+                f"go to {md_text(others[0].tenant_name)} instead."
             )
         else:
             text += (
@@ -144,7 +184,9 @@ def confirm_disconnect(
 
 def disconnect(row: XeroConnection, user: common.CurrentUser) -> None:
     st.session_state.pop(state.DISCONNECT_ASKED, None)
-    change_connection(row, user, connections.disconnect, f"Disconnected {row.tenant_name}.")
+    change_connection(
+        row, user, connections.disconnect, f"Disconnected {md_text(row.tenant_name)}."
+    )
 
 
 def make_default(row: XeroConnection, user: common.CurrentUser) -> None:
@@ -153,8 +195,8 @@ def make_default(row: XeroConnection, user: common.CurrentUser) -> None:
         row,
         user,
         connections.make_default,
-        f"{row.tenant_name} is now the default organisation: shipments with no organisation "
-        "of their own go to it.",
+        f"{md_text(row.tenant_name)} is now the default organisation: shipments with no "
+        "organisation of their own go to it.",
     )
 
 
@@ -203,6 +245,7 @@ with common.session() as db_session:
     rows = connections.list_connections(session=db_session)
     default = connections.default_connection(session=db_session)
     activity = connections.activity(session=db_session, connections=rows)
+    used = budget.organisation_usage(session=db_session, organisations=rows)
 if not rows:
     st.caption("No organisation is connected yet.")
     st.stop()
@@ -212,7 +255,7 @@ can_edit = user.can_edit("connect")
 asked = st.session_state.get(state.DISCONNECT_ASKED)
 for row in rows:
     name, choose, action = st.columns([4, 1, 1], vertical_alignment="center")
-    name.write(f"{row.tenant_name} — {row.status}")
+    name.write(f"{md_text(row.tenant_name)} — {row.status}")
     active = row.status == ConnectionStatus.ACTIVE
     if default is not None and row.id == default.id:
         choose.caption("Default")
@@ -240,8 +283,20 @@ st.caption(
 
 st.subheader("To and from Xero")
 st.dataframe(activity_rows(rows, activity), hide_index=True)
+drift_view.check_button(user, key=state.DRIFT_CHECK_CONNECT)
 st.caption(
     "Documents pushed: shipments in Xero. Failing: shipments rejected, waiting to be fixed. "
     "Shipments with no organisation of their own go to the default one and count there. "
     f"Times in {common.local_zone().key}."
 )
+
+st.subheader("Xero calls and data")
+st.dataframe(usage_rows(rows, used), hide_index=True)
+st.caption(
+    f"Xero allows each organisation {budget.day_limit(settings):,} calls a day on this app's "
+    f"{settings.xero_pricing_tier.title()} tier; scheduled reads (payments, reference data, "
+    "drift checks) take at most their share and slow down as it runs out, so sends keep the "
+    "rest. Xero prices apps by data downloaded: days and months are UTC."
+)
+st.dataframe(usage_by_kind_rows(rows, used), hide_index=True)
+st.caption("What today's calls went to, per organisation.")

@@ -14,7 +14,7 @@ import streamlit as st
 from models import Outcome, SyncState, utcnow
 from services import finance, integration_log, shipments
 from services.integration_log import LogFilter
-from ui import common, finance_view, state
+from ui import common, drift_view, finance_view, state
 
 RECENT = timedelta(days=7)
 DAYS = 30  # the window of the attempts chart and the rejection reasons
@@ -225,6 +225,7 @@ def rejection_reasons(today: date) -> None:
 user = common.require("dashboard")
 st.title("Dashboard")
 finance_view.pull_payments()
+drift_view.check_button(user, key=state.DRIFT_CHECK)
 today = common.local_today()
 
 with common.session() as db_session:
@@ -249,7 +250,10 @@ if not by_state:
     st.info("No shipments yet.")
     st.stop()
 
-overview, customers = st.tabs(["Overview", "Customers and documents"], key=state.DASH_TABS)
+drift_view.count()
+overview, customers, differs = st.tabs(
+    ["Overview", "Customers and documents", "Differs from Xero"], key=state.DASH_TABS
+)
 with overview:
     left, right = st.columns(2)
     with left:
@@ -272,3 +276,5 @@ with overview:
     rejection_reasons(today)
 with customers:
     finance_view.show(user, today)
+with differs:
+    drift_view.show()

@@ -16,7 +16,7 @@ from services.integration_log import LogFilter
 from services.paging import Page
 from services.shipments import ShipmentFilter
 from services.sync import batch_size
-from ui import common, panels, state
+from ui import attention, common, panels, state
 
 PAGE_SIZE = 50
 OUTCOME_PARAM = "outcome"  # ?outcome=Rejected opens the page filtered to that outcome
@@ -146,6 +146,7 @@ outcome_from_link()
 flt = log_filter()
 if can_send:
     retry_all(user)
+attention.needs_attention(key=state.LOG_RETRY_ATTENTION, user=user, can_retry=can_send)
 
 with common.session() as db_session:
     page = st.session_state.get(state.LOG_PAGE, 1)

@@ -15,6 +15,7 @@ from services.document_kinds import INVOICE, SEND_AS, kind_of
 from services.reference_data import ReferenceData
 from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
 from ui import common, mapping_aliases, mapping_reference, state
+from ui.text import md_text
 
 CHOICES: dict[str, tuple[str, dict[str, str]]] = {
     "document_type": ("Send as", {k.document_type.value: k.label.capitalize() for k in SEND_AS}),
@@ -150,7 +151,7 @@ def code_warnings(
     a code they name (every such send would be refused), or that has nothing cached to check
     against. `offered`: the organisation whose codes the form offers."""
     for connection, cached in checked:
-        name = connection.tenant_name
+        name = md_text(connection.tenant_name)
         if cached.is_empty:
             st.info(
                 f"Whether {name}'s Xero has these accounts and tax type is checked against its "
@@ -162,9 +163,9 @@ def code_warnings(
         if not missing:
             continue
         codes = ", ".join(
-            f"tax type {code} for purchases only"
+            f"tax type {md_text(code)} for purchases only"
             if k == "tax_type" and code in cached.tax_types
-            else f"no {MISSING[k]} {code}"
+            else f"no {MISSING[k]} {md_text(code)}"
             for k, code in missing.items()
         )
         fix = (
@@ -229,7 +230,8 @@ def settings_section(
         )
     if current.updated_by:
         st.caption(
-            f"Last changed by {current.updated_by} on {common.local_time(current.updated_at)}."
+            f"Last changed by {md_text(current.updated_by)} "
+            f"on {common.local_time(current.updated_at)}."
         )
     # Keyed by version, so a change saved elsewhere shows up instead of stale widget values.
     prefix = f"mapping_{tenant_id or 'default'}_{int(current.updated_at.timestamp())}"
@@ -238,7 +240,9 @@ def settings_section(
         settings_widgets(current, prefix=prefix, disabled=True, ref=ref)
         return
     if ref is not None and tenant_id is None and organisation_name:
-        st.caption(f"Accounts and tax rates to choose from are {organisation_name}'s in Xero.")
+        st.caption(
+            f"Accounts and tax rates to choose from are {md_text(organisation_name)}'s in Xero."
+        )
     with st.form(state.MAPPING_FORM):
         shown = settings_widgets(current, prefix=prefix, disabled=False, ref=ref)
         saved = st.form_submit_button("Save mapping", key=state.MAPPING_SAVE, type="primary")
@@ -288,7 +292,7 @@ if organisation is None:
     no_organisation(user)
 elif tenant_id is None and len(organisations) > 1:
     st.caption(
-        f"Customer and product mappings and Check all are for {organisation.tenant_name}, "
+        f"Customer and product mappings and Check all are for {md_text(organisation.tenant_name)}, "
         "the default organisation: choose another above to see its own."
     )
 

@@ -12,14 +12,16 @@ from services.preview import PushGroup
 from services.queue import Progress
 from services.shipments import ShipmentError
 from services.sync import batch_size
-from ui import common, panels, send_preview, state
+from ui import attention, common, panels, send_preview, state
 from ui.panels import counted
+from ui.text import md_text
 
 QUEUE_REDRAW_SECONDS = 3
 LABELS = {
     JobStatus.QUEUED: "Waiting",
     JobStatus.RUNNING: "Sending",
     JobStatus.HELD: "Held (reconnect Xero)",
+    JobStatus.NEEDS_ATTENTION: "Needs attention",
 }
 LOGS_PAGE = "pages/logs.py"
 
@@ -40,7 +42,7 @@ def rejected_in_run(run: Progress) -> None:
     """The run's rejected shipments by number, and the way to what to fix."""
     if not run.rejected:
         return
-    numbers = ", ".join(run.rejected_numbers)
+    numbers = ", ".join(md_text(number) for number in run.rejected_numbers)
     more = run.rejected - len(run.rejected_numbers)
     if more > 0:
         numbers += f" and {more} more"
@@ -94,7 +96,7 @@ def describe(group: PushGroup) -> str:
         )
     kind = group.document_type or "document"
     kind = f"{group.status} {kind}s" if group.count > 1 else f"a {group.status} {kind}"
-    text = f"{counted(group.count, 'shipment')} as {kind} in {group.organisation}"
+    text = f"{counted(group.count, 'shipment')} as {kind} in {md_text(group.organisation)}"
     if group.needs_reconnect:
         text += " (held in the queue until an admin reconnects it)"
     return text
@@ -232,3 +234,4 @@ with common.session() as db_session:
     busy = queue.progress(session=db_session).waiting > 0
 st.session_state[state.QUEUE_WATCHING] = busy
 st.fragment(queue_section, run_every=QUEUE_REDRAW_SECONDS if busy else None)()
+attention.needs_attention(key=state.QUEUE_RETRY_ATTENTION, user=user, can_retry=True)

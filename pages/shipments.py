@@ -14,6 +14,7 @@ from services import shipments, users
 from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
 from services.sync import batch_size
 from ui import common, panels, shipment_editor, shipment_import, state
+from ui.text import md_text
 
 SORT_LABELS = {
     "created": "Created",
@@ -164,7 +165,10 @@ def refusals(ids: list[int]) -> list[str]:
         found = previews.preview(session=db_session, shipment_ids=ids)
     if not found or any(p.verdict != previews.REFUSE for p in found):
         return []
-    return [f"{p.shipment_number}: {(p.problems or ['refused'])[0]}" for p in found]
+    # Shown in a caption (Markdown): the number and the problem are shown as text.
+    return [
+        f"{md_text(p.shipment_number)}: {md_text((p.problems or ['refused'])[0])}" for p in found
+    ]
 
 
 def actions(user: common.CurrentUser) -> None:

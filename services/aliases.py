@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import and_, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from models import (
     CustomerMapping,
@@ -99,33 +100,35 @@ AnyMapping = TypeVar("AnyMapping", CustomerMapping, ProductMapping)
 
 
 @dataclass
-class MappingPage:
+class MappingPage(Generic[AnyMapping]):
     """One page of an organisation's customer or product mappings, by shipment code."""
 
-    rows: list[Mapping]
+    rows: list[AnyMapping]
     total: int  # mappings matching the search
     page: int  # 1-based, within 1..pages
     pages: int
 
 
 def mappings(
-    model: type[Mapping],
+    model: type[AnyMapping],
     *,
     session: Session,
     tenant_id: str,
     search: str = "",
     page: int = 1,
     page_size: int = 25,
-) -> MappingPage:
+) -> MappingPage[AnyMapping]:
     """A page of mappings (paged in SQL), optionally those whose shipment code or Xero code
     contains `search` (any case)."""
-    target = model.account_number if model is CustomerMapping else model.item_code
-    where = [model.tenant_id == tenant_id]
+    target = (
+        col(model.account_number) if issubclass(model, CustomerMapping) else col(model.item_code)
+    )
+    where = [col(model.tenant_id) == tenant_id]
     if search.strip():
         term = search.strip()
         where.append(
             or_(
-                model.shipment_code.icontains(term, autoescape=True),
+                col(model.shipment_code).icontains(term, autoescape=True),
                 target.icontains(term, autoescape=True),
             )
         )
@@ -134,7 +137,7 @@ def mappings(
     rows = session.exec(
         select(model)
         .where(*where)
-        .order_by(model.shipment_code)
+        .order_by(col(model.shipment_code))
         .offset(shown.offset)
         .limit(page_size)
     ).all()
@@ -147,8 +150,8 @@ def get_mapping(*, session: Session, model: type[AnyMapping], mapping_id: int) -
 
 
 def mapping_for(
-    model: type[Mapping], *, session: Session, tenant_id: str, shipment_code: str
-) -> Mapping | None:
+    model: type[AnyMapping], *, session: Session, tenant_id: str, shipment_code: str
+) -> AnyMapping | None:
     return session.exec(
         select(model).where(model.tenant_id == tenant_id, model.shipment_code == shipment_code)
     ).first()
@@ -181,23 +184,25 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
     to EXAMPLES shipment numbers each and the number of shipments touched."""
     ref = reference_data.load(session=session, connection=connection)
     settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
-    column = getattr(Shipment, settings.customer_code_source)
+    column = col(getattr(Shipment, settings.customer_code_source))
     waiting = and_(
-        Shipment.sync_state.in_(WAITING),
-        or_(Shipment.tenant_id == connection.tenant_id, Shipment.tenant_id.is_(None)),
+        col(Shipment.sync_state).in_(WAITING),
+        or_(col(Shipment.tenant_id) == connection.tenant_id, col(Shipment.tenant_id).is_(None)),
     )
     # (shipment id, number, code) of every waiting shipment's customer and product codes.
-    customer_codes = select(
-        Shipment.id.label("sid"), Shipment.shipment_number.label("number"), column.label("raw")
+    customer_codes: Select[int, str, str | None] = select(
+        col(Shipment.id).label("sid"),
+        col(Shipment.shipment_number).label("number"),
+        column.label("raw"),
     ).where(waiting, column.is_not(None))
-    product_codes = (
+    product_codes: Select[int, str, str | None] = (
         select(
-            Shipment.id.label("sid"),
-            Shipment.shipment_number.label("number"),
-            ShipmentLine.product_code.label("raw"),
+            col(Shipment.id).label("sid"),
+            col(Shipment.shipment_number).label("number"),
+            col(ShipmentLine.product_code).label("raw"),
         )
-        .join(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
-        .where(waiting, ShipmentLine.product_code.is_not(None))
+        .join(ShipmentLine, col(ShipmentLine.shipment_id) == Shipment.id)
+        .where(waiting, col(ShipmentLine.product_code).is_not(None))
         .distinct()
     )
     found: dict[tuple[str, str], UnmappedCode] = {}
@@ -220,12 +225,15 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
         raws = [raw for k, raw in touched if k == kind]
         if not raws:
             continue
-        ranked = select(
-            rows.c.raw,
-            rows.c.number,
-            func.row_number().over(partition_by=rows.c.raw, order_by=rows.c.number).label("n"),
-        ).where(rows.c.raw.in_(raws))
-        ranked = ranked.subquery()
+        ranked = (
+            select(
+                rows.c.raw,
+                rows.c.number,
+                func.row_number().over(partition_by=rows.c.raw, order_by=rows.c.number).label("n"),
+            )
+            .where(rows.c.raw.in_(raws))
+            .subquery()
+        )
         examples = session.exec(
             select(ranked.c.raw, ranked.c.number)
             .where(ranked.c.n <= EXAMPLES)
@@ -242,13 +250,13 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
         customer_raws = [raw for kind, raw in touched if kind == "customer"]
         product_raws = [raw for kind, raw in touched if kind == "product"]
         affected = session.exec(
-            select(func.count(Shipment.id)).where(
+            select(func.count(col(Shipment.id))).where(
                 waiting,
                 or_(
                     column.in_(customer_raws),
-                    Shipment.id.in_(
+                    col(Shipment.id).in_(
                         select(ShipmentLine.shipment_id).where(
-                            ShipmentLine.product_code.in_(product_raws)
+                            col(ShipmentLine.product_code).in_(product_raws)
                         )
                     ),
                 ),

@@ -34,7 +34,7 @@ def record(
 
 
 def recent(*, session: Session, limit: int = 100) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+    return list(session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)))
 
 
 def history_of(*, session: Session, entities: Collection[str], limit: int) -> list[AuditEvent]:

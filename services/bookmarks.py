@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from models import SyncBookmark, utcnow
+from services.upsert import insert_or_update
 
 OVERLAP = timedelta(minutes=1)
 
@@ -21,10 +22,13 @@ def since(*, session: Session, tenant_id: str, kind: str, full: bool = False) ->
 
 def advance(*, session: Session, tenant_id: str, kind: str, to: datetime) -> None:
     """Record a completed read that started at `to`."""
-    mark = session.get(SyncBookmark, (tenant_id, kind)) or SyncBookmark(
-        tenant_id=tenant_id, kind=kind
-    )
     # A minute of overlap: clocks differ a little, and reading a record twice is harmless.
-    mark.modified_since = to - OVERLAP
-    mark.refreshed_at = utcnow()
+    values = {"modified_since": to - OVERLAP, "refreshed_at": utcnow()}
+    mark = session.get(SyncBookmark, (tenant_id, kind))
+    if mark is None:
+        # Another worker reading the same organisation may record its first read meanwhile.
+        key = {"tenant_id": tenant_id, "kind": kind}
+        insert_or_update(session=session, table=SyncBookmark, key=key, values=values)
+        return
+    mark.modified_since, mark.refreshed_at = values["modified_since"], values["refreshed_at"]
     session.add(mark)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from models import (
@@ -23,10 +23,12 @@ from models import (
     utcnow,
 )
 from services import audit, queue
+from services.budget import day_limit
 from services.crypto import decrypt, encrypt
 from services.errors import UserError
 from services.rate_limit import Limits, RateLimiter
 from services.settings import Settings, get_settings
+from services.usage import UsageRecorder
 from services.xero.adapter import TokenSet, XeroAdapter, new_pkce_pair
 from services.xero.errors import XeroAuthError, XeroError
 
@@ -38,31 +40,63 @@ class ConnectError(UserError):
     """The connection could not be completed; the message says what to do."""
 
 
-def start_connect(*, session: Session, user: str, settings: Settings | None = None) -> str:
-    """Begin the authorization-code flow; returns the URL to send the browser to."""
+def start_connect(
+    *,
+    session: Session,
+    user: str,
+    login_session_id: str | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """Begin the authorization-code flow; returns the URL to send the browser to. The state
+    belongs to this user and login session: only they may finish it."""
     settings = settings or get_settings()
     verifier, challenge = new_pkce_pair()
     state = secrets.token_urlsafe(32)
-    session.add(OAuthState(state=state, code_verifier=verifier, requested_by=user))
+    session.add(
+        OAuthState(
+            state=state,
+            code_verifier=verifier,
+            requested_by=user,
+            login_session_id=login_session_id,
+        )
+    )
     session.flush()
     return XeroAdapter(settings).authorization_url(state=state, code_challenge=challenge)
 
 
 def finish_connect(
-    *, session: Session, code: str, state: str, user: str, settings: Settings | None = None
+    *,
+    session: Session,
+    code: str,
+    state: str,
+    user: str,
+    login_session_id: str | None = None,
+    settings: Settings | None = None,
 ) -> list[XeroConnection]:
-    """Complete the flow Xero redirected back to; returns the organisations now connected."""
+    """Complete the flow Xero redirected back to; returns the organisations now connected.
+    Refused unless the same user, in the same login session, started it."""
     settings = settings or get_settings()
     pending = session.get(OAuthState, state)
-    if pending is None or utcnow() - pending.created_at > STATE_LIFETIME:
+    if pending is None or utcnow() - as_utc(pending.created_at) > STATE_LIFETIME:
         raise ConnectError(
             "This Xero sign-in link is unknown or expired (state check failed): "
             "click Connect to Xero again."
         )
+    if pending.requested_by != user or pending.login_session_id != login_session_id:
+        # Someone else's sign-in (a link sent to this browser, say): it is used up here so
+        # it cannot be tried again, and nothing is connected.
+        session.delete(pending)
+        session.commit()
+        raise ConnectError(
+            "This Xero sign-in was started by another user or in another browser session, "
+            "so it was not used: click Connect to Xero here to connect."
+        )
     verifier = pending.code_verifier
     session.delete(pending)  # a state is good for one try
     session.commit()  # no write transaction stays open across API calls
-    adapter = XeroAdapter(settings, limiter=_limiter(session, settings))
+    adapter = XeroAdapter(
+        settings, limiter=_limiter(session, settings), usage=UsageRecorder(_engine(session))
+    )
     try:
         token = adapter.exchange_code(code=code, code_verifier=verifier)
         tenants = adapter.connections()
@@ -78,7 +112,10 @@ def finish_connect(
         raise ConnectError("Xero returned no organisation: tick at least one and allow access.")
     grant_id = secrets.token_hex(8)
     connected = []
-    has_default = session.exec(select(XeroConnection).where(XeroConnection.is_default)).first()
+    has_default = (
+        session.exec(select(XeroConnection).where(col(XeroConnection.is_default))).first()
+        is not None
+    )
     for tenant in tenants:
         row = session.exec(
             select(XeroConnection).where(XeroConnection.tenant_id == tenant.tenant_id)
@@ -256,13 +293,27 @@ def adapter_for(
         session.commit()
 
     return XeroAdapter(
-        settings, token=token, on_token_refreshed=save, limiter=_limiter(session, settings)
+        settings,
+        token=token,
+        on_token_refreshed=save,
+        limiter=_limiter(session, settings),
+        usage=UsageRecorder(_engine(session)),
     )
 
 
 def _limiter(session: Session, settings: Settings) -> RateLimiter:
     """Every Accounting API call, whoever makes it, counts against the organisation's limits."""
-    return RateLimiter(session.get_bind(), Limits(clock_scale=settings.xero_rate_clock_scale))
+    limits = Limits(per_day=day_limit(settings), clock_scale=settings.xero_rate_clock_scale)
+    return RateLimiter(_engine(session), limits)
+
+
+def _engine(session: Session) -> Engine:
+    """The engine behind a session: the limiter and the usage counter write through their
+    own connections, outside the caller's transaction (services.db binds every session to
+    an engine)."""
+    bind = session.get_bind()
+    assert isinstance(bind, Engine)
+    return bind
 
 
 def mark_needs_reconnect(*, session: Session, connection: XeroConnection, reason: str) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
+from services.errors import UserError
+from services.settings import Settings, get_settings
 from services.shipments import create_shipment
 from services.users import ensure_demo_users
 
@@ -81,16 +83,30 @@ def demo_shipments(count: int = 30, *, start: int = 1001, today: date | None = N
         if n == 14:
             fields.incoterms = None
         if n == 19:
+            assert lines[0].item_value is not None  # every demo line has a value
             lines[0].item_value = lines[0].item_value + 1
         if n == 24:
             lines[0].product_code = "WIDGET-Z"
         yield fields, lines, STATUSES[n % len(STATUSES)]
 
 
-def seed_demo(*, session: Session, count: int = 30) -> tuple[int, int]:
-    """Add demo users and shipments unless shipments exist already. Returns (users, shipments)."""
+class NotDemoMode(UserError):
+    """Demo data asked for while Shipbridge talks to a real Xero app."""
+
+
+def seed_demo(
+    *, session: Session, count: int = 30, settings: Settings | None = None
+) -> tuple[int, int]:
+    """Add demo users and shipments unless shipments exist already. Returns (users, shipments).
+
+    Only in demo mode (against the sandbox): the demo users' passwords are their names."""
+    if not (settings or get_settings()).uses_sandbox:
+        raise NotDemoMode(
+            "Demo users and shipments exist only in demo mode (no XERO_CLIENT_ID / "
+            "XERO_CLIENT_SECRET set): with a real Xero app, create users with create-user."
+        )
     users = ensure_demo_users(session=session)
-    if session.exec(select(func.count(Shipment.id))).one():
+    if session.exec(select(func.count(col(Shipment.id)))).one():
         return users, 0
     added = 0
     for fields, lines, status in demo_shipments(count):

@@ -76,28 +76,28 @@ def customer_of(shipment: Shipment) -> str:
 
 def _invoices():
     return select(Shipment).where(
-        Shipment.xero_document_id.is_not(None),
+        col(Shipment.xero_document_id).is_not(None),
         Shipment.xero_document_type == DocumentType.INVOICE,
-        Shipment.xero_status.not_in(["VOIDED", "DELETED"]),
+        col(Shipment.xero_status).not_in(["VOIDED", "DELETED"]),
     )
 
 
 def _sent_invoices(query):
     return query.where(
-        Shipment.xero_document_id.is_not(None),
+        col(Shipment.xero_document_id).is_not(None),
         Shipment.xero_document_type == DocumentType.INVOICE,
         # The same documents the per-customer list shows: voided ones owe nothing.
-        Shipment.xero_status.not_in(["VOIDED", "DELETED"]),
+        col(Shipment.xero_status).not_in(["VOIDED", "DELETED"]),
     )
 
 
 def _approved():
-    return Shipment.xero_status.in_(APPROVED)
+    return col(Shipment.xero_status).in_(APPROVED)
 
 
 def _overdue(today: date):
     """Approved, past its due date, with a balance (no due date: never overdue)."""
-    return and_(_approved(), Shipment.due_date < today, _due() > 0)
+    return and_(_approved(), col(Shipment.due_date) < today, _due() > 0)
 
 
 def _due():
@@ -112,13 +112,16 @@ def _sums(today: date) -> list:
     overdue = case((_overdue(today), due), else_=0)
     not_approved = case((_approved(), 0), else_=due)
     base = case(
-        (and_(_approved(), Shipment.xero_currency_rate > 0), due / Shipment.xero_currency_rate),
+        (
+            and_(_approved(), col(Shipment.xero_currency_rate) > 0),
+            due / Shipment.xero_currency_rate,
+        ),
         else_=unpaid,
     )
     return [
-        func.count(Shipment.id),
-        func.coalesce(func.sum(Shipment.xero_total), 0),
-        func.coalesce(func.sum(Shipment.xero_amount_paid), 0),
+        func.count(col(Shipment.id)),
+        func.coalesce(func.sum(col(Shipment.xero_total)), 0),
+        func.coalesce(func.sum(col(Shipment.xero_amount_paid)), 0),
         func.coalesce(func.sum(unpaid), 0),
         func.coalesce(func.sum(overdue), 0),
         func.coalesce(func.sum(not_approved), 0),
@@ -191,30 +194,32 @@ def documents(
     if customer:
         query = query.where(_customer() == customer)
     if number:
-        query = query.where(Shipment.xero_document_number.ilike(f"%{number.strip()}%"))
+        query = query.where(col(Shipment.xero_document_number).ilike(f"%{number.strip()}%"))
     if date_from:
-        query = query.where(Shipment.invoice_date >= date_from)
+        query = query.where(col(Shipment.invoice_date) >= date_from)
     if date_to:
-        query = query.where(Shipment.invoice_date <= date_to)
+        query = query.where(col(Shipment.invoice_date) <= date_to)
     if view == View.PAID:
         query = query.where(_approved(), due == 0)
     elif view == View.UNPAID:
         query = query.where(_approved(), due > 0)
     elif view == View.OPEN:
         query = query.where(
-            _approved(), due > 0, or_(Shipment.due_date.is_(None), Shipment.due_date >= today)
+            _approved(),
+            due > 0,
+            or_(col(Shipment.due_date).is_(None), col(Shipment.due_date) >= today),
         )
     elif view == View.OVERDUE:
         query = query.where(_overdue(today))
     elif view == View.NOT_APPROVED:
-        query = query.where(Shipment.xero_status.not_in(APPROVED))
+        query = query.where(col(Shipment.xero_status).not_in(APPROVED))
     elif view == View.PINNED:
         pinned = select(PinnedDocument.shipment_id).where(PinnedDocument.username == username)
-        query = query.where(Shipment.id.in_(pinned))
+        query = query.where(col(Shipment.id).in_(pinned))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     shown = Page(page, page_size, int(total)).clamped()
     rows = session.exec(
-        query.order_by(Shipment.invoice_date.desc(), Shipment.id.desc())
+        query.order_by(col(Shipment.invoice_date).desc(), col(Shipment.id).desc())
         .offset(shown.offset)
         .limit(page_size)
     ).all()

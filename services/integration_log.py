@@ -54,9 +54,9 @@ def _filtered(query, flt: LogFilter):
     if flt.shipment_id:
         query = query.where(IntegrationLog.shipment_id == flt.shipment_id)
     if flt.since:
-        query = query.where(IntegrationLog.created_at >= flt.since)
+        query = query.where(col(IntegrationLog.created_at) >= flt.since)
     if flt.until:
-        query = query.where(IntegrationLog.created_at < flt.until)
+        query = query.where(col(IntegrationLog.created_at) < flt.until)
     return query
 
 
@@ -66,10 +66,10 @@ def list_entries(
     """A page of entries, newest first, and the total count; a page past the last (the
     filter shrank the result) reads as the last."""
     flt = flt or LogFilter()
-    total = session.exec(_filtered(select(func.count(IntegrationLog.id)), flt)).one()
+    total = session.exec(_filtered(select(func.count(col(IntegrationLog.id))), flt)).one()
     rows = session.exec(
         _filtered(select(IntegrationLog), flt)
-        .order_by(IntegrationLog.id.desc())
+        .order_by(col(IntegrationLog.id).desc())
         .offset(Page(page, page_size, int(total)).clamped().offset)
         .limit(page_size)
     ).all()
@@ -94,23 +94,23 @@ def users(*, session: Session) -> list[tuple[str, str]]:
     rows = session.exec(
         select(IntegrationLog.triggered_by, AppUser.name)
         .distinct()
-        .join(AppUser, AppUser.username == IntegrationLog.triggered_by, isouter=True)
-        .where(IntegrationLog.triggered_by.is_not(None))
+        .join(AppUser, col(AppUser.username) == IntegrationLog.triggered_by, isouter=True)
+        .where(col(IntegrationLog.triggered_by).is_not(None))
     ).all()
-    return sorted(((u, n or u) for u, n in rows), key=lambda x: (x[1].lower(), x[0]))
+    named = [(u, n or u) for u, n in rows if u is not None]  # the query leaves out None
+    return sorted(named, key=lambda x: (x[1].lower(), x[0]))
 
 
 def latest_ids(*, session: Session, shipment_ids: set[int]) -> set[int]:
     """The id of each shipment's newest attempt (whatever the filter shows)."""
     if not shipment_ids:
         return set()
-    return set(
-        session.exec(
-            select(func.max(IntegrationLog.id))
-            .where(IntegrationLog.shipment_id.in_(shipment_ids))
-            .group_by(IntegrationLog.shipment_id)
-        )
+    newest = session.exec(
+        select(func.max(col(IntegrationLog.id)))
+        .where(col(IntegrationLog.shipment_id).in_(shipment_ids))
+        .group_by(col(IntegrationLog.shipment_id))
     )
+    return {entry_id for entry_id in newest if entry_id is not None}
 
 
 def documents_sent(*, session: Session, entry: IntegrationLog) -> int | None:
@@ -119,12 +119,12 @@ def documents_sent(*, session: Session, entry: IntegrationLog) -> int | None:
     if not entry.batch_id:
         return 0
     rows = session.exec(
-        select(IntegrationLog.outcome, IntegrationLog.payload.is_not(None), func.count())
+        select(IntegrationLog.outcome, col(IntegrationLog.payload).is_not(None), func.count())
         .where(
             IntegrationLog.batch_id == entry.batch_id,
             IntegrationLog.tenant_id == entry.tenant_id,
         )
-        .group_by(IntegrationLog.outcome, IntegrationLog.payload.is_not(None))
+        .group_by(IntegrationLog.outcome, col(IntegrationLog.payload).is_not(None))
     ).all()
     if any(outcome in (Outcome.HELD, Outcome.FAILED) for outcome, _, _ in rows):
         return None
@@ -136,7 +136,7 @@ def attempts_since(*, session: Session, since: datetime) -> list[tuple[datetime,
     counts per day."""
     rows = session.exec(
         select(IntegrationLog.created_at, IntegrationLog.outcome)
-        .where(IntegrationLog.created_at >= since)
+        .where(col(IntegrationLog.created_at) >= since)
         .order_by(col(IntegrationLog.id))
     )
     return [(created_at, outcome) for created_at, outcome in rows]
@@ -147,7 +147,7 @@ def rejection_reasons(*, session: Session, since: datetime, limit: int) -> list[
     Xero's, else its note), newest first, at most `limit` of them."""
     rows = session.exec(
         select(IntegrationLog.errors_plain, IntegrationLog.errors_xero, IntegrationLog.note)
-        .where(IntegrationLog.outcome == Outcome.REJECTED, IntegrationLog.created_at >= since)
+        .where(IntegrationLog.outcome == Outcome.REJECTED, col(IntegrationLog.created_at) >= since)
         .order_by(col(IntegrationLog.id).desc())
         .limit(limit)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import SyncSettings, SyncSettingsFields, utcnow
 from services import audit
@@ -29,7 +29,9 @@ def get_sync_settings(*, session: Session, tenant_id: str | None = None) -> Sync
         own = session.exec(select(SyncSettings).where(SyncSettings.tenant_id == tenant_id)).first()
         if own is not None:
             return own
-    default = session.exec(select(SyncSettings).where(SyncSettings.tenant_id.is_(None))).first()
+    default = session.exec(
+        select(SyncSettings).where(col(SyncSettings.tenant_id).is_(None))
+    ).first()
     if default is None:
         default = SyncSettings()
         session.add(default)

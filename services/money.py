@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from models.shipment import Digits
+
 # Decimal's ROUND_HALF_UP rounds a half away from zero (-0.125 → -0.13), which is Xero's rule;
 # Python's default, half-even, would give 0.12 for 0.125 and disagree with Xero by a cent.
 ROUNDING = ROUND_HALF_UP
@@ -41,6 +43,32 @@ def _at_most_four_places(number: Decimal) -> Decimal:
     if number.as_tuple().exponent >= -4:  # type: ignore[operator]
         return number
     return number.quantize(FOUR_PLACES, rounding=ROUNDING)
+
+
+def storage_problem(value: Decimal | None, digits: Digits) -> str | None:
+    """Why `value` cannot be stored in a column holding these digits (models.shipment), as
+    the end of a sentence that names the field first; None when it fits. Refused, never
+    rounded or cut: a stored amount is exactly the one entered."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if not value.is_finite() or abs(value) > digits.largest:
+        return (
+            f"{_as_typed(value)} is larger than Shipbridge can hold: at most "
+            f"{digits.largest:,.{digits.scale}f}"
+        )
+    if value != value.quantize(Decimal(10) ** -digits.scale):
+        places = "place" if digits.scale == 1 else "places"
+        return (
+            f"{_as_typed(value)} has more than {digits.scale} decimal {places}: "
+            f"use at most {digits.scale}"
+        )
+    return None
+
+
+def _as_typed(value: Decimal) -> str:
+    """1E+20 as 100000000000000000000; a number too long to read stays in its short form."""
+    return format(value, "f") if value.is_finite() and abs(value.adjusted()) < 40 else str(value)
 
 
 def format_amount(amount: Decimal) -> str:

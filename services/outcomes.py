@@ -17,7 +17,10 @@ from services.settings import Settings
 from services.xero.convert import ElementResult
 
 if TYPE_CHECKING:
+    from services.claims import Claim
     from services.xero.adapter import XeroAdapter
+
+SKIPPED = "Skipped"  # an outcome for a shipment this send left alone, with why
 
 
 @dataclass
@@ -82,6 +85,7 @@ class SendContext:
     adapter: XeroAdapter | None = None
     sync_settings: SyncSettings | None = None
     kind: DocumentKind = INVOICE
+    claim: Claim | None = None  # the fenced claim this send holds on its shipments
 
 
 def record(
@@ -97,33 +101,37 @@ def record(
     duration: int = 0,
     document: ElementResult | None = None,
     note: str | None = None,
+    log: bool = True,
 ) -> None:
-    """One shipment's outcome: on the shipment, in the integration log and in the result."""
+    """One shipment's outcome: on the shipment, in the integration log (unless `log` is
+    False: the same state as its last row) and in the result."""
+    assert shipment.id is not None  # a claimed shipment was read from the database
     session, result, options, connection = ctx.session, ctx.result, ctx.options, ctx.connection
     if outcome == Outcome.REJECTED:
         shipment.sync_state = SyncState.REJECTED
         shipment.last_error = " ".join(plain or xero or [])
     session.add(shipment)
-    integration_log.write(
-        session=session,
-        shipment_id=shipment.id,
-        shipment_number=shipment.shipment_number,
-        batch_id=result.batch_id,
-        tenant_id=connection.tenant_id if connection else shipment.tenant_id,
-        trigger=options.trigger,
-        triggered_by=options.user,
-        document_type=ctx.kind.document_type if payload else None,
-        action=action,
-        outcome=outcome,
-        document_number=document.number if document else None,
-        document_id=document.document_id if document else None,
-        payload=payload,
-        response=response,
-        errors_xero=xero or None,
-        errors_plain=plain or None,
-        note=note,
-        duration_ms=duration,
-    )
+    if log:
+        integration_log.write(
+            session=session,
+            shipment_id=shipment.id,
+            shipment_number=shipment.shipment_number,
+            batch_id=result.batch_id,
+            tenant_id=connection.tenant_id if connection else shipment.tenant_id,
+            trigger=options.trigger,
+            triggered_by=options.user,
+            document_type=ctx.kind.document_type if payload else None,
+            action=action,
+            outcome=outcome,
+            document_number=document.number if document else None,
+            document_id=document.document_id if document else None,
+            payload=payload,
+            response=response,
+            errors_xero=xero or None,
+            errors_plain=plain or None,
+            note=note,
+            duration_ms=duration,
+        )
     result.outcomes.append(
         ShipmentOutcome(
             shipment.id,
@@ -164,11 +172,37 @@ def needs_reconnect(ctx: SendContext, shipments: list[Shipment], reason: str) ->
     hold(ctx, shipments, reason)
 
 
+NEEDS_ATTENTION_NOTE = (
+    "Tried too many times without an answer from Xero: needs attention; Retry it from the "
+    "Accounting Logs page."
+)
+
+
 def requeue(ctx: SendContext, shipments: list[Shipment], reason: str, wait: float) -> None:
-    """Xero is busy or down: the worker retries later; nothing is lost."""
-    delay = timedelta(seconds=max(wait, 5))
-    note = "Queued; the worker will retry."
-    _queue_again(ctx, shipments, reason, Outcome.FAILED, note, delay=delay)
+    """Xero is busy or down: the worker retries later with backoff (never sooner than `wait`,
+    Xero's Retry-After); after `sync_max_attempts` tries the job needs attention. Nothing is
+    lost. A shipment already failing writes no new log row: one row per change of state."""
+    if not shipments:
+        return
+    ids = _ids(shipments)
+    failing = queue.already_failing(session=ctx.session, shipment_ids=ids)
+    stuck = queue.retry_later(
+        session=ctx.session,
+        shipment_ids=ids,
+        trigger=ctx.options.trigger,
+        user=ctx.options.user,
+        error=reason,
+        retry_after=wait,
+    )
+    for shipment in shipments:
+        shipment.last_error = reason
+        if shipment.id in stuck:
+            note = NEEDS_ATTENTION_NOTE
+            record(ctx, shipment, Outcome.FAILED, plain=[reason], note=note)
+        else:
+            note = "Queued; the worker will retry."
+            logged = shipment.id not in failing
+            record(ctx, shipment, Outcome.FAILED, plain=[reason], note=note, log=logged)
 
 
 def _queue_again(
@@ -183,7 +217,7 @@ def _queue_again(
 ) -> None:
     queue.enqueue(
         session=ctx.session,
-        shipment_ids=[s.id for s in shipments],
+        shipment_ids=_ids(shipments),
         trigger=ctx.options.trigger,
         user=ctx.options.user,
         error=reason,
@@ -193,3 +227,10 @@ def _queue_again(
     for shipment in shipments:
         shipment.last_error = reason
         record(ctx, shipment, outcome, plain=[reason], note=note)
+
+
+def _ids(shipments: list[Shipment]) -> list[int]:
+    """The ids of claimed shipments (read from the database, so each has one)."""
+    ids = [s.id for s in shipments if s.id is not None]
+    assert len(ids) == len(shipments)
+    return ids

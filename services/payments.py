@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Shipment, XeroConnection, XeroPayment, as_utc, utcnow
 from services import bookmarks
@@ -43,10 +43,11 @@ def pull(
         s.xero_document_id: s
         for s in session.exec(
             select(Shipment).where(
-                Shipment.xero_document_id.is_not(None),
-                (Shipment.tenant_id == tenant) | Shipment.tenant_id.is_(None),
+                col(Shipment.xero_document_id).is_not(None),
+                (col(Shipment.tenant_id) == tenant) | col(Shipment.tenant_id).is_(None),
             )
         )
+        if s.xero_document_id is not None  # as the query says; narrows the key's type
     }
     records = adapter.payments(tenant, modified_since=since)
     touched: set[str] = set()
@@ -97,7 +98,7 @@ def pull(
         else []
     )
     for answer in [*answers, *quotes]:
-        shipment = sent.get(answer.document_id)
+        shipment = sent.get(answer.document_id) if answer.document_id else None
         if shipment is None:
             continue
         shipment.xero_status = answer.status
@@ -125,7 +126,7 @@ def payments_of(*, session: Session, shipment_id: int) -> list[XeroPayment]:
         session.exec(
             select(XeroPayment)
             .where(XeroPayment.shipment_id == shipment_id)
-            .order_by(XeroPayment.date, XeroPayment.id)
+            .order_by(col(XeroPayment.date), col(XeroPayment.id))
         )
     )
 

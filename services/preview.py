@@ -4,12 +4,13 @@ as last cached, the mapping, the connection): no API call."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     ConnectionStatus,
@@ -19,10 +20,11 @@ from models import (
     ShipmentLineFields,
     XeroConnection,
 )
-from services import connections, reference_data, validation
-from services.document_kinds import kind_of
+from services import connections, money, reference_data, validation
+from services.document_kinds import INVOICE, kind_of
 from services.documents import build_document
 from services.mapping import get_sync_settings
+from services.xero.convert import ElementResult
 from services.xero.errors import XeroAuthError
 
 # What Send would do with a shipment.
@@ -41,6 +43,9 @@ class Preview:
     document: dict | None = None  # exactly as it would be sent
     problems: list[str] = field(default_factory=list)
     codes_cached_at: datetime | None = None
+    # Said when Xero already holds a document with this number that Shipbridge did not
+    # create (or created for another shipment): the send would update it.
+    existing_in_xero: str | None = None
 
     @property
     def lines_total(self) -> Decimal:
@@ -48,19 +53,107 @@ class Preview:
         return sum((Decimal(x["LineAmount"] or 0) for x in lines), Decimal(0))
 
 
-def preview(*, session: Session, shipment_ids: list[int]) -> list[Preview]:
-    """One Preview per shipment that still exists, in the order given."""
-    found = {s.id: s for s in session.exec(select(Shipment).where(Shipment.id.in_(shipment_ids)))}
+def preview(
+    *,
+    session: Session,
+    shipment_ids: list[int],
+    existing_in_xero: Mapping[int, str] | None = None,
+) -> list[Preview]:
+    """One Preview per shipment that still exists, in the order given. `existing_in_xero`
+    (from documents_not_sent_by_us) says which would update a document already in Xero."""
+    found = {
+        s.id: s for s in session.exec(select(Shipment).where(col(Shipment.id).in_(shipment_ids)))
+    }
     shipments = [found[i] for i in dict.fromkeys(shipment_ids) if i in found]
     by_tenant: dict[str | None, list[Shipment]] = {}
     for shipment in shipments:
         by_tenant.setdefault(shipment.tenant_id, []).append(shipment)
-    previews: dict[int, Preview] = {}
+    previews: dict[int | None, Preview] = {}  # by shipment id (rows read back all have one)
     for tenant_id, group in by_tenant.items():
         connection = connections.connection_for(session=session, tenant_id=tenant_id)
         for shipment in group:
             previews[shipment.id] = _one(session, shipment, connection)
+    for shipment_id, said in (existing_in_xero or {}).items():
+        # Said of a shipment still without a document of its own (looked up before a send).
+        if shipment_id in previews and not found[shipment_id].xero_document_id:
+            previews[shipment_id].existing_in_xero = said
     return [previews[s.id] for s in shipments]
+
+
+def documents_not_sent_by_us(*, session: Session, shipment_ids: list[int]) -> dict[int, str]:
+    """Which of these shipments, never sent (no Xero document of their own), have a number
+    Xero already holds as an invoice: Xero matches the number, so a send would update that
+    invoice rather than create one. By shipment id, a plain sentence. One call per
+    organisation (its invoices by number); quotes are not looked up (Xero's quotes filter
+    takes one number a call). Xero errors are the caller's to show."""
+    shipments = [
+        s
+        for s in session.exec(select(Shipment).where(col(Shipment.id).in_(shipment_ids)))
+        if not s.xero_document_id
+    ]
+    by_tenant: dict[str | None, list[Shipment]] = {}
+    for shipment in shipments:
+        by_tenant.setdefault(shipment.tenant_id, []).append(shipment)
+    said: dict[int, str] = {}
+    for tenant_id, group in by_tenant.items():
+        connection = connections.connection_for(session=session, tenant_id=tenant_id)
+        if (
+            connection is None
+            or connection.status != ConnectionStatus.ACTIVE
+            or not connection.access_token_enc
+        ):
+            continue  # a send holds these, or refuses them, before any lookup
+        settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+        if kind_of(settings.document_type) is not INVOICE:
+            continue
+        # The document number a send would use, compared ignoring case as Xero may.
+        numbers: dict[str, list[Shipment]] = {}
+        spelled: dict[str, str] = {}
+        for shipment in group:
+            number = validation.reference(shipment, settings)
+            if number:
+                numbers.setdefault(number.casefold(), []).append(shipment)
+                spelled.setdefault(number.casefold(), number)
+        if not numbers:
+            continue
+        adapter = connections.adapter_for(connection, session=session)
+        found = adapter.find_invoices(connection.tenant_id, list(spelled.values()))
+        ours = _sent_by_us(session, [i.document_id for i in found if i.document_id])
+        for invoice in found:
+            for shipment in numbers.get((invoice.number or "").casefold(), []):
+                assert shipment.id is not None  # read from the database
+                said[shipment.id] = _already_there(invoice, ours.get(invoice.document_id or ""))
+    return said
+
+
+def _sent_by_us(session: Session, document_ids: list[str]) -> dict[str, str]:
+    """Shipment numbers by the Xero document id Shipbridge stored for them."""
+    if not document_ids:
+        return {}
+    rows = session.exec(
+        select(Shipment.xero_document_id, Shipment.shipment_number).where(
+            col(Shipment.xero_document_id).in_(document_ids)
+        )
+    )
+    return {document_id: number for document_id, number in rows if document_id}
+
+
+def _already_there(invoice: ElementResult, sent_for: str | None) -> str:
+    described = (
+        f"invoice {invoice.number} ({invoice.status or 'status unknown'}"
+        f"{', to ' + invoice.contact_name if invoice.contact_name else ''}"
+        f"{', total ' + money.format_amount(invoice.total) if invoice.total is not None else ''})"
+    )
+    if sent_for:
+        return (
+            f"Xero already holds {described}, sent by Shipbridge for shipment {sent_for}: "
+            "sending this shipment would overwrite it. Give this shipment its own number."
+        )
+    return (
+        f"Xero already holds {described}, which Shipbridge did not create: sending would "
+        "update that invoice with this shipment, not create a new one. Check it in Xero, or "
+        "give this shipment another number."
+    )
 
 
 @dataclass
@@ -82,8 +175,8 @@ def push_plan(*, session: Session, shipment_ids: list[int]) -> list[PushGroup]:
     for start in range(0, len(shipment_ids), 500):
         chunk = shipment_ids[start : start + 500]
         for tenant_id, n in session.exec(
-            select(Shipment.tenant_id, func.count(Shipment.id))
-            .where(Shipment.id.in_(chunk))
+            select(Shipment.tenant_id, func.count(col(Shipment.id)))
+            .where(col(Shipment.id).in_(chunk))
             .group_by(Shipment.tenant_id)
         ):
             counts[tenant_id] = counts.get(tenant_id, 0) + n
@@ -113,7 +206,9 @@ def load_missing_codes(*, session: Session, shipment_ids: list[int]) -> list[str
     yet (a new connection), so the preview can check them. Returns the organisations read.
     An organisation Xero no longer accepts is marked as needing reconnecting (its shipments
     preview as held); other Xero errors are the caller's to show."""
-    tenants = set(session.exec(select(Shipment.tenant_id).where(Shipment.id.in_(shipment_ids))))
+    tenants = set(
+        session.exec(select(Shipment.tenant_id).where(col(Shipment.id).in_(shipment_ids)))
+    )
     loaded = []
     for tenant_id in tenants:
         connection = connections.connection_for(session=session, tenant_id=tenant_id)
@@ -155,6 +250,7 @@ def readiness(
 
 
 def _one(session: Session, shipment: Shipment, connection: XeroConnection | None) -> Preview:
+    assert shipment.id is not None  # read from the database
     result = Preview(shipment.id, shipment.shipment_number, UNCHECKED)
     if connection is None:
         result.verdict, result.problems = REFUSE, [connections.NOT_CONNECTED]

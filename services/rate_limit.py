@@ -1,9 +1,13 @@
 """Xero's rate limits, kept across processes through the database.
 
-Per organisation: at most 60 calls in any minute, 5 in flight, 5,000 a day. Every call
-takes a slot row first; counting the rows under a lock tells whether it may start. Xero's
-own signals win: a 429's Retry-After, or X-MinLimit-Remaining reaching 0, blocks the
-organisation until then.
+Per organisation: at most 60 calls in any minute, 5 in flight, and the day's limit of the
+app's pricing tier (services/budget.py: 1,000 on Starter, 5,000 otherwise). Every call
+takes a slot row first; counting the rows under a lock tells whether it may start. Across
+all organisations the app may make 10,000 calls a minute (Xero's app-wide limit). Xero's
+own signals win: a 429's Retry-After, or X-MinLimit-Remaining / X-DayLimit-Remaining
+reaching 0, blocks the organisation until then. Slots older than the day window are pruned
+(every few minutes, by whichever process is calling), and (tenant_id, started_at) is
+indexed, so a call costs the same after a year of calls as on the first day.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import ApiCallSlot, RateLimitBlock, as_utc, utcnow
 from services import metrics
@@ -30,6 +34,7 @@ class Limits:
     per_minute: int = 60
     in_flight: int = 5
     per_day: int = 5000
+    app_per_minute: int = 10_000  # all organisations together
     # >1 makes a "minute" shorter, matching a sandbox whose rate clock is scaled (benchmarks).
     clock_scale: float = 1.0
 
@@ -63,9 +68,30 @@ class RateLimiter:
             with session_scope(self.engine) as session:
                 session.exec(
                     update(ApiCallSlot)
-                    .where(ApiCallSlot.id == slot_id)
+                    .where(col(ApiCallSlot.id) == slot_id)
                     .values(finished_at=utcnow())
                 )
+
+    def heard(self, tenant_id: str, *, minute_left: int | None, day_left: int | None) -> None:
+        """What Xero's X-MinLimit-Remaining / X-DayLimit-Remaining said after a call: none
+        left holds every process's calls for the organisation (a minute, or an hour for the
+        day, when a 429's Retry-After will say exactly)."""
+        if minute_left is not None and minute_left <= 0 and not self._minute_full(tenant_id):
+            # Calls we did not count (another app on the organisation): wait the minute out.
+            # When our own count is full, it already knows exactly when the next may go.
+            self.block(tenant_id, self.limits.span(60).total_seconds(), "minute")
+        if day_left is not None and day_left <= 0:
+            self.block(tenant_id, self.limits.span(3600).total_seconds(), "day")
+
+    def _minute_full(self, tenant_id: str) -> bool:
+        minute_ago = utcnow() - self.limits.span(60.5)
+        with session_scope(self.engine) as session:
+            used = session.exec(
+                select(func.count(col(ApiCallSlot.id))).where(
+                    ApiCallSlot.tenant_id == tenant_id, col(ApiCallSlot.started_at) > minute_ago
+                )
+            ).one()
+        return used >= self.limits.per_minute
 
     def block(self, tenant_id: str, seconds: float, reason: str) -> None:
         """Hold every process's calls for this organisation for `seconds` (real seconds)."""
@@ -79,6 +105,7 @@ class RateLimiter:
                 session.add(row)
 
     def _acquire(self, tenant_id: str) -> int:
+        self._prune_now_and_then()
         while True:
             with session_scope(self.engine) as session:
                 self._lock(session, tenant_id)
@@ -88,7 +115,8 @@ class RateLimiter:
                     slot = ApiCallSlot(tenant_id=tenant_id, started_at=now)
                     session.add(slot)
                     session.flush()
-                    return int(slot.id)
+                    assert slot.id is not None  # given by the flush
+                    return slot.id
             if self.max_wait is not None and wait > self.max_wait:
                 raise XeroRateLimited(reason or "minute", wait)
             wait = min(max(wait, 0.01), 60.0)
@@ -99,10 +127,11 @@ class RateLimiter:
     def _lock(self, session: Session, tenant_id: str) -> None:
         if self.engine.dialect.name == "postgresql":
             key = zlib.crc32(tenant_id.encode())
-            session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))
+            # Through the session's connection: SQLModel's exec() takes no plain SQL.
+            session.connection().execute(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))
         else:
             # SQLite: a write takes the database lock at once, so the counts below are stable.
-            session.exec(delete(ApiCallSlot).where(ApiCallSlot.id == -1))
+            session.exec(delete(ApiCallSlot).where(col(ApiCallSlot.id) == -1))
 
     def _wait_needed(self, session: Session, tenant_id: str, now) -> tuple[float, str | None]:
         """Seconds to wait before a call may start, and which limit says so."""
@@ -113,10 +142,10 @@ class RateLimiter:
         # A little wider than Xero's minute: our clock stamps a call before Xero receives it.
         minute_ago = now - limits.span(60.5) - timedelta(milliseconds=100)
         in_flight = session.exec(
-            select(func.count(ApiCallSlot.id)).where(
+            select(func.count(col(ApiCallSlot.id))).where(
                 ApiCallSlot.tenant_id == tenant_id,
-                ApiCallSlot.finished_at.is_(None),
-                ApiCallSlot.started_at > now - limits.span(120),  # a crashed caller's slot
+                col(ApiCallSlot.finished_at).is_(None),
+                col(ApiCallSlot.started_at) > now - limits.span(120),  # a crashed caller's slot
             )
         ).one()
         if in_flight >= limits.in_flight:
@@ -124,28 +153,46 @@ class RateLimiter:
         recent = list(
             session.exec(
                 select(ApiCallSlot.started_at)
-                .where(ApiCallSlot.tenant_id == tenant_id, ApiCallSlot.started_at > minute_ago)
-                .order_by(ApiCallSlot.started_at)
+                .where(ApiCallSlot.tenant_id == tenant_id, col(ApiCallSlot.started_at) > minute_ago)
+                .order_by(col(ApiCallSlot.started_at))
             )
         )
         if len(recent) >= limits.per_minute:
             oldest = as_utc(recent[len(recent) - limits.per_minute])
             return (oldest - minute_ago).total_seconds() + 0.001, "minute"
+        app_minute = session.exec(
+            select(func.count(col(ApiCallSlot.id))).where(col(ApiCallSlot.started_at) > minute_ago)
+        ).one()
+        if app_minute >= limits.app_per_minute:
+            return 0.5, "app minute"
         day = session.exec(
-            select(func.count(ApiCallSlot.id)).where(
+            select(func.count(col(ApiCallSlot.id))).where(
                 ApiCallSlot.tenant_id == tenant_id,
-                ApiCallSlot.started_at > now - limits.span(86400),
+                col(ApiCallSlot.started_at) > now - limits.span(86400),
             )
         ).one()
         if day >= limits.per_day:
             return 60.0, "day"
         return 0.0, None
 
-    def prune(self) -> None:
-        """Forget slots older than a day."""
+    def prune(self) -> int:
+        """Forget slots older than the day window (no limit looks further back); returns how
+        many went."""
+        oldest_needed = utcnow() - self.limits.span(86400) - timedelta(minutes=1)
         with session_scope(self.engine) as session:
-            session.exec(
-                delete(ApiCallSlot).where(
-                    ApiCallSlot.started_at < utcnow() - self.limits.span(86400) - timedelta(1)
-                )
+            result = session.exec(
+                delete(ApiCallSlot).where(col(ApiCallSlot.started_at) < oldest_needed)
             )
+            return result.rowcount or 0
+
+    def _prune_now_and_then(self) -> None:
+        """Prune at most every PRUNE_EVERY seconds per database and process."""
+        key = str(self.engine.url)
+        if time.monotonic() - _pruned_at.get(key, float("-inf")) < PRUNE_EVERY:
+            return
+        _pruned_at[key] = time.monotonic()
+        self.prune()
+
+
+PRUNE_EVERY = 300.0
+_pruned_at: dict[str, float] = {}

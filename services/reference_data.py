@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlmodel import Session, SQLModel, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from models import (
     XeroAccount,
@@ -23,7 +24,11 @@ from models import (
     utcnow,
 )
 from services import bookmarks
+from services.upsert import insert_or_update
 from services.xero.adapter import XeroAdapter
+
+# The cached Xero tables a refresh upserts, one organisation's rows each.
+ReferenceRow = TypeVar("ReferenceRow", XeroContact, XeroItem, XeroAccount, XeroTaxRate)
 
 
 @dataclass
@@ -127,9 +132,12 @@ def refresh(
             session, summary, "tax rates", XeroTaxRate, tenant, {"tax_type": raw["TaxType"]}, values
         )
     codes = [raw["Code"] for raw in currencies]
-    session.exec(delete(XeroCurrency).where(XeroCurrency.tenant_id == tenant))
+    session.exec(delete(XeroCurrency).where(col(XeroCurrency.tenant_id) == tenant))
     for code in codes:
-        session.add(XeroCurrency(tenant_id=tenant, code=code))
+        # Another worker refreshing this organisation may have put it back meanwhile.
+        insert_or_update(
+            session=session, table=XeroCurrency, key={"tenant_id": tenant, "code": code}, values={}
+        )
     summary.counts["currencies"] = Counter({"unchanged": len(codes)})
 
     for kind in since:
@@ -145,17 +153,20 @@ def _upsert(
     session: Session,
     summary: RefreshSummary,
     kind: str,
-    table: type[SQLModel],
+    table: type[ReferenceRow],
     tenant: str,
     key: dict,
     values: dict,
 ) -> None:
-    query = select(table).where(table.tenant_id == tenant)
+    query = select(table).where(col(table.tenant_id) == tenant)
     for column, value in key.items():
         query = query.where(getattr(table, column) == value)
     row = session.exec(query).first()
     if row is None:
-        session.add(table(tenant_id=tenant, **key, **values))
+        # Another worker refreshing the same organisation may insert it between this look and
+        # this write: then this one updates their row instead of failing on the unique key.
+        unique = {"tenant_id": tenant, **key}
+        insert_or_update(session=session, table=table, key=unique, values=values)
         summary.add(kind, "new")
         return
     changed = {k: v for k, v in values.items() if getattr(row, k) != v}

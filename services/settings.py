@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -64,8 +65,12 @@ class Settings(BaseSettings):
     database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'shipbridge.sqlite3'}")
     # Fernet key for tokens at rest. Generated into data/secret.key on first use if unset.
     shipbridge_secret_key: str | None = None
-    # Signs the login cookie.
+    # Signs the login cookie (with the generation `shipbridge cli rotate-cookie-key` bumps).
     shipbridge_cookie_key: str | None = None
+    # A login ends after this many minutes without a page run, and this many hours after it
+    # began whatever happens (services/sessions.py).
+    login_idle_minutes: float = Field(default=30.0, gt=0)
+    login_absolute_hours: float = Field(default=12.0, gt=0)
     app_url: str = "http://localhost:8501"
 
     xero_client_id: str | None = None
@@ -84,9 +89,23 @@ class Settings(BaseSettings):
     xero_timeout: float = 30.0
     # Matches a sandbox whose rate-limit clock runs faster (benchmarks only).
     xero_rate_clock_scale: float = 1.0
-    # How long a worker's lease on a batch (and a send's claim on a shipment) lasts before
-    # another may take it over, e.g. after a crash.
-    sync_lease_seconds: float = 300.0
+    # The Xero app's pricing tier: it sets each organisation's calls a day (Starter 1,000; the
+    # others 5,000; xero-facts.md §14). Starter by default: an internal tool with a handful of
+    # organisations sits there, and budgeting for the smaller day is the safe side (Xero's
+    # X-DayLimit-Remaining still governs). See services/budget.py.
+    xero_pricing_tier: Literal["starter", "core", "plus", "advanced", "enterprise"] = "starter"
+    # The most of an organisation's day that scheduled reads (payments, reference data, drift
+    # checks) may take; sends keep the rest.
+    xero_scheduled_read_share: float = Field(default=0.20, gt=0, le=1)
+    # How long a claim on shipments (a page's send, a worker's batch) lasts unless its sender's
+    # heartbeat renews it (every third of it): a dead sender's claim ends within this.
+    sync_lease_seconds: float = Field(default=30.0, gt=0)
+    # A job retried this many times without an outcome stops in "Needs attention".
+    sync_max_attempts: int = Field(default=8, ge=1)
+    # The longest the worker waits between two tries of a job (backoff is capped here).
+    sync_max_backoff_seconds: float = Field(default=900.0, gt=0)
+    # Seconds after which a worker's heartbeat is stale: no worker is running.
+    worker_heartbeat_seconds: float = Field(default=60.0, gt=0)
     # The worker serves Prometheus metrics on 127.0.0.1 at this port; 0 turns that off.
     worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
     # Shipments per send: the page's selection limit, the worker's lease and one Xero call.

@@ -22,7 +22,8 @@ from models import (
     as_utc,
     utcnow,
 )
-from services import audit, queue
+from models.shipment import amount_columns, number_key
+from services import audit, claims, money, queue
 from services.errors import UserError
 from services.mapping import get_sync_settings
 from services.paging import Page
@@ -75,9 +76,16 @@ def create_shipment(
     user: str | None,
     workflow_status: str = WorkflowStatus.DRAFT,
 ) -> Shipment:
-    """Save a new shipment with its lines."""
+    """Save a new shipment with its lines. Refuses, saving nothing, a number already used
+    (ignoring case and surrounding spaces) or an amount the database cannot hold exactly."""
+    fields = _trimmed(fields)
+    _check_storable(fields, lines)
     _check_number_free(session, fields.shipment_number)
-    shipment = Shipment(**fields.model_dump(), workflow_status=workflow_status)
+    shipment = Shipment(
+        **fields.model_dump(),
+        number_key=number_key(fields.shipment_number),
+        workflow_status=workflow_status,
+    )
     shipment.lines = _numbered(lines)
     session.add(shipment)
     session.flush()
@@ -102,17 +110,20 @@ def update_shipment(
 ) -> Shipment:
     """Replace a shipment's fields and lines. A processed shipment becomes "changed since sent"."""
     shipment = get_shipment(session=session, shipment_id=shipment_id)
-    if shipment.claim_token:
+    if claims.held_now(shipment):
         raise ShipmentError(
             f"Shipment {shipment.shipment_number} is being sent right now: edit it in a moment."
         )
-    if fields.shipment_number != shipment.shipment_number:
+    fields = _trimmed(fields)
+    _check_storable(fields, lines)
+    if number_key(fields.shipment_number) != shipment.number_key:
         _check_number_free(session, fields.shipment_number)
     if _same(shipment, fields, lines):
         # A Save with nothing changed: the shipment is not "changed since" anything.
         return shipment
     before = shipment.model_dump(mode="json")
     shipment.sqlmodel_update(fields.model_dump())
+    shipment.number_key = number_key(fields.shipment_number)
     shipment.lines.clear()
     session.flush()
     shipment.lines = _numbered(lines)
@@ -153,11 +164,15 @@ def last_attempts(*, session: Session, shipment_ids: list[int]) -> dict[int, dat
     if not shipment_ids:
         return {}
     rows = session.exec(
-        select(IntegrationLog.shipment_id, func.max(IntegrationLog.created_at))
-        .where(IntegrationLog.shipment_id.in_(shipment_ids))
-        .group_by(IntegrationLog.shipment_id)
+        select(col(IntegrationLog.shipment_id), func.max(IntegrationLog.created_at))
+        .where(col(IntegrationLog.shipment_id).in_(shipment_ids))
+        .group_by(col(IntegrationLog.shipment_id))
     ).all()
-    return {shipment_id: as_utc(at) for shipment_id, at in rows if at is not None}
+    return {
+        shipment_id: as_utc(at)
+        for shipment_id, at in rows
+        if shipment_id is not None and at is not None
+    }
 
 
 def changed_since_attempt(shipment: Shipment, attempted_at: datetime | None) -> bool:
@@ -168,11 +183,11 @@ def changed_since_attempt(shipment: Shipment, attempted_at: datetime | None) -> 
 
 def count_matching(*, session: Session, flt: ShipmentFilter, numbers: list[str]) -> int:
     """How many of these shipment numbers the filter shows (e.g. just-imported shipments)."""
-    query = _filtered(select(func.count(Shipment.id)), flt)
+    query = _filtered(select(func.count(col(Shipment.id))), flt)
     found = 0
     for start in range(0, len(numbers), 500):
         chunk = numbers[start : start + 500]
-        found += int(session.exec(query.where(Shipment.shipment_number.in_(chunk))).one())
+        found += int(session.exec(query.where(col(Shipment.shipment_number).in_(chunk))).one())
     return found
 
 
@@ -222,12 +237,12 @@ def list_shipments(
     shrank the result) reads as the last."""
     flt = flt or ShipmentFilter()
     query = _filtered(select(Shipment), flt)
-    total = session.exec(_filtered(select(func.count(Shipment.id)), flt)).one()
+    total = session.exec(_filtered(select(func.count(col(Shipment.id))), flt)).one()
     shown = Page(page, page_size, int(total)).clamped()
-    column = SORTABLE.get(sort, Shipment.created_at)
+    column = col(SORTABLE.get(sort, Shipment.created_at))
     order = column.desc() if descending else column.asc()
     rows = session.exec(
-        query.order_by(order, Shipment.id.desc() if descending else Shipment.id.asc())
+        query.order_by(order, col(Shipment.id).desc() if descending else col(Shipment.id).asc())
         .offset(shown.offset)
         .limit(page_size)
     ).all()
@@ -237,31 +252,35 @@ def list_shipments(
 def _filtered(query, flt: ShipmentFilter):
     if flt.search:
         term = f"%{flt.search.strip()}%"
-        product = select(ShipmentLine.shipment_id).where(ShipmentLine.product_code.ilike(term))
+        product = select(ShipmentLine.shipment_id).where(col(ShipmentLine.product_code).ilike(term))
         query = query.where(
             or_(
-                Shipment.shipment_number.ilike(term),
-                Shipment.buyer_code.ilike(term),
-                Shipment.consignee_code.ilike(term),
-                Shipment.id.in_(product),
+                col(Shipment.shipment_number).ilike(term),
+                col(Shipment.buyer_code).ilike(term),
+                col(Shipment.consignee_code).ilike(term),
+                col(Shipment.id).in_(product),
             )
         )
     if flt.workflow_status:
-        query = query.where(Shipment.workflow_status.in_(flt.workflow_status))
+        query = query.where(col(Shipment.workflow_status).in_(flt.workflow_status))
     if flt.sync_state:
-        query = query.where(Shipment.sync_state.in_(flt.sync_state))
+        query = query.where(col(Shipment.sync_state).in_(flt.sync_state))
     if flt.unsent_only:
         query = query.where(
-            Shipment.sync_state.in_([SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED])
+            col(Shipment.sync_state).in_(
+                [SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED]
+            )
         )
     if flt.tenant_id and flt.with_unassigned:
-        query = query.where(or_(Shipment.tenant_id == flt.tenant_id, Shipment.tenant_id.is_(None)))
+        query = query.where(
+            or_(col(Shipment.tenant_id) == flt.tenant_id, col(Shipment.tenant_id).is_(None))
+        )
     elif flt.tenant_id:
         query = query.where(Shipment.tenant_id == flt.tenant_id)
     if flt.date_from:
-        query = query.where(Shipment.invoice_date >= flt.date_from)
+        query = query.where(col(Shipment.invoice_date) >= flt.date_from)
     if flt.date_to:
-        query = query.where(Shipment.invoice_date <= flt.date_to)
+        query = query.where(col(Shipment.invoice_date) <= flt.date_to)
     return query
 
 
@@ -277,8 +296,8 @@ def change_status(
         )
     if status not in {s.value for s in WorkflowStatus}:
         raise ShipmentError(f"{status!r} is not a workflow status.")
-    shipments = list(session.exec(select(Shipment).where(Shipment.id.in_(ids))))
-    to_queue = []
+    shipments = list(session.exec(select(Shipment).where(col(Shipment.id).in_(ids))))
+    to_queue: list[int] = []
     for shipment in shipments:
         before = shipment.workflow_status
         shipment.workflow_status = status
@@ -299,6 +318,7 @@ def change_status(
             and status == settings.trigger_status
             and before != status
             and shipment.sync_state in (SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED)
+            and shipment.id is not None  # read from the database, so it always has one
         ):
             to_queue.append(shipment.id)
     if to_queue:
@@ -308,28 +328,29 @@ def change_status(
 
 
 def unsent_ids(*, session: Session) -> list[int]:
-    return list(
-        session.exec(
-            select(Shipment.id)
-            .where(Shipment.sync_state.in_([SyncState.NOT_SENT, SyncState.CHANGED]))
-            .order_by(Shipment.id)
-        )
+    ids = session.exec(
+        select(col(Shipment.id))
+        .where(col(Shipment.sync_state).in_([SyncState.NOT_SENT, SyncState.CHANGED]))
+        .order_by(col(Shipment.id))
     )
+    return [shipment_id for shipment_id in ids if shipment_id is not None]
 
 
 def totals_by_currency(*, session: Session) -> list[tuple[str, str, Decimal, int]]:
     """(currency, sync state, total, shipments), a shipment's total being what its document
     adds up to: its lines plus freight. Never adds currencies together."""
     lines = (
-        select(ShipmentLine.shipment_id, func.sum(ShipmentLine.item_value).label("value"))
-        .group_by(ShipmentLine.shipment_id)
+        select(col(ShipmentLine.shipment_id), func.sum(ShipmentLine.item_value).label("value"))
+        .group_by(col(ShipmentLine.shipment_id))
         .subquery()
     )
     total = func.coalesce(lines.c.value, 0) + func.coalesce(Shipment.freight_amount, 0)
     rows = session.exec(
-        select(Shipment.currency, Shipment.sync_state, func.sum(total), func.count(Shipment.id))
+        select(
+            Shipment.currency, Shipment.sync_state, func.sum(total), func.count(col(Shipment.id))
+        )
         .join(lines, lines.c.shipment_id == Shipment.id, isouter=True)
-        .group_by(Shipment.currency, Shipment.sync_state)
+        .group_by(col(Shipment.currency), col(Shipment.sync_state))
     ).all()
     return [(c or "—", s, Decimal(str(v or 0)), n) for c, s, v, n in rows]
 
@@ -343,13 +364,47 @@ def shipment_total(shipment: Shipment) -> Decimal | None:
 
 
 def counts_by_sync_state(*, session: Session) -> dict[str, int]:
-    rows = session.exec(select(Shipment.sync_state, func.count()).group_by(Shipment.sync_state))
+    rows = session.exec(
+        select(Shipment.sync_state, func.count()).group_by(col(Shipment.sync_state))
+    )
     return {state: n for state, n in rows}
+
+
+def _trimmed(fields: ShipmentFields) -> ShipmentFields:
+    """The fields with the shipment number stored as typed, less surrounding spaces."""
+    return fields.model_copy(update={"shipment_number": (fields.shipment_number or "").strip()})
+
+
+def _check_storable(fields: ShipmentFields, lines: list[ShipmentLineFields]) -> None:
+    """Refuse an amount outside its column's range or with more decimals than it keeps: the
+    database would store a different number (SQLite without a word)."""
+    problems = [
+        f"{name.replace('_', ' ').capitalize()} {refused}."
+        for name, digits in amount_columns(Shipment).items()
+        if name in ShipmentFields.model_fields
+        and (refused := money.storage_problem(getattr(fields, name), digits))
+    ]
+    line_digits = amount_columns(ShipmentLine)
+    for n, line in enumerate(lines, start=1):
+        problems += [
+            f"Line {n} {name.replace('_', ' ')} {refused}."
+            for name, digits in line_digits.items()
+            if (refused := money.storage_problem(getattr(line, name), digits))
+        ]
+    if problems:
+        raise ShipmentError(" ".join(problems) + " Nothing was saved.")
 
 
 def _check_number_free(session: Session, number: str) -> None:
     if not number or not number.strip():
         raise ShipmentError("Shipment number is required.")
-    taken = session.exec(select(Shipment.id).where(Shipment.shipment_number == number)).first()
-    if taken:
+    taken = session.exec(
+        select(Shipment.shipment_number).where(Shipment.number_key == number_key(number))
+    ).first()
+    if taken == number:
         raise ShipmentError(f"Shipment number {number} is already used: choose another.")
+    if taken:
+        raise ShipmentError(
+            f"Shipment number {number} is already used as {taken} (numbers that differ only "
+            "in capitals or spaces are one number, in Shipbridge and in Xero): choose another."
+        )

@@ -8,12 +8,11 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import (
     IntegrationLog,
@@ -22,7 +21,7 @@ from models import (
     SyncState,
     utcnow,
 )
-from services import connections, queue, reference_data, validation
+from services import claims, connections, fencing, queue, reference_data, validation
 from services.db import get_engine, session_scope
 from services.document_kinds import kind_of
 from services.documents import build_document
@@ -50,6 +49,9 @@ from services.xero.errors import (
     XeroUnavailable,
 )
 
+# What callers of a send read in its result, importable from here.
+__all__ = ["BatchResult", "ShipmentOutcome", "SyncError", "batch_size", "send_shipments"]
+
 
 def batch_size(settings: Settings | None = None) -> int:
     """How many shipments one send takes at most: the page's limit, the worker's lease."""
@@ -70,9 +72,12 @@ def send_shipments(
     attempts: int = 3,
     max_inline_wait: float = 5.0,
     progress: Callable[[float, str], None] | None = None,
+    claim: claims.Claim | None = None,
 ) -> BatchResult:
     """Send up to a batch (`sync_batch_size`) of shipments now, as one batch per organisation.
-    `progress(share, text)` hears how far it has got."""
+    `progress(share, text)` hears how far it has got. Every sender takes the same fenced claim
+    (`claim`: one the worker's lease already took); shipments another sender holds are
+    skipped and said so, and the claim is released when the send ends."""
     ids = list(dict.fromkeys(shipment_ids))
     if not ids:
         raise SyncError("Select at least one shipment to send.")
@@ -90,33 +95,27 @@ def send_shipments(
     started = time.monotonic()
     result = BatchResult(batch_id=uuid.uuid4().hex[:16])
 
-    with session_scope(engine) as session:
-        if not connections.list_connections(session=session):
-            raise SyncError(
-                "No Xero organisation is connected: an admin must connect one on the Connect page."
-            )
-    claimed = _claim(engine, ids, result.batch_id)
-    with session_scope(engine) as session:
-        for shipment in session.exec(select(Shipment).where(Shipment.id.in_(ids))):
-            if shipment.id not in claimed:
-                result.outcomes.append(
-                    ShipmentOutcome(
-                        shipment.id,
-                        shipment.shipment_number,
-                        "Skipped",
-                        ["Already being sent by someone else; look again in a moment."],
-                    )
-                )
+    if claim is None:
+        claim = claims.claim(engine=engine, shipment_ids=ids, token=claims.new_token("send"))
     try:
-        groups = _by_organisation(engine, claimed)
-        for n, (tenant_id, group) in enumerate(groups.items()):
-            share = _shares(n, len(groups))
-            options.progress(share(0.1), f"Checking {len(group)} shipment(s)…")
-            with sending(tenant_id=tenant_id, batch_id=result.batch_id, shipment_ids=group):
-                _send_group(engine, settings, tenant_id, group, result, options, share)
+        with session_scope(engine) as session:
+            if not connections.list_connections(session=session):
+                raise SyncError(
+                    "No Xero organisation is connected: an admin must connect one on the "
+                    "Connect page."
+                )
+            fencing.say_skipped(session=session, shipment_ids=ids, claim=claim, result=result)
+        claimed = [i for i in ids if i in claim.fences]
+        with claims.Heartbeat(engine=engine, claim=claim):
+            groups = _by_organisation(engine, claimed)
+            for n, (tenant_id, group) in enumerate(groups.items()):
+                share = _shares(n, len(groups))
+                options.progress(share(0.1), f"Checking {len(group)} shipment(s)…")
+                with sending(tenant_id=tenant_id, batch_id=result.batch_id, shipment_ids=group):
+                    _send_group(engine, settings, tenant_id, group, result, options, share, claim)
         options.progress(1.0, "Done.")
     finally:
-        _release(engine, claimed, result.batch_id)
+        claims.release(engine=engine, claim=claim)
     result.duration_ms = int((time.monotonic() - started) * 1000)
     order = {sid: n for n, sid in enumerate(ids)}
     result.outcomes.sort(key=lambda o: order.get(o.shipment_id, 0))
@@ -128,41 +127,12 @@ def _shares(n: int, groups: int) -> Callable[[float], float]:
     return lambda part: (n + part) / max(groups, 1)
 
 
-def _claim(engine: Engine, ids: list[int], token: str) -> list[int]:
-    """Atomically take the shipments no other send holds (stale claims expire)."""
-    now = utcnow()
-    claim_timeout = timedelta(seconds=get_settings().sync_lease_seconds)
-    with session_scope(engine) as session:
-        session.exec(
-            update(Shipment)
-            .where(
-                Shipment.id.in_(ids),
-                or_(Shipment.claim_token.is_(None), Shipment.claimed_at < now - claim_timeout),
-            )
-            .values(claim_token=token, claimed_at=now)
-        )
-    with session_scope(engine) as session:
-        return list(
-            session.exec(
-                select(Shipment.id).where(Shipment.id.in_(ids), Shipment.claim_token == token)
-            )
-        )
-
-
-def _release(engine: Engine, ids: list[int], token: str) -> None:
-    with session_scope(engine) as session:
-        session.exec(
-            update(Shipment)
-            .where(Shipment.id.in_(ids), Shipment.claim_token == token)
-            .values(claim_token=None, claimed_at=None)
-        )
-
-
 def _by_organisation(engine: Engine, ids: list[int]) -> dict[str | None, list[int]]:
     groups: dict[str | None, list[int]] = {}
     with session_scope(engine) as session:
         default = connections.default_connection(session=session)
-        for shipment in session.exec(select(Shipment).where(Shipment.id.in_(ids))):
+        for shipment in session.exec(select(Shipment).where(col(Shipment.id).in_(ids))):
+            assert shipment.id is not None  # read from the database
             tenant = shipment.tenant_id or (default.tenant_id if default else None)
             groups.setdefault(tenant, []).append(shipment.id)
     return groups
@@ -176,13 +146,14 @@ def _send_group(
     result: BatchResult,
     options: SendOptions,
     share: Callable[[float], float],
+    claim: claims.Claim,
 ) -> None:
     with session_scope(engine) as session:
-        ctx = SendContext(session, settings, result, options)
+        ctx = SendContext(session, settings, result, options, claim=claim)
         ctx.connection = connection = connections.connection_for(
             session=session, tenant_id=tenant_id
         )
-        shipments = list(session.exec(select(Shipment).where(Shipment.id.in_(ids))))
+        shipments = list(session.exec(select(Shipment).where(col(Shipment.id).in_(ids))))
         if connection is None:
             reject_all(ctx, shipments, [connections.NOT_CONNECTED])
             return
@@ -217,6 +188,8 @@ def _send_group(
                 document = build_document(
                     shipment, ctx.sync_settings, resolved, base_currency=base_currency
                 )
+                if fencing.unchanged_in_xero(ctx, shipment, document):
+                    continue
                 ready.append((shipment, document))
         if ready:
             session.commit()
@@ -232,8 +205,8 @@ def _send_group(
         session.exec(
             update(IntegrationLog)
             .where(
-                IntegrationLog.batch_id == result.batch_id,
-                IntegrationLog.tenant_id == connection.tenant_id,
+                col(IntegrationLog.batch_id) == result.batch_id,
+                col(IntegrationLog.tenant_id) == connection.tenant_id,
             )
             .values(api_calls=calls)
         )
@@ -242,6 +215,8 @@ def _send_group(
 def _validate(ctx: SendContext, shipments: list[Shipment]) -> list:
     """Each shipment with its problems and what its codes resolve to in Xero."""
     session, connection, adapter = ctx.session, ctx.connection, ctx.adapter
+    # _send_group sets these before it validates.
+    assert connection is not None and adapter is not None and ctx.sync_settings is not None
     ref = reference_data.load(session=session, connection=connection)
     refreshed = False
     if ref.is_empty:
@@ -272,6 +247,15 @@ def idempotency_key(tenant_id: str, documents: list[dict]) -> str:
 
 def _send_documents(ctx: SendContext, ready: list[tuple[Shipment, dict]]) -> None:
     options, connection, kind = ctx.options, ctx.connection, ctx.kind
+    assert connection is not None and ctx.adapter is not None  # set by _send_group
+    ready, in_xero = fencing.take_for_sending(ctx, ready)
+    for shipment, document, found_answer in in_xero:
+        _apply_answer(ctx, shipment, document, found_answer, 0, found=True)
+    queue.complete(
+        session=ctx.session, shipment_ids=[s.id for s, _, _ in in_xero if s.id is not None]
+    )
+    if not ready:
+        return
     shipments = [s for s, _ in ready]
     documents = [d for _, d in ready]
     key = idempotency_key(connection.tenant_id, documents)
@@ -279,7 +263,10 @@ def _send_documents(ctx: SendContext, ready: list[tuple[Shipment, dict]]) -> Non
     answers: list[ElementResult] | None = None
     last_error = ""
     wait = 0.0
+    uncertain = False  # a try may have reached Xero without its answer reaching us
     for attempt in range(options.attempts):
+        if attempt and not fencing.still_ours(ctx, shipments):
+            break  # the claim was taken over: the new holder finds out what reached Xero
         try:
             answers = kind.save(ctx.adapter, connection.tenant_id, documents, idempotency_key=key)
             break
@@ -287,17 +274,30 @@ def _send_documents(ctx: SendContext, ready: list[tuple[Shipment, dict]]) -> Non
             last_error, wait = str(error), error.retry_after
         except XeroUnavailable as error:
             last_error, wait = str(error), _backoff(attempt)
+            uncertain = uncertain or error.maybe_applied
             if error.maybe_applied:
-                found = _reconcile(ctx, documents)
+                try:
+                    found = _reconcile(ctx, documents)
+                except XeroUnavailable as lookup_error:
+                    # Xero may hold the batch and cannot say: sending again now could commit
+                    # it twice. Kept Sending (send_started_at), the next attempt looks first.
+                    last_error = f"{fencing.NOT_LOOKED_UP} ({lookup_error})"
+                    break
                 if found is not None:
                     answers = found
                     break
         except XeroAuthError as error:
-            needs_reconnect(ctx, shipments, str(error))
+            held_ones = fencing.still_held(ctx, shipments)
+            fencing.answer_known(held_ones, certain=not uncertain)
+            needs_reconnect(ctx, held_ones, str(error))
             return
         except XeroRequestRejected as error:
             plain = ["Xero refused the whole request; see Xero's words and send again."]
+            held = {s.id for s in fencing.still_held(ctx, shipments) if s.id is not None}
             for shipment, document in ready:
+                if shipment.id not in held:
+                    continue
+                fencing.answer_known([shipment])
                 record(
                     ctx,
                     shipment,
@@ -310,16 +310,24 @@ def _send_documents(ctx: SendContext, ready: list[tuple[Shipment, dict]]) -> Non
         if attempt + 1 == options.attempts or wait > options.max_inline_wait:
             break
         options.sleep(wait)
+    # The fence again, before applying: a sender that lost its claim meanwhile applies nothing.
+    held_ones = fencing.still_held(ctx, shipments)
+    held = {s.id for s in held_ones if s.id is not None}
     if answers is None:
-        requeue(ctx, shipments, last_error, wait)
+        fencing.answer_known(held_ones, certain=not uncertain)
+        requeue(ctx, held_ones, last_error, wait)
         return
     duration = int((time.monotonic() - started) * 1000)
     by_number = {a.number: a for a in answers if a.number}
     for index, (shipment, document) in enumerate(ready):
+        if shipment.id not in held:
+            continue
         number = document.get(kind.number_field)
-        answer = answers[index] if len(answers) == len(ready) else by_number.get(number)
+        answer: ElementResult | None = (
+            answers[index] if len(answers) == len(ready) else by_number.get(number or "")
+        )
         _apply_answer(ctx, shipment, document, answer, duration)
-    queue.complete(session=ctx.session, shipment_ids=[s.id for s in shipments])
+    queue.complete(session=ctx.session, shipment_ids=sorted(held))
 
 
 def _apply_answer(
@@ -328,9 +336,13 @@ def _apply_answer(
     document: dict,
     answer: ElementResult | None,
     duration: int,
+    *,
+    found: bool = False,
 ) -> None:
     connection = ctx.connection
+    assert connection is not None  # set by _send_group
     action = "update" if shipment.xero_document_id else "create"
+    fencing.answer_known([shipment])
     if answer is None:
         plain = ["Xero's answer did not include this shipment; send it again."]
         record(ctx, shipment, Outcome.REJECTED, payload=document, plain=plain)
@@ -361,9 +373,14 @@ def _apply_answer(
     shipment.xero_amount_paid = answer.amount_paid
     shipment.xero_currency_rate = answer.currency_rate
     shipment.xero_contact_name = answer.contact_name or shipment.xero_contact_name
+    # The contact the send resolved: the drift check tells when Xero's differs from it.
+    shipment.xero_contact_id = (
+        answer.contact_id or (document.get("Contact") or {}).get("ContactID") or None
+    )
     shipment.sent_at = utcnow()
     shipment.last_error = None
-    note = None
+    shipment.sent_hash = fencing.document_hash(ctx, document)
+    note = "Found in Xero after an earlier answer was lost: not sent again." if found else None
     if document.get("CurrencyCode") != (connection.base_currency or "") and not document.get(
         "CurrencyRate"
     ):
@@ -372,12 +389,12 @@ def _apply_answer(
 
 
 def _reconcile(ctx: SendContext, documents: list[dict]) -> list[ElementResult] | None:
-    """After a lost answer: look the documents up by number. None if not all found."""
+    """After a lost answer: look the documents up by number. None if not all found; raises
+    XeroUnavailable when the lookup itself fails (then whether Xero holds them is unknown)."""
     numbers = [d[ctx.kind.number_field] for d in documents]
-    try:
-        found = {a.number: a for a in ctx.kind.find(ctx.adapter, ctx.connection.tenant_id, numbers)}
-    except XeroUnavailable:
-        return None
+    adapter, connection = ctx.adapter, ctx.connection
+    assert adapter is not None and connection is not None  # set by _send_group
+    found = {a.number: a for a in ctx.kind.find(adapter, connection.tenant_id, numbers)}
     if all(n in found for n in numbers):
         return [found[n] for n in numbers]
     return None

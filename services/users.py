@@ -1,4 +1,5 @@
-"""App users and roles. Passwords are bcrypt hashes; streamlit-authenticator does the login."""
+"""App users and roles. Passwords are bcrypt hashes, of a minimum strength (one rule, here);
+services.sessions checks them at login."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import bcrypt
 from sqlmodel import Session, select
 
 from models import AppUser, Role
+from services import audit, sessions
 from services.errors import UserError
 
 # What each role may open. app.py builds the navigation from this, and pages check it too.
@@ -19,6 +21,10 @@ READ_ONLY: dict[str, tuple[str, ...]] = {
     Role.OPERATIONS: ("mapping",),
     Role.FINANCE: ("shipments",),
 }
+# The one password rule: long enough, and not the username (nor containing it).
+PASSWORD_MIN_LENGTH = 12
+# The demo's users and passwords, created only against the sandbox (demo mode), where their
+# weak passwords are allowed; nowhere else.
 DEMO_USERS = (
     ("admin", "Ada Admin", "admin@example.com", Role.ADMIN, "admin"),
     ("operations", "Oscar Operations", "operations@example.com", Role.OPERATIONS, "operations"),
@@ -31,7 +37,9 @@ class UserAccountError(UserError):
 
 
 def can_open(role: str | None, page: str) -> bool:
-    return bool(role) and page in PAGES_BY_ROLE.get(role, ())
+    if not role:
+        return False
+    return page in PAGES_BY_ROLE.get(role, ())
 
 
 def can_edit(role: str | None, page: str) -> bool:
@@ -42,53 +50,198 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
 
 
+def password_problem(*, username: str, password: str) -> str | None:
+    """Why this password may not be used for this user, or None if it may."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"The password must be at least {PASSWORD_MIN_LENGTH} characters long."
+    if username.strip() and username.strip().casefold() in password.casefold():
+        return "The password must not be (or contain) the username."
+    return None
+
+
+def _check_password(username: str, password: str) -> None:
+    problem = password_problem(username=username, password=password)
+    if problem:
+        raise UserAccountError(problem)
+
+
 def save_user(
-    *, session: Session, username: str, name: str, email: str, role: str, password: str
+    *,
+    session: Session,
+    username: str,
+    name: str,
+    email: str,
+    role: str,
+    password: str,
+    actor: str = "cli",
 ) -> AppUser:
-    if role not in {r.value for r in Role}:
-        raise UserAccountError(f"Role must be one of {', '.join(r.value for r in Role)}.")
-    user = session.get(AppUser, username) or AppUser(
+    """Add a user, or update one (a new password or role ends their sessions at once)."""
+    _check_password(username, password)
+    return _store_user(
+        session=session,
+        username=username,
+        name=name,
+        email=email,
+        role=role,
+        password=password,
+        actor=actor,
+    )
+
+
+def _store_user(
+    *, session: Session, username: str, name: str, email: str, role: str, password: str, actor: str
+) -> AppUser:
+    _check_role(role)
+    if not username.strip() or len(username) > sessions.USERNAME_MAX_LENGTH:
+        raise UserAccountError(
+            f"The username must have 1 to {sessions.USERNAME_MAX_LENGTH} characters."
+        )
+    existing = session.get(AppUser, username)
+    user = existing or AppUser(
         username=username, name=name, email=email, role=role, password_hash=""
     )
-    user.name, user.email, user.role = name, email, role
+    if existing is not None:
+        sessions.end_sessions_of(session=session, username=username, reason="user changed")
+    before = {"role": existing.role, "active": existing.active} if existing else None
+    user.name, user.email, user.role, user.active = name, email, role, True
     user.password_hash = hash_password(password)
     session.add(user)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="save user",
+        entity="user",
+        entity_id=username,
+        before=before,
+        after={"role": role, "active": True, "password": "changed"},
+    )
     return user
 
 
-def credentials(*, session: Session) -> dict:
-    """The credentials dict streamlit-authenticator expects (hashes only, never passwords)."""
-    users = session.exec(select(AppUser)).all()
-    return {
-        "usernames": {
-            u.username: {
-                "email": u.email,
-                "first_name": u.name.split()[0],
-                "last_name": " ".join(u.name.split()[1:]),
-                "password": u.password_hash,
-                "roles": [u.role],
-            }
-            for u in users
-        }
-    }
+def _user(session: Session, username: str) -> AppUser:
+    user = session.get(AppUser, username)
+    if user is None:
+        raise UserAccountError(f"There is no user {username}.")
+    return user
+
+
+def reset_password(*, session: Session, username: str, password: str, actor: str) -> None:
+    """Give a user a new password; their sessions end at once."""
+    _check_password(username, password)
+    user = _user(session, username)
+    user.password_hash = hash_password(password)
+    _changed(session, user, actor=actor, action="reset password", reason="password reset")
+
+
+def change_role(*, session: Session, username: str, role: str, actor: str) -> None:
+    """Give a user another role; their sessions end at once (they log in to the new one)."""
+    _check_role(role)
+    user = _user(session, username)
+    before, user.role = user.role, role
+    _changed(
+        session,
+        user,
+        actor=actor,
+        action="change role",
+        reason="role changed",
+        before={"role": before},
+        after={"role": role},
+    )
+
+
+def deactivate(*, session: Session, username: str, actor: str) -> None:
+    """Stop a user logging in; their sessions end at once."""
+    user = _user(session, username)
+    user.active = False
+    _changed(
+        session,
+        user,
+        actor=actor,
+        action="deactivate user",
+        reason="user deactivated",
+        before={"active": True},
+        after={"active": False},
+    )
+
+
+def _changed(
+    session: Session,
+    user: AppUser,
+    *,
+    actor: str,
+    action: str,
+    reason: str,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    """Save a change to a user that ends their sessions, and audit it."""
+    session.add(user)
+    sessions.end_sessions_of(session=session, username=user.username, reason=reason)
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity="user",
+        entity_id=user.username,
+        before=before,
+        after=after,
+    )
+
+
+def _check_role(role: str) -> None:
+    if role not in {r.value for r in Role}:
+        raise UserAccountError(f"Role must be one of {', '.join(r.value for r in Role)}.")
+
+
+def has_users(*, session: Session) -> bool:
+    return session.exec(select(AppUser).limit(1)).first() is not None
+
+
+def create_first_admin(
+    *, session: Session, username: str, name: str, password: str, password_again: str
+) -> AppUser:
+    """The first user of a real (non-demo) Shipbridge: an admin with the password the
+    person chose. Refused once any user exists."""
+    if has_users(session=session):
+        raise UserAccountError("The first admin exists already: log in instead.")
+    if not name.strip():
+        raise UserAccountError("Enter the admin's name.")
+    if password != password_again:
+        raise UserAccountError("The two passwords differ: enter the same password twice.")
+    return save_user(
+        session=session,
+        username=username.strip(),
+        name=name.strip(),
+        email="",
+        role=Role.ADMIN,
+        password=password,
+        actor=username.strip(),
+    )
+
+
+def name_of(*, session: Session, username: str) -> str | None:
+    user = session.get(AppUser, username)
+    return user.name if user else None
 
 
 def role_of(*, session: Session, username: str | None) -> str | None:
     user = session.get(AppUser, username) if username else None
-    return user.role if user else None
+    return user.role if user and user.active else None
 
 
 def ensure_demo_users(*, session: Session) -> int:
+    """The demo's users with their weak passwords: call only in demo mode (the sandbox)."""
     added = 0
     for username, name, email, role, password in DEMO_USERS:
         if session.get(AppUser, username) is None:
-            save_user(
+            _store_user(
                 session=session,
                 username=username,
                 name=name,
                 email=email,
                 role=role,
                 password=password,
+                actor="demo",
             )
             added += 1
     return added

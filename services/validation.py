@@ -5,11 +5,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeVar
 
 from models import Shipment, SyncSettings, XeroContact, XeroItem
+from models.shipment import AMOUNT
 from services import money
 from services.reference_data import ReferenceData
 
@@ -58,7 +59,8 @@ def reference(shipment: Shipment, settings: SyncSettings) -> str | None:
 
 def document_date(shipment: Shipment, settings: SyncSettings) -> date | None:
     value = getattr(shipment, settings.date_source, None)
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
+    # A date source may be a moment (datetime); the document takes its day.
+    return value.date() if isinstance(value, datetime) else value
 
 
 def sign_problem(field: str, value: Decimal | None) -> str | None:
@@ -121,7 +123,18 @@ def required_field_problems(shipment: Shipment, settings: SyncSettings) -> list[
         )
     for number, line in enumerate(shipment.lines, start=1):
         problems.extend(_line_problems(number, line))
+    # Each amount fits its column (the form and the import see to it), but their sum is what
+    # Xero answers and Shipbridge stores as the document's total.
+    total = _lines_and_freight(shipment)
+    refused = money.storage_problem(total, AMOUNT) if total > 0 else None
+    if refused:
+        problems.append(f"Total (lines and freight) {refused}: split the shipment.")
     return problems
+
+
+def _lines_and_freight(shipment: Shipment) -> Decimal:
+    amounts = [line.item_value for line in shipment.lines if line.item_value is not None]
+    return money.round_amount(sum(amounts, shipment.freight_amount or Decimal(0)))
 
 
 def _line_problems(number: int, line) -> list[str]:
@@ -214,13 +227,22 @@ def check(
             f"Tax type {settings.tax_type} is for purchases, not sales: choose a sales tax "
             "rate on the Mapping page."
         )
+    tax_rate = ref.tax_types.get(settings.tax_type)
+    if not problems and tax_rate is not None and settings.line_amount_types == "Exclusive":
+        # Tax on top: Xero's total is more than the lines, and Shipbridge stores it too.
+        with_tax = _lines_and_freight(shipment) * (1 + Decimal(str(tax_rate.rate or 0)) / 100)
+        refused = money.storage_problem(money.round_amount(with_tax), AMOUNT)
+        if refused:
+            problems.append(f"Total with {settings.tax_type} tax {refused}: split the shipment.")
     if problems:
         return problems, None
+    issued = document_date(shipment, settings)
+    assert issued is not None  # a missing date is one of required_field_problems
     return problems, Resolved(
         customer_code=code or "",
         contact=contact,
         reference=reference(shipment, settings) or "",
-        document_date=document_date(shipment, settings),
+        document_date=issued,
         lines=lines,
         sales_account=sales_account,
     )

@@ -15,10 +15,10 @@ from datetime import timedelta
 from wsgiref.simple_server import WSGIServer
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import JobStatus, Outcome, SyncJob, XeroConnection, utcnow
-from services import connections, metrics, queue, reference_data
+from services import budget, connections, liveness, metrics, queue, reference_data
 from services.db import get_engine, migrate, session_scope
 from services.observability import configure_logging
 from services.settings import get_settings
@@ -26,13 +26,15 @@ from services.sync import SyncError, send_shipments
 from services.xero.errors import XeroError
 
 log = logging.getLogger("shipbridge.worker")
-REFERENCE_EVERY = timedelta(minutes=15)
-PAYMENTS_EVERY = timedelta(minutes=5)
+HEARTBEAT_EVERY = 10.0  # seconds; well inside `worker_heartbeat_seconds`
 
 
 def run_once(*, engine: Engine, worker_id: str) -> int:
     """Send one leased batch; returns how many jobs it took (0 when the queue is idle)."""
-    jobs = queue.lease_batch(engine=engine, worker_id=worker_id)
+    with session_scope(engine) as session:
+        queue.recover_abandoned(session=session)
+    lease = queue.lease_batch(engine=engine, worker_id=worker_id)
+    jobs = lease.jobs
     if not jobs:
         return 0
     ids = [j.shipment_id for j in jobs]
@@ -43,6 +45,7 @@ def run_once(*, engine: Engine, worker_id: str) -> int:
             user=jobs[0].requested_by,
             engine=engine,
             max_inline_wait=60,
+            claim=lease.claim,
         )
         log.info(
             "batch %s: %s processed, %s rejected, %s calls",
@@ -64,8 +67,8 @@ def run_once(*, engine: Engine, worker_id: str) -> int:
         return len(jobs)
     # Jobs whose shipment another send held stay queued for a later pass.
     with session_scope(engine) as session:
-        for job in session.exec(select(SyncJob).where(SyncJob.id.in_([j.id for j in jobs]))):
-            if job.status == JobStatus.RUNNING and job.leased_by == worker_id:
+        for job in session.exec(select(SyncJob).where(col(SyncJob.id).in_([j.id for j in jobs]))):
+            if job.status == JobStatus.RUNNING and job.leased_by == lease.claim.token:
                 job.status = JobStatus.QUEUED
                 job.not_before = utcnow() + timedelta(seconds=10)
                 job.leased_by = None
@@ -85,12 +88,16 @@ def work_once(*, engine: Engine, worker_id: str) -> int:
     metrics. Returns how many jobs it took (0 when the queue is idle)."""
     try:
         took = run_once(engine=engine, worker_id=worker_id)
-    except Exception:  # noqa: BLE001 - one bad batch must not stop the worker
+    except Exception as error:  # noqa: BLE001 - one bad batch must not stop the worker
+        if liveness.database_away(error):
+            raise  # the loop's DatabaseWatch waits it out, and says so once
         log.exception("batch failed; its jobs will be retried when their lease expires")
         took = 0
     try:
         refresh_queue_metrics(engine=engine)
-    except Exception:  # noqa: BLE001 - the metrics must not stop the sends
+    except Exception as error:  # noqa: BLE001 - the metrics must not stop the sends
+        if liveness.database_away(error):
+            raise
         log.exception("queue metrics could not be read")
     return took
 
@@ -113,10 +120,11 @@ def serve_metrics(*, port: int) -> WSGIServer | None:
 
 
 def refresh_reference_data(*, engine: Engine) -> None:
-    """Incremental refresh for each connected organisation that is due."""
+    """Incremental refresh for each connected organisation that is due and within the day's
+    budget (services/budget.py)."""
     with session_scope(engine) as session:
-        due = connections.due_connections(
-            session=session, last_read=lambda c: c.reference_refreshed_at, every=REFERENCE_EVERY
+        due = budget.due_reads(
+            session=session, kind="reference", last_read=lambda c: c.reference_refreshed_at
         )
         _read_from_xero(session, due, reference_data.refresh, "reference refresh")
 
@@ -126,10 +134,37 @@ def pull_payments(*, engine: Engine) -> None:
     from services import payments
 
     with session_scope(engine) as session:
-        due = connections.due_connections(
-            session=session, last_read=lambda c: c.payments_pulled_at, every=PAYMENTS_EVERY
+        due = budget.due_reads(
+            session=session, kind="payments", last_read=lambda c: c.payments_pulled_at
         )
         _read_from_xero(session, due, payments.pull, "payment pull")
+
+
+def check_drift(*, engine: Engine) -> None:
+    """Compare sent shipments with Xero for each organisation whose check is due and within
+    the day's budget (services/budget.py)."""
+    from services import drift
+
+    with session_scope(engine) as session:
+        for organisation, summary in drift.check_due(session=session).items():
+            if summary.error:
+                log.warning("drift check for %s failed: %s", organisation, summary.error)
+
+
+def scheduled_reads(*, engine: Engine) -> None:
+    """The worker's scheduled reads (reference data, payments, drift), each on its own: one
+    failing unexpectedly (a bug, a database error) is logged with its traceback and neither
+    stops the others nor the worker's loop."""
+    reads = (
+        ("reference data refresh", refresh_reference_data),
+        ("payment pull", pull_payments),
+        ("drift check", check_drift),
+    )
+    for what, read in reads:
+        try:
+            read(engine=engine)
+        except Exception:  # noqa: BLE001 - scheduled reads must not stop the sends
+            log.exception("scheduled %s failed", what)
 
 
 def _read_from_xero(session: Session, due: list[XeroConnection], read, what: str) -> None:
@@ -141,8 +176,11 @@ def _read_from_xero(session: Session, due: list[XeroConnection], read, what: str
 
 
 def run_forever(*, engine: Engine | None = None, idle_sleep: float = 1.0) -> None:
+    """Send the queue until stopped. An unreachable database (at start-up, for the migration,
+    or mid-run) is waited out with backoff, never a reason to exit."""
     engine = engine or get_engine()
-    migrate(engine)
+    watch = liveness.DatabaseWatch(log=log)
+    watch.until_up(lambda: migrate(engine))
     worker_id = f"{socket.gethostname()}-{os.getpid()}"
     stopping = False
 
@@ -154,19 +192,19 @@ def run_forever(*, engine: Engine | None = None, idle_sleep: float = 1.0) -> Non
     signal.signal(signal.SIGINT, stop)
     log.info("worker %s started", worker_id)
     serve_metrics(port=get_settings().worker_metrics_port)
-    refresh_queue_metrics(engine=engine)
-    last_reference = 0.0
+    watch.run(lambda: refresh_queue_metrics(engine=engine))
+    last_reference = last_beat = 0.0
     while not stopping:
         if time.monotonic() - last_reference > 60:
-            try:
-                refresh_reference_data(engine=engine)
-                pull_payments(engine=engine)
-            except Exception:  # noqa: BLE001 - scheduled reads must not stop the sends
-                log.exception("scheduled refresh failed")
+            scheduled_reads(engine=engine)
             last_reference = time.monotonic()
-        took = work_once(engine=engine, worker_id=worker_id)
-        if not took:
+        beat_due = time.monotonic() - last_beat > HEARTBEAT_EVERY
+        if beat_due and watch.run(lambda: liveness.beat(engine=engine, worker_id=worker_id)):
+            last_beat = time.monotonic()
+        took = watch.run(lambda: work_once(engine=engine, worker_id=worker_id))
+        if not took and not watch.away:
             time.sleep(idle_sleep)
+    watch.run(lambda: liveness.gone(engine=engine, worker_id=worker_id))
     log.info("worker %s stopped", worker_id)
 
 

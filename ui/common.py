@@ -22,6 +22,7 @@ from services.db import session_scope
 from services.errors import UserError
 from services.money import format_amount
 from ui import state
+from ui.text import md_text
 
 if TYPE_CHECKING:  # pages and parts pass the session to services; they never query it
     from sqlmodel import Session
@@ -82,9 +83,10 @@ def session() -> Iterator[Session]:
 def error_message(error: Exception, *, where: str = "a page") -> str:
     """The words to show for `error`: a UserError's own message; for anything else (a bug)
     an apology with a short reference, logged here with the traceback under that reference.
-    Call it once per error: each call logs."""
+    Call it once per error: each call logs. Markdown-safe: a service's words may quote what
+    someone typed (a shipment number, a code), and that shows as text."""
     if isinstance(error, UserError):
-        return str(error)
+        return md_text(str(error))
     reference = secrets.token_hex(4)
     log.error("Unexpected error in %s (ref %s)", where, reference, exc_info=error)
     return UNEXPECTED.format(reference=reference)
@@ -212,7 +214,7 @@ def local_date(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def money(amount: Decimal | None, currency: str | None) -> str:
+def money(amount: Decimal | int | None, currency: str | None) -> str:
     """An amount with its currency code, e.g. 1,234.50 USD. Never converted, never summed."""
     if amount is None:
         return ""

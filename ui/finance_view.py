@@ -14,6 +14,7 @@ from services import connections, finance, payments
 from services.finance import CustomerBalance, View
 from services.paging import Page
 from ui import common, state, xero_document
+from ui.text import md_text
 
 PAGE_SIZE = 25
 VIEWS = [v.value for v in View]
@@ -78,7 +79,7 @@ def pull_payments() -> None:
         return
     for name, s in summaries.items():
         if s.error:
-            st.error(f"{name}: {s.error}")
+            st.error(f"{md_text(name)}: {md_text(s.error)}")
     st.dataframe(
         pd.DataFrame(
             [
@@ -196,7 +197,7 @@ def customer_frame(
     rows = []
     for b in balances:
         where = organisation(b.tenant_id)
-        row = {"Customer": b.customer}
+        row: dict[str, object] = {"Customer": b.customer}
         if several:
             row["Organisation"] = where.tenant_name if where else (b.tenant_id or "—")
         row |= {
@@ -284,7 +285,9 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
         shown = Page(page, PAGE_SIZE, total).clamped()
         page, pages = shown.number, shown.count
         pinned = finance.pinned_ids(
-            session=db_session, username=user.username, shipment_ids=[s.id for s in rows]
+            session=db_session,
+            username=user.username,
+            shipment_ids=[s.id for s in rows if s.id is not None],
         )
     st.session_state[state.FIN_PAGE] = page
 

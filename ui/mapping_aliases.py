@@ -14,6 +14,7 @@ from services import aliases
 from services.paging import Page
 from services.reference_data import ReferenceData
 from ui import common, state
+from ui.text import md_code, md_text
 
 REVENUE_TYPES = {"REVENUE", "SALES", "OTHERINCOME"}
 SHOWN_NUMBERS = 10  # shipment numbers listed per unmapped code
@@ -52,11 +53,12 @@ def customers(
     if not can_edit:
         return
     if ref.is_empty:
-        st.info(NO_CACHE.format(name=connection.tenant_name))
+        st.info(NO_CACHE.format(name=md_text(connection.tenant_name)))
         return
 
     current, suffix = _picked("customer", rows, key=state.CUSTOMER_MAP_PICK)
-    contacts = sorted(c.account_number for c in ref.customers.values())
+    # Every cached customer has an account number (it is the cache's key).
+    contacts = sorted(c.account_number for c in ref.customers.values() if c.account_number)
     with st.form(state.CUSTOMER_MAP_FORM, clear_on_submit=True):
         code = _code_input(
             kind="customer",
@@ -103,18 +105,19 @@ def customers(
             sales_account_code=sales_account,
             user=user.username,
         ),
-        f"Customer code {code} now maps to Xero customer {account_number or code}{extra}.",
+        f"Customer code {md_text(code)} now maps to Xero customer "
+        f"{md_text(account_number or code)}{md_text(extra)}.",
     )
 
 
 def _picked(
-    kind: str, rows: list[aliases.Mapping], *, key: str
-) -> tuple[aliases.Mapping | None, str]:
+    kind: str, rows: list[aliases.AnyMapping], *, key: str
+) -> tuple[aliases.AnyMapping | None, str]:
     """The mapping chosen above the form (None: a new one) and the suffix that gives the
     form's widgets their own keys per mapping."""
     by_code = {m.shipment_code: m for m in rows}
     pick = _picker(kind, list(by_code), key=key)
-    return by_code.get(pick), pick or "new"
+    return (by_code.get(pick) if pick is not None else None), pick or "new"
 
 
 def _xero_choice(
@@ -172,7 +175,7 @@ def products(
     if not can_edit:
         return
     if not ref.items:
-        st.info(NO_CACHE.format(name=connection.tenant_name))
+        st.info(NO_CACHE.format(name=md_text(connection.tenant_name)))
         return
 
     current, suffix = _picked("product", rows, key=state.PRODUCT_MAP_PICK)
@@ -208,7 +211,7 @@ def products(
             item_code=item_code or "",
             user=user.username,
         ),
-        f"Product code {code} now maps to Xero item {item_code}.",
+        f"Product code {md_text(code)} now maps to Xero item {md_text(item_code)}.",
     )
 
 
@@ -233,12 +236,12 @@ def _code_input(
 
 
 def _mapping_table(
-    model: type[aliases.Mapping],
+    model: type[aliases.AnyMapping],
     connection: XeroConnection,
-    row: Callable[[aliases.Mapping], dict],
+    row: Callable[[aliases.AnyMapping], dict],
     *,
     keys: tuple[str, str, str],
-) -> list[aliases.Mapping]:
+) -> list[aliases.AnyMapping]:
     """Search box, one page of the organisation's mappings (paged in SQL) and the pager;
     returns the mappings shown."""
     search_key, page_key, table_key = keys
@@ -298,7 +301,7 @@ def _delete_button(
     row: CustomerMapping | ProductMapping, *, key: str, pick_key: str, user: common.CurrentUser
 ) -> None:
     st.button(
-        f"Delete the mapping of {row.shipment_code}",
+        f"Delete the mapping of {md_text(row.shipment_code)}",
         key=key,
         on_click=_delete,
         args=(type(row), row.id, pick_key, user.username),
@@ -314,7 +317,7 @@ def _delete(model, row_id: int, pick_key: str, username: str) -> None:
             if row is not None:
                 aliases.delete_mapping(session=db_session, row=row, user=username)
         if code is not None:
-            common.flash("success", f"The mapping of {code} is deleted.")
+            common.flash("success", f"The mapping of {md_text(code)} is deleted.")
     st.session_state[pick_key] = None
 
 
@@ -334,7 +337,7 @@ def check_all(
     if not st.session_state.get(state.CHECK_ALL_OPEN):
         return
     if ref.is_empty:
-        st.info(NO_CACHE.format(name=connection.tenant_name))
+        st.info(NO_CACHE.format(name=md_text(connection.tenant_name)))
         return
     with common.session() as db_session:
         result = aliases.check_all(session=db_session, connection=connection)
@@ -368,17 +371,22 @@ def _unmapped(
     user: common.CurrentUser,
     can_edit: bool,
 ) -> None:
-    shown = ", ".join(code.shipment_numbers[:SHOWN_NUMBERS])
+    shown = ", ".join(md_text(number) for number in code.shipment_numbers[:SHOWN_NUMBERS])
     more = code.shipment_count - min(len(code.shipment_numbers), SHOWN_NUMBERS)
     if more > 0:
         shown += f" and {more} more"
     st.markdown(
-        f"**{code.kind.capitalize()} code `{code.code}`** — "
+        f"**{code.kind.capitalize()} code {md_code(code.code)}** — "
         f"{code.shipment_count} shipment(s): {shown}"
     )
     # Suggestions are the cache's upper-cased keys: map to Xero's own spelling.
     if code.kind == "customer":
-        targets = [ref.customers[s].account_number for s in code.suggestions if s in ref.customers]
+        # Every cached customer has an account number (it is the cache's key).
+        targets = [
+            number
+            for s in code.suggestions
+            if s in ref.customers and (number := ref.customers[s].account_number)
+        ]
     else:
         targets = [ref.items[s].code for s in code.suggestions if s in ref.items]
     tab = "Customers" if code.kind == "customer" else "Products"
@@ -389,11 +397,12 @@ def _unmapped(
             f"code on the {tab} tab."
         )
     elif not can_edit:
-        st.caption(f"Nearest Xero codes: {', '.join(targets)}. An admin can map the code.")
+        nearest = ", ".join(md_text(target) for target in targets)
+        st.caption(f"Nearest Xero codes: {nearest}. An admin can map the code.")
     else:
         for column, target in zip(st.columns(3), targets, strict=False):
             column.button(
-                f"Map {code.code} → {target}",
+                f"Map {md_text(code.code)} → {md_text(target)}",
                 key=f"{state.MAP_SUGGESTION_PREFIX}{code.kind}_{code.code}_{target}",
                 on_click=_map_suggestion,
                 args=(connection.tenant_id, code, target, user.username),
@@ -431,6 +440,6 @@ def _map_suggestion(tenant_id: str, code: aliases.UnmappedCode, target: str, use
                 )
         common.flash(
             "success",
-            f"{code.kind.capitalize()} code {code.code} now maps to {target}: "
+            f"{code.kind.capitalize()} code {md_text(code.code)} now maps to {md_text(target)}: "
             f"{code.shipment_count} shipment(s) can be sent again.",
         )

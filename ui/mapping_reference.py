@@ -12,6 +12,7 @@ from models import AuditEvent, ConnectionStatus, XeroConnection
 from services import audit, connections, reference_data
 from services.reference_data import RefreshSummary
 from ui import common, state
+from ui.text import md_text
 
 CHANGES = ("new", "updated", "unchanged", "archived")
 # Audit entities that are the mapping: the settings and the per-customer/product mappings.
@@ -46,7 +47,8 @@ def refresh_all(organisations: list[XeroConnection], *, full: bool) -> None:
     with st.status(f"Refreshing {len(active)} organisation(s) from Xero…", expanded=True) as box:
         progress = st.progress(0.0)
         for n, connection in enumerate(active):
-            progress.progress(n / len(active), text=f"Reading {connection.tenant_name}…")
+            progress.progress(n / len(active), text=f"Reading {md_text(connection.tenant_name)}…")
+            assert connection.id is not None  # read from the database
             try:
                 with common.session() as db_session:
                     row = connections.get_connection(
@@ -66,11 +68,13 @@ def refresh_all(organisations: list[XeroConnection], *, full: bool) -> None:
             state="error" if failed else "complete",
             expanded=False,
         )
-    for name, error in failed:
-        st.error(f"{name}: {common.error_message(error, where='refreshing reference data')}")
+    for name, problem in failed:
+        st.error(
+            f"{md_text(name)}: {common.error_message(problem, where='refreshing reference data')}"
+        )
     if done:
         st.dataframe(refresh_frame(done), hide_index=True)
-        per_organisation = ", ".join(f"{name} {s.api_calls}" for name, s in done)
+        per_organisation = ", ".join(f"{md_text(name)} {s.api_calls}" for name, s in done)
         st.caption(f"{calls} API call(s) used: {per_organisation}.")
 
 
@@ -116,7 +120,8 @@ def reference_counts(rows: list[XeroConnection]) -> None:
 
 def history(organisations: list[XeroConnection]) -> None:
     """Who changed the mapping, when, and what it was before and after."""
-    names = {c.tenant_id: c.tenant_name for c in organisations}
+    # An event's entity_id may be None (the default settings), so look it up as such.
+    names: dict[str | None, str] = {c.tenant_id: c.tenant_name for c in organisations}
     with common.session() as db_session:
         events = audit.history_of(session=db_session, entities=MAPPING_ENTITIES, limit=HISTORY_SIZE)
     if not events:

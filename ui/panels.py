@@ -12,9 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from models import IntegrationLog, Outcome, Trigger, as_utc
-from services import integration_log, shipments
+from services import csv_safety, integration_log, shipments
 from services.sync import BatchResult, send_shipments
 from ui import common, state, xero_document
+from ui.text import md_text
 
 LOG_COLUMNS = [
     "When",
@@ -49,12 +50,16 @@ def send(ids: list[int], *, trigger: str, user: common.CurrentUser) -> BatchResu
     """Send shipments now, with a progress indicator. Errors are shown, not raised."""
     with st.container(key=state.SEND_PROGRESS):
         bar = st.progress(0.0, text=f"Sending {len(ids)} shipment(s) to Xero…")
+
+    def show_progress(share: float, text: str) -> None:
+        bar.progress(min(share, 1.0), text=md_text(text))
+
     try:
         result = send_shipments(
             shipment_ids=ids,
             trigger=trigger,
             user=user.username,
-            progress=lambda share, text: bar.progress(min(share, 1.0), text=text),
+            progress=show_progress,
         )
     except Exception as error:  # noqa: BLE001 - shown in plain words below the progress
         bar.empty()
@@ -98,24 +103,23 @@ def _calls(result: BatchResult) -> str:
 
 def _outcome_messages(result: BatchResult) -> list[tuple[str, str]]:
     """(kind, text) per shipment: success, error or warning. A document Xero took links to
-    its page in Xero."""
+    its page in Xero. Every word from a shipment or from Xero is shown as text (md_text)."""
     messages = []
     links = _document_links([o.shipment_id for o in result.outcomes if o.document_id])
     for outcome in result.outcomes:
+        shipment = md_text(outcome.shipment_number)
         if outcome.outcome == Outcome.PROCESSED:
-            number = outcome.document_number or "(no number)"
-            if outcome.shipment_id in links:
+            number = md_text(outcome.document_number) if outcome.document_number else "(no number)"
+            if outcome.shipment_id in links:  # Xero's own deep link, built from IDs
                 number = f"[{number}]({links[outcome.shipment_id]})"
-            status = f", {outcome.xero_status}" if outcome.xero_status else ""
-            messages.append(
-                ("success", f"{outcome.shipment_number}: Processed — Xero {number}{status}.")
-            )
+            status = f", {md_text(outcome.xero_status)}" if outcome.xero_status else ""
+            messages.append(("success", f"{shipment}: Processed — Xero {number}{status}."))
         elif outcome.outcome == Outcome.REJECTED:
-            text = "\n".join(f"- {m}" for m in outcome.messages or outcome.xero_messages)
-            messages.append(("error", f"{outcome.shipment_number}: Rejected\n\n{text}"))
+            text = "\n".join(f"- {md_text(m)}" for m in outcome.messages or outcome.xero_messages)
+            messages.append(("error", f"{shipment}: Rejected\n\n{text}"))
         else:
-            reason = " ".join(outcome.messages) or "no reason given"
-            messages.append(("warning", f"{outcome.shipment_number}: {outcome.outcome} — {reason}"))
+            reason = md_text(" ".join(outcome.messages)) or "no reason given"
+            messages.append(("warning", f"{shipment}: {outcome.outcome} — {reason}"))
     return messages
 
 
@@ -125,7 +129,7 @@ def _document_links(shipment_ids: list[int]) -> dict[int, str]:
     codes = xero_document.organisation_short_codes()
     with common.session() as db_session:
         found = shipments.shipments_by_id(session=db_session, shipment_ids=shipment_ids)
-        links = {s.id: xero_document.document_url(s, codes) for s in found}
+        links = {s.id: xero_document.document_url(s, codes) for s in found if s.id is not None}
     return {i: url for i, url in links.items() if url}
 
 
@@ -192,7 +196,8 @@ def log_csv(entries: list[IntegrationLog], zone: ZoneInfo) -> str:
     frame["Xero's words"] = [" | ".join(xero) for xero, _ in words]
     frame["What to fix"] = [" | ".join(plain) for _, plain in words]
     frame["Note"] = [integration_log.note_of(e) for e in entries]
-    return frame.to_csv(index=False)
+    cells = frame.astype(object).where(frame.notna(), None)  # an empty cell, never "nan"
+    return csv_safety.csv_text(columns=list(frame.columns), rows=cells.to_dict("records"))
 
 
 def _iso(moment: datetime, zone: ZoneInfo) -> str:
@@ -219,7 +224,7 @@ def rejection_buttons(
         left, view, again = st.columns([5, 1, 1], vertical_alignment="center")
         newest = entry.id in latest
         left.write(
-            f"{entry.shipment_number} · {common.local_time(entry.created_at)}"
+            f"{md_text(entry.shipment_number)} · {common.local_time(entry.created_at)}"
             + ("" if newest else " · superseded by a later attempt")
         )
         if view.button("View error", key=f"{state.VIEW_ERROR_PREFIX}{entry.id}"):
@@ -228,6 +233,7 @@ def rejection_buttons(
         if (
             retry_user is not None
             and newest
+            and entry.shipment_id is not None
             and entry.shipment_id in retryable
             and again.button("Retry", key=f"{state.LOG_RETRY_PREFIX}{entry.id}")
         ):
@@ -242,18 +248,18 @@ def show_error(entry: IntegrationLog) -> None:
     xero_words, plain_words = integration_log.errors_of(entry)
     st.markdown("**What to fix**")
     for sentence in plain_words or ["No explanation was recorded."]:
-        st.markdown(f"- {sentence}")
+        st.markdown(f"- {md_text(sentence)}")
     st.markdown("**Xero's words**")
     if xero_words:
         for sentence in xero_words:
-            st.markdown(f"- {sentence}")
+            st.markdown(f"- {md_text(sentence)}")
     elif entry.payload:
         st.caption("Xero's answer gave no reason.")
     else:
         st.caption(_not_sent(entry))
     note = integration_log.note_of(entry)
     if note:
-        st.caption(note)
+        st.caption(md_text(note))
     st.markdown("**Payload sent**")
     if entry.payload:
         st.json(json.loads(entry.payload), expanded=False)

@@ -10,7 +10,9 @@ import streamlit as st
 from services import preview as previews
 from services.document_kinds import kind_of
 from services.preview import Preview
+from services.xero.errors import XeroError
 from ui import common, state
+from ui.text import md_text
 
 VERDICTS = {
     previews.SEND: "will be sent",
@@ -31,8 +33,9 @@ def show(ids: list[int]) -> list[Preview]:
         common.session() as db_session,
     ):
         previews.load_missing_codes(session=db_session, shipment_ids=ids)
+    in_xero = _already_in_xero(ids)
     with common.session() as db_session:
-        found = previews.preview(session=db_session, shipment_ids=ids)
+        found = previews.preview(session=db_session, shipment_ids=ids, existing_in_xero=in_xero)
     if not found:
         return []
     st.subheader("Preview")
@@ -54,6 +57,26 @@ def show(ids: list[int]) -> list[Preview]:
     return found
 
 
+def _already_in_xero(ids: list[int]) -> dict[int, str]:
+    """Invoices Xero already holds under the selection's numbers, asked once per selection
+    (one call per organisation): the page reruns on every click."""
+    cached = st.session_state.get(state.SEND_PREVIEW_IN_XERO)
+    if cached and cached[0] == tuple(ids):
+        return cached[1]
+    try:
+        with (
+            st.spinner("Looking in Xero for invoices with these numbers…"),
+            common.session() as db_session,
+        ):
+            found = previews.documents_not_sent_by_us(session=db_session, shipment_ids=ids)
+    except XeroError as error:
+        # The preview still shows; it says what it could not check. Asked again next run.
+        st.caption(f"Xero was not asked whether these numbers are already taken: {md_text(error)}")
+        return {}
+    st.session_state[state.SEND_PREVIEW_IN_XERO] = (tuple(ids), found)
+    return found
+
+
 def none_can_be_sent(found: list[Preview]) -> bool:
     """The preview refuses every shipment: a send would only record rejections."""
     return bool(found) and all(p.verdict == previews.REFUSE for p in found)
@@ -65,8 +88,8 @@ def _cached_at(found: list[Preview]) -> str:
 
 
 def _not_sent(p: Preview) -> None:
-    reasons = "\n".join(f"- {problem}" for problem in p.problems)
-    text = f"**{p.shipment_number}** {VERDICTS[p.verdict]}:\n\n{reasons}"
+    reasons = "\n".join(f"- {md_text(problem)}" for problem in p.problems)
+    text = f"**{md_text(p.shipment_number)}** {VERDICTS[p.verdict]}:\n\n{reasons}"
     # Nothing has gone wrong yet: a warning of what Send will do, not an error.
     if p.verdict == previews.REFUSE:
         st.warning(text, icon=":material/block:")
@@ -81,10 +104,18 @@ def _document(p: Preview) -> None:
     number = doc.get(document_kind.number_field) or ""
     currency = doc.get("CurrencyCode", "")
     lines = doc.get("LineItems", [])
+    # An expander's label is Markdown: the number and the contact's name show as text.
+    contact = md_text(p.contact_name) if p.contact_name else "its contact"
     title = (
-        f"{p.shipment_number} → {kind} {number} to {p.contact_name or 'its contact'} · "
+        f"{md_text(p.shipment_number)} → {kind} {md_text(number)} to {contact} · "
         f"{len(lines)} line(s) · {common.money(p.lines_total, currency)}"
     )
+    if p.existing_in_xero:
+        # Before the document: the user must see it without opening anything.
+        st.warning(
+            f"**{md_text(p.shipment_number)}**: {md_text(p.existing_in_xero)}",
+            icon=":material/warning:",
+        )
     with st.expander(title):
         rate = doc.get("CurrencyRate")
         facts = {
@@ -101,10 +132,10 @@ def _document(p: Preview) -> None:
             else "Xero's daily rate (none on the shipment, or the base currency)",
             "Line amounts": doc.get("LineAmountTypes"),
             "In Xero": "updates the document already there"
-            if doc.get(document_kind.id_field)
+            if doc.get(document_kind.id_field) or p.existing_in_xero
             else "creates a new document",
         }
-        st.markdown("  \n".join(f"**{k}**: {v or '—'}" for k, v in facts.items()))
+        st.markdown("  \n".join(f"**{k}**: {md_text(v) if v else '—'}" for k, v in facts.items()))
         st.dataframe(
             pd.DataFrame(
                 [

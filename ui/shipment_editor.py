@@ -17,6 +17,7 @@ from services.integration_log import LogFilter
 from services.mapping import get_sync_settings
 from services.numbers import parse_decimal
 from ui import common, panels, state, xero_document
+from ui.text import md_text
 
 LINE_COLUMNS = {
     "product_code": "Product code",
@@ -238,7 +239,7 @@ def _submitted_form(
                 _live_checks(checks, given, fields)
             return None
     if given.problems or fields is None:
-        st.error("\n".join(f"- {p}" for p in given.problems))
+        st.error("\n".join(f"- {md_text(p)}" for p in given.problems))
         return None
     return given, fields
 
@@ -247,7 +248,7 @@ def _live_checks(box, given: FormInput, fields: ShipmentFields | None) -> None:
     """As the user types: what stops a save, else what would stop Xero taking it."""
     if given.problems or fields is None:
         box.warning(
-            "To fix before saving:\n" + "\n".join(f"- {p}" for p in given.problems),
+            "To fix before saving:\n" + "\n".join(f"- {md_text(p)}" for p in given.problems),
             icon=":material/edit_note:",
         )
         return
@@ -261,7 +262,7 @@ def _live_checks(box, given: FormInput, fields: ShipmentFields | None) -> None:
     elif problems:
         box.warning(
             "It can be saved, but Xero would refuse it as it is:\n"
-            + "\n".join(f"- {p}" for p in problems),
+            + "\n".join(f"- {md_text(p)}" for p in problems),
             icon=":material/block:",
         )
     else:
@@ -275,6 +276,7 @@ def _trigger_status(tenant_id: str | None) -> str:
 
 def _after_save(shipment_id: int, number: str, given: FormInput, user, verb: str) -> None:
     """Sync now sends the saved shipment at once; the page then redraws with the result."""
+    number = md_text(number)
     if given.sync_now:
         st.success(f"{verb} {number}.")
         if panels.send([shipment_id], trigger=Trigger.SYNC_NOW, user=user) is None:
@@ -307,6 +309,7 @@ def new_shipment(*, user: common.CurrentUser) -> None:
             workflow_status=given.status,
         )
         created_id = created.id
+        assert created_id is not None  # create_shipment flushes, so the id is given
     if created is not None:
         st.session_state[state.NEW_FORM_ROUND] = round_no + 1
         _after_save(created_id, fields.shipment_number, given, user, "Created")
@@ -359,6 +362,7 @@ def _details_first() -> None:
 def _xero_state(s: Shipment, *, can_edit: bool) -> None:
     attempted_at = None
     if s.last_error:
+        assert s.id is not None  # read from the database
         with common.session() as db_session:
             attempted_at = shipments.last_attempts(session=db_session, shipment_ids=[s.id]).get(
                 s.id
@@ -368,10 +372,11 @@ def _xero_state(s: Shipment, *, can_edit: bool) -> None:
     if s.xero_document_number:
         kind = s.xero_document_type or "document"
         url = xero_document.document_url(s)
-        number = f"[{s.xero_document_number}]({url})" if url else s.xero_document_number
+        number = md_text(s.xero_document_number)
+        number = f"[{number}]({url})" if url else number  # Xero's own deep link, from IDs
         cells.append(f"Xero {kind} **{number}**")
     if s.xero_status:
-        cells.append(f"Xero status {s.xero_status}")
+        cells.append(f"Xero status {md_text(s.xero_status)}")
     if s.xero_total is not None:
         cells.append(f"total {common.money(s.xero_total, s.currency)}")
     if s.xero_amount_paid:
@@ -390,7 +395,7 @@ def _xero_state(s: Shipment, *, can_edit: bool) -> None:
         return
     # What the last attempt said is that attempt's: once the shipment has been changed, it
     # is history (the checks under the form say what is wrong now), not a current problem.
-    said = f"The last attempt{_when(attempted_at)} said: {s.last_error}"
+    said = f"The last attempt{_when(attempted_at)} said: {md_text(s.last_error)}"
     if changed:
         checks = " The checks under the form say whether it is ready now." if can_edit else ""
         st.info(
@@ -407,6 +412,7 @@ def _when(moment) -> str:
 
 
 def _edit(shipment: Shipment, *, user: common.CurrentUser, trigger_status: str) -> None:
+    assert shipment.id is not None  # read from the database
     version = int(shipment.updated_at.timestamp())
     submitted = _submitted_form(
         f"edit{shipment.id}v{version}",
@@ -474,7 +480,7 @@ def integration(shipment: Shipment) -> None:
             session=db_session, flt=LogFilter(shipment_id=shipment.id), page_size=50
         )
     if not entries:
-        st.caption(f"{shipment.shipment_number} has not been sent yet.")
+        st.caption(f"{md_text(shipment.shipment_number)} has not been sent yet.")
         return
     st.caption(panels.attempts_caption(total, len(entries)))
     st.dataframe(panels.log_frame(entries), hide_index=True)

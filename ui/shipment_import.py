@@ -9,6 +9,7 @@ from services import csv_import, shipments
 from services.csv_import import COLUMNS, ImportPreview
 from services.shipments import ShipmentFilter
 from ui import common, state
+from ui.text import md_text
 
 PREVIEW_COLUMNS = [
     "Shipment",
@@ -36,13 +37,10 @@ def import_panel(*, user: common.CurrentUser, flt: ShipmentFilter) -> None:
             _last_result(flt)
             return
         st.session_state.pop(state.IMPORT_RESULT, None)  # a new file: the last import is over
-        try:
-            text = upload.getvalue().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            st.error("The file is not UTF-8 text: save it from your spreadsheet as CSV UTF-8.")
-            return
+        # The bytes as uploaded: the import checks the encoding itself and says, by row,
+        # which one the file looks like (the CLI says the same).
         with common.session() as db_session:
-            preview = csv_import.parse_csv(text, session=db_session)
+            preview = csv_import.parse_csv(upload.getvalue(), session=db_session)
         if preview.is_empty:
             st.warning(
                 "The file has no shipments: it is empty or has only a header row. Add one "
@@ -127,7 +125,7 @@ def _show_preview(preview: ImportPreview) -> None:
     if preview.checked_against:
         st.caption(
             "Ready to send: what Send to Accounting's checks would say once imported, "
-            f"against {preview.checked_against}'s codes as last read from Xero."
+            f"against {md_text(preview.checked_against)}'s codes as last read from Xero."
         )
     else:
         st.caption(

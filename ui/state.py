@@ -11,6 +11,14 @@ AUTH_NAME = "name"
 
 # Set by app.py on every run.
 ROLE = "sb_role"
+# The server-side login session (services.sessions) this browser session is logged in by,
+# and the signed login cookie naming it, written to the browser after a login.
+LOGIN_SESSION = "sb_login_session"
+LOGIN_COOKIE = "sb_login_cookie"
+# Why the login form is back (the login ended elsewhere or expired), shown above it.
+LOGIN_NOTICE = "sb_login_notice"
+# The first-admin form (shown only while no user exists).
+FIRST_ADMIN_FORM = "first_admin"
 # Set the login cookie / delete it until the browser confirms (a rerun can drop the component).
 SET_COOKIE = "sb_set_cookie"
 DELETE_COOKIE = "sb_delete_cookie"
@@ -22,7 +30,8 @@ REFUSED_PAGE = "sb_refused_page"
 # The OAuth `state` this session already finished, so a rerun never finishes it twice,
 # and how it ended, (kind, text), shown on the Connect page until the next connect.
 OAUTH_FINISHED = "sb_oauth_finished"
-OAUTH_FINISHED_AT = "sb_oauth_finished_at"
+# How far the browser has got landing on Connect after Xero sent it back (app.py).
+OAUTH_LANDING = "sb_oauth_landing"
 OAUTH_RESULT = "sb_oauth_result"
 
 # Shipment selection, shared by the Shipments and Send pages: a list of shipment ids.
@@ -103,6 +112,9 @@ IMPORT_RESULT = "sb_import_result"
 # Send to Accounting
 SEND_BUTTON = "send_button"
 SEND_PREVIEW = "send_preview"
+# Invoices already in Xero under the selection's numbers: (selected ids, {id: sentence}),
+# looked up once per selection rather than on every rerun of the page.
+SEND_PREVIEW_IN_XERO = "sb_send_preview_in_xero"
 SEND_PROGRESS = "send_progress"
 PUSH_REMAINING = "push_remaining"
 # Push remaining asks first: the unsent shipment ids it would queue, until confirmed or not.
@@ -112,6 +124,7 @@ PUSH_CONFIRM_BUTTON = "push_confirm_button"
 PUSH_CANCEL = "push_cancel"
 QUEUE_REFRESH = "queue_refresh"
 QUEUE_WATCHING = "sb_queue_watching"
+QUEUE_RETRY_ATTENTION = "queue_retry_attention"  # Retry the jobs that need attention
 
 # Accounting Logs
 LOG_OUTCOME = "log_outcome"
@@ -126,6 +139,7 @@ LOG_TABLE = "log_table"
 LOG_EXPORT = "log_export"
 LOG_RETRY_PREFIX = "log_retry_"  # + integration-log id: send that entry's shipment again
 LOG_RETRY_ALL = "log_retry_all"
+LOG_RETRY_ATTENTION = "log_retry_attention"
 
 # Mapping
 MAPPING_TENANT = "mapping_tenant"
@@ -163,6 +177,11 @@ MAPPING_HISTORY = "mapping_history"
 DASH_TABS = "dashboard_tabs"
 PULL_PAYMENTS = "pull_payments"
 PULL_FULL = "pull_full"
+# The drift check: its buttons, the Dashboard's count and the Differs from Xero view
+DRIFT_CHECK = "drift_check"
+DRIFT_CHECK_CONNECT = "drift_check_connect"
+DRIFT_COUNT = "drift_count"
+DRIFT_TABLE = "drift_table"
 CHART_SYNC_STATE = "chart_sync_state"
 CHART_CURRENCY = "chart_currency"
 CHART_PAID_STATUS = "chart_paid_status"

@@ -11,7 +11,8 @@ from models import Shipment, SyncState
 from services import connections, payments
 from services.document_kinds import kind_of
 from services.settings import get_settings
-from ui import common, state
+from ui import common, drift_view, state
+from ui.text import md_text
 
 # A table cell links to the document and shows its number: the number rides in the URL's
 # fragment (which the browser never sends to Xero) and LinkColumn's display_text takes it out.
@@ -68,10 +69,10 @@ def number_column(label: str = "Number"):
 def changed_since_sent(shipment: Shipment) -> None:
     if shipment.sync_state != SyncState.CHANGED:
         return
-    number = shipment.xero_document_number or "its document"
+    number = md_text(shipment.xero_document_number) or "its document"
     st.warning(
-        f"**Changed since sent**: {shipment.shipment_number} was edited after it went to Xero "
-        f"as {number}. Xero still has the old version: send it again to update {number} "
+        f"**Changed since sent**: {md_text(shipment.shipment_number)} was edited after it went "
+        f"to Xero as {number}. Xero still has the old version: send it again to update {number} "
         "(it is updated, never duplicated)."
     )
 
@@ -82,10 +83,13 @@ def panel(shipment: Shipment) -> None:
         st.markdown("**Document in Xero**")
         changed_since_sent(shipment)
         if not shipment.xero_document_id:
-            st.caption(f"{shipment.shipment_number} is not in Xero yet.")
+            st.caption(f"{md_text(shipment.shipment_number)} is not in Xero yet.")
             return
+        if shipment.id is not None:
+            drift_view.shipment_differences(shipment.id)
         kind = kind_of(shipment.xero_document_type)
-        number = shipment.xero_document_number or shipment.xero_document_id
+        number = md_text(shipment.xero_document_number or shipment.xero_document_id)
+        # The link is Xero's own page, built from IDs; only its words come from the data.
         st.markdown(f"Xero {kind.label} [{number}]({document_url(shipment)})")
         currency = shipment.currency
         status, total, paid, balance = st.columns(4)
@@ -102,6 +106,7 @@ def panel(shipment: Shipment) -> None:
 
 
 def _payments(shipment: Shipment) -> None:
+    assert shipment.id is not None  # read from the database
     with common.session() as db_session:
         rows = payments.payments_of(session=db_session, shipment_id=shipment.id)
     if not rows:

@@ -10,7 +10,12 @@ from starlette.responses import Response
 from xero_sandbox import control as control_api
 from xero_sandbox import deeplinks, identity
 from xero_sandbox.accounting import pipeline
-from xero_sandbox.apps import SandboxApp, created_from_env, redirect_uris_from_env
+from xero_sandbox.apps import (
+    SandboxApp,
+    created_from_env,
+    day_limit_from_env,
+    redirect_uris_from_env,
+)
 from xero_sandbox.clock import SandboxClock
 from xero_sandbox.faults import FaultInjector
 from xero_sandbox.limits import RateLimiter
@@ -39,6 +44,7 @@ def create_app(
     XERO_SANDBOX_APP_CREATED and XERO_SANDBOX_REDIRECT_URIS (see xero_sandbox/apps.py)."""
     store = Store(db_path)
     seed(store)
+    day_limit = day_limit_from_env()
     offset = float(store.get_meta(control_api.CLOCK_META_KEY, "0") or 0)
     clock = SandboxClock(offset)
     sandbox = Sandbox(
@@ -47,7 +53,7 @@ def create_app(
         tokens=TokenService(
             store, clock, client_id=client_id, client_secret=client_secret, issuer=ISSUER
         ),
-        limiter=RateLimiter(clock),
+        limiter=RateLimiter(clock, day_limit=day_limit),
         faults=FaultInjector(),
         control=control,
         app=SandboxApp(
@@ -55,6 +61,7 @@ def create_app(
             client_secret=client_secret,
             created=app_created or created_from_env(),
             redirect_uris=redirect_uris or redirect_uris_from_env(),
+            day_limit=day_limit,
         ),
     )
     app = FastAPI(

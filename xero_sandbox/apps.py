@@ -27,6 +27,10 @@ DEFAULT_REDIRECT_URIS = ("http://localhost:8501/", "http://localhost:8501/xero/c
 
 REDIRECT_URIS_ENV = "XERO_SANDBOX_REDIRECT_URIS"
 APP_CREATED_ENV = "XERO_SANDBOX_APP_CREATED"
+DAY_LIMIT_ENV = "XERO_SANDBOX_DAY_LIMIT"
+# xero-facts.md §13, §14: 5,000 calls a day per organisation; 1,000 on the Starter tier since
+# 2 March 2026 (developer.xero.com/faq/pricing-and-policy-updates). The tier is the app's.
+DEFAULT_DAY_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class SandboxApp:
     client_secret: str
     created: date = DEFAULT_APP_CREATED
     redirect_uris: tuple[str, ...] = DEFAULT_REDIRECT_URIS
+    # Calls a day per organisation, by the app's pricing tier.
+    day_limit: int = DEFAULT_DAY_LIMIT
 
     @property
     def granular_only(self) -> bool:
@@ -59,6 +65,12 @@ def redirect_uris_from_env(extra: list[str] | None = None) -> tuple[str, ...]:
     configured = os.environ.get(REDIRECT_URIS_ENV, "").replace(",", " ").split()
     uris = list(configured or DEFAULT_REDIRECT_URIS) + list(extra or [])
     return tuple(dict.fromkeys(uris))
+
+
+def day_limit_from_env() -> int:
+    """The app's calls a day per organisation: XERO_SANDBOX_DAY_LIMIT, or 5,000."""
+    text = os.environ.get(DAY_LIMIT_ENV, "").strip()
+    return int(text) if text else DEFAULT_DAY_LIMIT
 
 
 def created_from_env() -> date:

@@ -1,7 +1,7 @@
 """Control endpoints under ``/_sandbox/`` for tests and demos (404 when control is off).
 
-reset, seed, payments (as if paid in Xero), faults, clock, rate-clock, calls, state; and
-health, which stays on with control off.
+reset, seed, payments (as if paid in Xero), faults, clock, rate-clock, limits (calls a day),
+calls, state; and health, which stays on with control off.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def reset_sandbox(sandbox: Sandbox, *, keep_tokens: bool) -> None:
     seed(sandbox.store)
     sandbox.faults.clear()
     sandbox.limiter.reset()
+    sandbox.limiter.day_limit = sandbox.app.day_limit
     sandbox.clock.reset()
     save_clock(sandbox)
 
@@ -179,6 +180,21 @@ async def set_rate_clock(request: Request) -> Response:
     except (TypeError, ValueError) as exc:
         return _error(str(exc))
     return json_response(_clock_json(sandbox))
+
+
+@router.post("/limits")
+async def set_limits(request: Request) -> Response:
+    """Set the calls a day per organisation ``{"day_limit": n}`` (1,000 for a Starter-tier
+    app); a reset goes back to the app's own (XERO_SANDBOX_DAY_LIMIT, or 5,000)."""
+    sandbox = sandbox_of(request)
+    try:
+        limit = int((await _json(request)).get("day_limit", sandbox.app.day_limit))
+        if limit < 1:
+            raise ValueError("day_limit must be at least 1")
+    except (TypeError, ValueError) as exc:
+        return _error(str(exc))
+    sandbox.limiter.day_limit = limit
+    return json_response({"day_limit": limit})
 
 
 @router.get("/calls")

@@ -1,6 +1,7 @@
 """Xero's rate limits, per organisation and app-wide, on the sandbox's limiter clock.
 
-Per tenant: 60 calls in a rolling minute, 5,000 in a rolling day, 5 in flight.
+Per tenant: 60 calls in a rolling minute, the app's day limit (5,000; 1,000 on the Starter
+tier) in a rolling day, 5 in flight.
 App-wide: 10,000 calls in a rolling minute. A call that is refused does not count.
 """
 
@@ -34,8 +35,10 @@ class Decision:
 class RateLimiter:
     """Counts calls per tenant and app-wide, in rolling windows."""
 
-    def __init__(self, clock: SandboxClock) -> None:
+    def __init__(self, clock: SandboxClock, day_limit: int = DAY_LIMIT) -> None:
         self._clock = clock
+        # Settable while running (control API): the app's pricing tier decides it.
+        self.day_limit = day_limit
         self._lock = threading.Lock()
         self._minute: dict[str, deque[float]] = defaultdict(deque)
         self._day: dict[str, deque[float]] = defaultdict(deque)
@@ -62,7 +65,7 @@ class RateLimiter:
                 refusal = ("concurrent", 1.0)
             elif len(minute) >= MINUTE_LIMIT:
                 refusal = ("minute", minute[0] + MINUTE - now)
-            elif len(day) >= DAY_LIMIT:
+            elif len(day) >= self.day_limit:
                 refusal = ("day", day[0] + DAY - now)
             elif len(self._app) >= APP_MINUTE_LIMIT:
                 refusal = ("appminute", self._app[0] + MINUTE - now)
@@ -100,7 +103,7 @@ class RateLimiter:
     def _headers_locked(self, tenant_id: str) -> dict[str, str]:
         return {
             "X-MinLimit-Remaining": str(max(0, MINUTE_LIMIT - len(self._minute[tenant_id]))),
-            "X-DayLimit-Remaining": str(max(0, DAY_LIMIT - len(self._day[tenant_id]))),
+            "X-DayLimit-Remaining": str(max(0, self.day_limit - len(self._day[tenant_id]))),
             "X-AppMinLimit-Remaining": str(max(0, APP_MINUTE_LIMIT - len(self._app))),
         }
 

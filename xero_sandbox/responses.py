@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import PlainTextResponse, Response
 
+# xero-facts.md §4: a 404 body starts with this (XeroAPI/xero-php-oauth2#199, Xero staff).
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 PROVIDER_NAME = "Shipbridge"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -124,6 +125,7 @@ def api_exception(
 
 def validation_exception(elements: list) -> Response:
     """HTTP 400 for a summarised batch in which some elements failed."""
+    # xero-facts.md §0: the OpenAPI spec's examples; developer.xero.com http-response-codes.
     return api_exception(10, "ValidationException", "A validation exception occurred", elements)
 
 

@@ -140,6 +140,10 @@ class SandboxHandle:
         """Run the rate limiter's clock ``factor`` times faster (60: a minute per second)."""
         return self._call("POST", "/_sandbox/rate-clock", json={"factor": factor})
 
+    def set_day_limit(self, calls: int) -> dict[str, Any]:
+        """Allow each organisation ``calls`` a day (Starter tier: 1,000) until the next reset."""
+        return self._call("POST", "/_sandbox/limits", json={"day_limit": calls})
+
     def calls(self, tenant_id: str | None = None, since_id: int = 0) -> list[dict[str, Any]]:
         """The call log after ``since_id``: id, time, method, path, query, status, tenant,
         idempotency_key, duration_ms, fault."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,8 +39,10 @@ from services import metrics
 from services.rate_limit import RateLimiter
 from services.settings import Settings
 from services.xero.convert import (
+    DocumentState,
     ElementResult,
     credit_note_model,
+    document_state,
     element_result,
     invoice_model,
     quote_model,
@@ -59,6 +62,9 @@ from services.xero.errors import (
 # writes and reads (xero-facts.md §7). Quotes keep 4 places by default and the SDK's quote
 # calls take no unitdp (§10).
 UNIT_DECIMAL_PLACES = 4
+log = logging.getLogger("shipbridge.xero")
+# Xero's largest page (xero-facts.md §17): a drift check of 1,000 changed invoices is one call.
+CHANGED_PAGE_SIZE = 1000
 
 
 @dataclass
@@ -117,6 +123,9 @@ class CallStats:
     min_remaining: int | None = None
     day_remaining: int | None = None
     history: list[str] = field(default_factory=list)
+    # Bytes Xero sent back (response bodies, error bodies included), in all and per kind.
+    bytes: int = 0
+    bytes_by_kind: dict[str, int] = field(default_factory=dict)
 
 
 def new_pkce_pair() -> tuple[str, str]:
@@ -158,9 +167,14 @@ class XeroAdapter:
         token: TokenSet | None = None,
         on_token_refreshed: Callable[[TokenSet], None] | None = None,
         limiter: RateLimiter | None = None,
+        usage: Callable[..., None] | None = None,
     ):
         self.settings = settings
         self.limiter = limiter
+        # Told of every response: usage(tenant_id=, kind=, size=, day_remaining=).
+        self.usage = usage
+        # The organisation and kind of call under way, for the response counter.
+        self._calling: tuple[str, str] | None = None
         self.token = token
         self.on_token_refreshed = on_token_refreshed
         self.stats = CallStats()
@@ -180,8 +194,12 @@ class XeroAdapter:
             oauth2_token_saver=self._save_token,
         )
         # We own retries: urllib3 must not silently resend a request whose answer was lost.
-        self.client.rest_client.pool_manager = urllib3.PoolManager(
-            num_pools=4, maxsize=8, retries=urllib3.Retry(total=0, connect=1, redirect=0)
+        # Every request the SDK makes goes through this pool, so it counts every response.
+        self.client.rest_client.pool_manager = _CountingPoolManager(
+            on_response=self._count_response,
+            num_pools=4,
+            maxsize=8,
+            retries=urllib3.Retry(total=0, connect=1, redirect=0),
         )
         self.accounting = AccountingApi(self.client, base_url=f"{settings.api_url}/api.xro/2.0")
         self.identity = IdentityApi(self.client, base_url=settings.api_url)
@@ -398,6 +416,32 @@ class XeroAdapter:
         answer = self._api(self.accounting.get_quotes, tenant_id, **kwargs)
         return [element_result(q, DocumentType.QUOTE) for q in answer.quotes or []]
 
+    def documents_changed(
+        self, tenant_id: str, kind: DocumentType, *, modified_since: datetime | None = None
+    ) -> list[DocumentState]:
+        """Sales documents of one kind created or changed since `modified_since` (every one
+        when None), with their lines, in whatever status (voided and deleted included).
+
+        Paged, as Xero lists line items only on a paged read (xero-facts.md §17), and
+        1,000 a page where the call takes a page size, so an organisation where nothing
+        changed costs one call per kind. Not `summaryOnly`: it drops the lines counted here."""
+        if kind == DocumentType.INVOICE:
+            method, attr = self.accounting.get_invoices, "invoices"
+            extra: dict[str, Any] = dict(
+                page_size=CHANGED_PAGE_SIZE, unitdp=UNIT_DECIMAL_PLACES, where='Type=="ACCREC"'
+            )
+        elif kind == DocumentType.CREDIT_NOTE:
+            method, attr = self.accounting.get_credit_notes, "credit_notes"
+            extra = dict(
+                page_size=CHANGED_PAGE_SIZE,
+                unitdp=UNIT_DECIMAL_PLACES,
+                where='Type=="ACCRECCREDIT"',
+            )
+        else:
+            method, attr, extra = self.accounting.get_quotes, "quotes", {}
+        pages = self._pages(method, attr, tenant_id, modified_since, **extra)
+        return [document_state(row, kind) for row in pages]
+
     # --- Plumbing ------------------------------------------------------------------------
 
     def _listed(self, method, attr, tenant_id, modified_since, **extra) -> list[dict]:
@@ -406,17 +450,22 @@ class XeroAdapter:
         return [self._plain(x) for x in getattr(answer, attr) or []]
 
     def _paged(self, method, attr, tenant_id, modified_since, **extra) -> list[dict]:
-        """Read every page; stop on a short page (Xero pages hold 100)."""
-        found: list[dict] = []
+        return [
+            self._plain(x) for x in self._pages(method, attr, tenant_id, modified_since, **extra)
+        ]
+
+    def _pages(self, method, attr, tenant_id, modified_since, **extra) -> Iterator[Any]:
+        """Every record of every page, as SDK models; stops on a short page (Xero pages hold
+        100 unless the call asks for a `page_size`)."""
         page = 1
         while True:
             kwargs = dict(extra, page=page)
             if modified_since:
                 kwargs["if_modified_since"] = modified_since
             rows = getattr(self._api(method, tenant_id, **kwargs), attr) or []
-            found.extend(self._plain(x) for x in rows)
-            if len(rows) < 100:
-                return found
+            yield from rows
+            if len(rows) < extra.get("page_size", 100):
+                return
             page += 1
 
     def _plain(self, model) -> dict[str, Any]:
@@ -474,6 +523,13 @@ class XeroAdapter:
 
     def _api_once(self, method, tenant_id: str, *args, **kwargs):
         kwargs["_return_http_data_only"] = False
+        self._calling = (tenant_id, kind_of_call(method))
+        try:
+            return self._api_counted(method, tenant_id, *args, **kwargs)
+        finally:
+            self._calling = None
+
+    def _api_counted(self, method, tenant_id: str, *args, **kwargs):
         if self.limiter is None:
             data, _status, headers = self._call(method, tenant_id, *args, **kwargs)
         else:
@@ -490,7 +546,37 @@ class XeroAdapter:
         if day is not None:
             self.stats.day_remaining = int(day)
             metrics.XERO_CALLS_LEFT_TODAY.labels(organisation=tenant_id).set(int(day))
+        if self.limiter is not None:
+            # None left: every process holds off before Xero has to answer 429.
+            self.limiter.heard(
+                tenant_id,
+                minute_left=None if remaining is None else int(remaining),
+                day_left=None if day is None else int(day),
+            )
         return data
+
+    def _count_response(self, url: str, response: urllib3.BaseHTTPResponse) -> None:
+        """Count one response's body (what Xero bills as egress) for its organisation and kind
+        of call; identity calls (tokens, connections) belong to no organisation."""
+        size = len(response.data or b"")
+        if "/api.xro/" in url and self._calling is not None:
+            tenant_id, kind = self._calling
+        else:
+            tenant_id, kind = "", "identity"
+        self.stats.bytes += size
+        self.stats.bytes_by_kind[kind] = self.stats.bytes_by_kind.get(kind, 0) + size
+        if self.usage is None:
+            return
+        day = response.headers.get("X-DayLimit-Remaining")
+        try:
+            self.usage(
+                tenant_id=tenant_id,
+                kind=kind,
+                size=size,
+                day_remaining=int(day) if day and day.isdigit() else None,
+            )
+        except Exception:  # noqa: BLE001 - a lost count must not lose Xero's answer to a send
+            log.exception("Xero usage not recorded (%s, %s bytes)", kind, size)
 
     def _call(self, method, *args, **kwargs):
         """Run one SDK call, count it, and turn SDK failures into Shipbridge's errors."""
@@ -547,6 +633,36 @@ class XeroAdapter:
         finally:
             if status is not None:
                 metrics.xero_call_finished(status=status, rate_limit_problem=problem)
+
+
+class _CountingPoolManager(urllib3.PoolManager):
+    """urllib3's pool manager, telling `on_response` of every response it gets (the body is
+    read here, and kept for the SDK, also when the SDK asked not to preload it)."""
+
+    def __init__(self, *, on_response: Callable[[str, urllib3.BaseHTTPResponse], None], **kw):
+        super().__init__(**kw)
+        self.on_response = on_response
+
+    def urlopen(self, method, url, redirect=True, **kw):  # type: ignore[override]
+        response = super().urlopen(method, url, redirect=redirect, **kw)
+        self.on_response(url, response)
+        return response
+
+
+def kind_of_call(method) -> str:
+    """The kind of an Accounting API call, as usage is counted: "invoices.read" for
+    get_invoices, "invoices.save" for update_or_create_invoices, and so on."""
+    name = getattr(method, "__name__", "") or "call"
+    for prefix, verb in (
+        ("get_", "read"),
+        ("update_or_create_", "save"),
+        ("create_", "save"),
+        ("update_", "save"),
+        ("delete_", "save"),
+    ):
+        if name.startswith(prefix):
+            return f"{name.removeprefix(prefix)}.{verb}"
+    return name
 
 
 def _translate(error: ApiException) -> XeroError:

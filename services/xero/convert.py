@@ -6,7 +6,7 @@ Part of the Xero boundary: only `services.xero` modules import `xero_python`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,32 @@ class ElementResult:
     due_date: date | None = None
     currency_rate: Decimal | None = None
     contact_name: str | None = None
+    contact_id: str | None = None
+
+
+@dataclass
+class DocumentState:
+    """A document as Xero holds it now: what the drift check compares with the shipment."""
+
+    answer: ElementResult  # ID, number, status, total and money back, as every read gives them
+    contact_id: str | None
+    currency: str | None
+    line_sum: Decimal  # the sum of its LineAmounts: Shipbridge's total, tax aside
+    line_count: int
+    updated_at: datetime | None
+
+
+def document_state(model, kind: DocumentType) -> DocumentState:
+    """The drift check's view of one document read with its lines (a paged read)."""
+    lines = getattr(model, "line_items", None) or []
+    return DocumentState(
+        answer=element_result(model, kind),
+        contact_id=_text(getattr(getattr(model, "contact", None), "contact_id", None)),
+        currency=_text(getattr(model.currency_code, "value", model.currency_code)),
+        line_sum=sum((to_decimal(x.line_amount) or Decimal(0) for x in lines), Decimal(0)),
+        line_count=len(lines),
+        updated_at=getattr(model, "updated_date_utc", None),
+    )
 
 
 def to_decimal(value) -> Decimal | None:
@@ -154,4 +180,9 @@ def element_result(model, kind: DocumentType) -> ElementResult:
         currency_rate=to_decimal(getattr(model, "currency_rate", None)),
         due_date=getattr(model, "due_date", None) or getattr(model, "expiry_date", None),
         contact_name=getattr(getattr(model, "contact", None), "name", None),
+        contact_id=_text(getattr(getattr(model, "contact", None), "contact_id", None)),
     )
+
+
+def _text(value) -> str | None:
+    return str(value) if value else None

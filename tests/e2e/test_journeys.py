@@ -137,7 +137,7 @@ def test_operations_import_fix_reject_and_retry(page, servers, xero_connected, s
     )
     expect(ui.cell(problems, "invoice_date", "Row")).to_have_text("4")
     expect(ui.cell(problems, "invoice_date", "Problem")).to_contain_text(
-        "'2026-02-30' is not a date"
+        "'2026-02-30' is not a day in the calendar"
     )
     expect(panel.get_by_role("checkbox", name="Import only the good rows")).not_to_be_checked()
     snap("preview-with-error", problems)
@@ -439,11 +439,11 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
         "Paid": ("FIN-3001", "180.00 AUD", "0.00 AUD", "PAID"),
         "Open": ("FIN-3003", "0.00 AUD", "90.00 AUD", "AUTHORISED"),
     }
-    for view, (number, paid, balance, status) in views.items():
+    for view, (number, paid_amount, balance, status) in views.items():
         page.get_by_role("radio", name=view, exact=True).click()
         expect(page.get_by_text(re.compile(r"^1 document\(s\) · page 1 of 1"))).to_be_visible()
         expect(ui.cell(documents, number, "Customer")).to_have_text(CASC)
-        expect(ui.cell(documents, number, "Paid")).to_have_text(paid)
+        expect(ui.cell(documents, number, "Paid")).to_have_text(paid_amount)
         expect(ui.cell(documents, number, "Balance")).to_have_text(balance)
         expect(ui.cell(documents, number, "Status")).to_have_text(status)
         snap(f"casc-{view.lower()}", documents)

@@ -79,6 +79,22 @@ def new_app() -> AppTest:
     return at
 
 
+def logged_in_as(at: AppTest, username: str, name: str | None = None) -> str:
+    """Put `at` in the state a login leaves it in: a server-side session (as the login form
+    starts one) named in session state. Returns the session's id."""
+    from services import sessions
+
+    with db.session_scope() as session:
+        session_id = sessions.start(session=session, username=username).id
+    at.session_state[state.AUTH_STATUS] = True
+    at.session_state[state.AUTH_USERNAME] = username
+    at.session_state[state.AUTH_NAME] = name or DEMO_NAMES.get(username, username)
+    at.session_state[state.LOGIN_SESSION] = session_id
+    at.session_state["roles"] = [username]
+    at.session_state["logout"] = None
+    return session_id
+
+
 @pytest.fixture
 def app_as(database) -> Callable[..., AppTest]:
     """app_as(role, page=None): the app, logged in as the demo user of that role, run once
@@ -87,11 +103,7 @@ def app_as(database) -> Callable[..., AppTest]:
     def build(role: str | None, page: str | None = None, *, url: bool = True) -> AppTest:
         at = new_app()
         if role is not None:
-            at.session_state[state.AUTH_STATUS] = True
-            at.session_state[state.AUTH_USERNAME] = role
-            at.session_state[state.AUTH_NAME] = DEMO_NAMES[role]
-            at.session_state["roles"] = [role]
-            at.session_state["logout"] = None
+            logged_in_as(at, role)
         if page is not None:
             # Opened by its URL: the browser asks for the page by name (before the first run
             # AppTest names a page by its file, as app.py's st.Page does) and sends the URL.

@@ -68,6 +68,7 @@ def log_rejection(shipment_number: str = "SHP-1005", **extra) -> int:
     """An integration-log row as a rejected send writes it; returns its id."""
     from services import integration_log
     from services.db import session_scope
+    from tests.utils.factories import id_of
 
     shipment = shipment_by_number(shipment_number)
     values = dict(
@@ -88,13 +89,14 @@ def log_rejection(shipment_number: str = "SHP-1005", **extra) -> int:
     with session_scope() as session:
         entry = integration_log.write(session=session, **values)
         session.flush()
-        return entry.id
+        return id_of(entry)
 
 
 def add_connection(name: str = "Demo Exports Ltd", status: str = "Connected", **extra) -> int:
     """A connected organisation row, as finish_connect leaves it (no real tokens)."""
     from models import XeroConnection
     from services.db import session_scope
+    from tests.utils.factories import id_of
 
     with session_scope() as session:
         row = XeroConnection(
@@ -108,7 +110,7 @@ def add_connection(name: str = "Demo Exports Ltd", status: str = "Connected", **
         )
         session.add(row)
         session.flush()
-        return row.id
+        return id_of(row)
 
 
 def add_reference_data(tenant_id: str) -> None:
@@ -189,6 +191,7 @@ def mark_sent(
 
     from models import Shipment
     from services.db import session_scope
+    from tests.utils.factories import id_of
 
     with session_scope() as session:
         shipment = session.exec(select(Shipment).where(Shipment.shipment_number == number)).one()
@@ -206,7 +209,7 @@ def mark_sent(
             setattr(shipment, name, value)
         session.add(shipment)
         session.flush()
-        return shipment.id
+        return id_of(shipment)
 
 
 def add_payment(shipment_id: int, amount: str, day, reference: str = "", tenant_id: str = "t1"):
@@ -233,6 +236,7 @@ def add_payment(shipment_id: int, amount: str, day, reference: str = "", tenant_
 
 def set_sync_state(numbers: list[str], sync_state: str) -> None:
     from sqlalchemy import update
+    from sqlmodel import col
 
     from models import Shipment
     from services.db import session_scope
@@ -240,7 +244,7 @@ def set_sync_state(numbers: list[str], sync_state: str) -> None:
     with session_scope() as session:
         session.exec(
             update(Shipment)
-            .where(Shipment.shipment_number.in_(numbers))
+            .where(col(Shipment.shipment_number).in_(numbers))
             .values(sync_state=sync_state)
         )
 

@@ -13,6 +13,7 @@ from tests.pages.helpers import (
     set_sync_state,
     texts,
 )
+from tests.utils.factories import stored
 from ui import state
 
 
@@ -35,7 +36,7 @@ def test_connect_creates_the_state_only_when_asked_and_links_in_the_same_tab(app
 
 def status_of(row_id: int) -> str:
     with session_scope() as session:
-        return session.get(XeroConnection, row_id).status
+        return stored(session, XeroConnection, row_id).status
 
 
 def test_lists_and_disconnects_an_organisation(app_as):
@@ -77,7 +78,7 @@ def test_counts_per_organisation(app_as):
     default_id = add_connection("Demo Exports Ltd", tenant_id="t1")
     add_connection("Other Org", tenant_id="t2", is_default=False)
     with session_scope() as session:
-        row = session.get(XeroConnection, default_id)
+        row = stored(session, XeroConnection, default_id)
         row.payments_pulled_at = row.reference_refreshed_at = datetime(
             2026, 11, 21, 23, 30, tzinfo=UTC
         )
@@ -116,15 +117,12 @@ def test_disconnecting_the_default_says_where_its_shipments_go_instead(app_as):
 
 
 def test_the_connect_result_shows_once_not_for_the_whole_session(app_as):
-    import time
-
     add_connection("Shipbridge Demo Exports Ltd", tenant_id="t1")
     uk = add_connection("Shipbridge Demo UK Ltd", tenant_id="t2", is_default=False)
     connected = "Connected to Shipbridge Demo Exports Ltd, Shipbridge Demo UK Ltd"
     at = app_as("admin", "connect")
     # As app.py leaves it when Xero has just sent the browser back.
     at.session_state[state.OAUTH_RESULT] = ("success", connected)
-    at.session_state[state.OAUTH_FINISHED_AT] = time.monotonic()
     at.run()
     assert_clean(at)
     assert [s.value for s in at.success] == [connected]
@@ -137,10 +135,8 @@ def test_the_connect_result_shows_once_not_for_the_whole_session(app_as):
     at.run()
     assert not at.success
 
-    # However slowly the browser lands (a rerun on the default page taken back to Connect
-    # forgets when Xero answered), the result stays while the admin is on Connect...
+    # Once the landing is over, the result stays while the admin is on Connect...
     at.session_state[state.OAUTH_RESULT] = ("success", connected)
-    del at.session_state[state.OAUTH_FINISHED_AT]
     at.run()
     at.run()
     assert [s.value for s in at.success] == [connected]
@@ -181,8 +177,8 @@ def test_admin_makes_another_organisation_the_default(app_as):
         f"{state.MAKE_DEFAULT_PREFIX}{exports}"
     ]
     with session_scope() as session:
-        assert session.get(XeroConnection, uk).is_default
-        assert not session.get(XeroConnection, exports).is_default
+        assert stored(session, XeroConnection, uk).is_default
+        assert not stored(session, XeroConnection, exports).is_default
         [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "make default"))
         assert (event.actor, event.entity_id) == ("admin", "t2")
 
@@ -194,3 +190,54 @@ def test_connect_says_which_scopes_are_asked_for_and_why(app_as):
     assert "- `accounting.invoices`: create and update the invoices" in scopes
     assert "- `accounting.payments.read`: read payments" in scopes
     assert "accounting.transactions" not in scopes
+
+
+def test_shows_calls_and_bytes_from_xero_today_and_this_month(app_as):
+    from datetime import timedelta
+
+    from models import XeroUsage, utcnow
+    from services import budget
+    from services.db import get_engine
+    from services.usage import UsageRecorder, readable_bytes
+
+    add_connection("Demo Exports Ltd", tenant_id="t1")
+    add_connection("Other Org", tenant_id="t2", is_default=False)
+    record = UsageRecorder(get_engine())
+    today = [("invoices.save", 5_400), ("invoices.save", 5_100), ("payments.read", 800)]
+    for kind, size in today:
+        record(tenant_id="t1", kind=kind, size=size, day_remaining=997)
+    last_month = utcnow().date().replace(day=1) - timedelta(days=1)
+    with session_scope() as session:
+        session.add(
+            XeroUsage(
+                tenant_id="t1", day=last_month, kind="invoices.read", calls=40, bytes=9_000_000
+            )
+        )
+    at = app_as("admin", "connect")
+    assert_clean(at)
+    used = next(d.value for d in at.dataframe if "Downloaded this month" in d.value.columns)
+    used = used.set_index("Organisation")
+    assert used.loc["Demo Exports Ltd", "Calls today"] == len(today)
+    assert used.loc["Demo Exports Ltd", "Calls this month"] == len(today)
+    assert used.loc["Demo Exports Ltd", "Downloaded this month"] == readable_bytes(
+        sum(size for _, size in today)
+    )
+    # Xero's word on what is left, out of the pricing tier's day (Starter by default).
+    assert used.loc["Demo Exports Ltd", "Left today"] == f"997 of {budget.day_limit():,}"
+    assert used.loc["Other Org", "Calls today"] == 0
+    assert used.loc["Other Org", "Downloaded this month"] == "0 B"
+    by_kind = next(d.value for d in at.dataframe if "Call" in d.value.columns)
+    assert by_kind.to_dict("records") == [
+        {
+            "Organisation": "Demo Exports Ltd",
+            "Call": "invoices.save",
+            "Calls": 2,
+            "Downloaded": readable_bytes(5_400 + 5_100),
+        },
+        {
+            "Organisation": "Demo Exports Ltd",
+            "Call": "payments.read",
+            "Calls": 1,
+            "Downloaded": readable_bytes(800),
+        },
+    ]

@@ -37,7 +37,11 @@ def test_finance_dashboard(app_as):
     assert tiles["Shipments"] == "30"
     assert tiles["Not sent"] == "30"
     assert tiles["Rejections, last 7 days"] == "3"
-    assert [t.label for t in at.tabs] == ["Overview", "Customers and documents"]
+    assert [t.label for t in at.tabs] == [
+        "Overview",
+        "Customers and documents",
+        "Differs from Xero",
+    ]
     # Sync states, totals, attempts per day; no invoices in Xero yet, so no paid chart.
     assert len(at.get("plotly_chart")) == 3
     amounts = at.dataframe[0].value

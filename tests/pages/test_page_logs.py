@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from models import IntegrationLog, SyncJob
 from services.sync import BatchResult, ShipmentOutcome
-from tests.pages.conftest import new_app
+from tests.pages.conftest import logged_in_as, new_app
 from tests.pages.helpers import (
     add_connection,
     assert_clean,
@@ -127,7 +127,7 @@ def fake_send(calls):
 
 
 def test_retry_one_shows_the_outcome(app_as, monkeypatch):
-    calls = []
+    calls: list[tuple] = []
     monkeypatch.setattr(panels, "send_shipments", fake_send(calls))
     entry = log_rejection("SHP-1005")
     set_sync_state(["SHP-1005"], "Rejected")
@@ -142,7 +142,7 @@ def test_retry_one_shows_the_outcome(app_as, monkeypatch):
 
 
 def test_retry_all_rejected_sends_ten_or_queues_more(app_as, monkeypatch):
-    calls = []
+    calls: list[tuple] = []
     monkeypatch.setattr(panels, "send_shipments", fake_send(calls))
     set_sync_state(["SHP-1005", "SHP-1010"], "Rejected")
     at = app_as("operations", "logs")
@@ -228,11 +228,7 @@ def test_a_link_can_open_the_log_filtered_to_rejections(app_as):
     log_rejection("SHP-1020")
     log_rejection("SHP-1001", outcome="Processed", errors_xero=None)
     at = new_app()
-    at.session_state[state.AUTH_STATUS] = True
-    at.session_state[state.AUTH_USERNAME] = "operations"
-    at.session_state[state.AUTH_NAME] = "Oscar Operations"
-    at.session_state["roles"] = ["operations"]
-    at.session_state["logout"] = None
+    logged_in_as(at, "operations")
     at.query_params["outcome"] = "Rejected"
     at.switch_page("pages/logs.py").run()
     assert_clean(at)
@@ -253,6 +249,7 @@ def test_csv_export_writes_the_users_time_zone_with_its_offset(app_as, monkeypat
     entry = log_rejection("SHP-1005")
     with session_scope() as session:
         row = session.get(IntegrationLog, entry)
+        assert row is not None
         row.created_at = datetime(2026, 11, 29, 10, 3, tzinfo=UTC)
         session.add(row)
     made = {}

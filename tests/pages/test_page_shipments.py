@@ -229,6 +229,24 @@ def test_create_refuses_a_bad_number_in_plain_words(app_as):
     assert any("already used" in e.value for e in at.error)
 
 
+def test_create_refuses_a_number_differing_only_in_case_and_an_amount_too_large(app_as):
+    at = app_as("operations", "shipments")
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Shipment number"].input(" shp-1001 ")  # SHP-1001 exists
+    at.button(key=state.CREATE_SHIPMENT).click().run()
+    assert_clean(at, allow_errors=True)
+    assert any("shp-1001 is already used as SHP-1001" in e.value for e in at.error)
+    fields = {t.label: t for t in at.text_input if t.key.startswith("new")}
+    fields["Shipment number"].input("SHP-2002")
+    fields["Freight amount"].input("1e20")
+    at.button(key=state.CREATE_SHIPMENT).click().run()
+    assert any(
+        "Freight amount 100000000000000000000 is larger than Shipbridge can hold" in e.value
+        for e in at.error
+    )
+    assert count_rows_named("SHP-2002") == 0
+
+
 CSV = (
     "shipment_number,buyer_code,currency,invoice_date,due_date,incoterms,product_code,quantity,"
     "unit_price,item_value\n"
@@ -256,13 +274,13 @@ def test_csv_import_previews_problems_and_imports_only_good_rows_when_asked(app_
 
 
 def count_rows_named(prefix: str) -> int:
-    from sqlmodel import func, select
+    from sqlmodel import col, func, select
 
     from models import Shipment
     from services.db import session_scope
 
     with session_scope() as session:
-        query = select(func.count()).where(Shipment.shipment_number.like(f"{prefix}%"))
+        query = select(func.count()).where(col(Shipment.shipment_number).like(f"{prefix}%"))
         return session.exec(query).one()
 
 
@@ -360,6 +378,7 @@ def reject(number: str, reason: str) -> int:
 
     with session_scope() as session:
         shipment = session.get(Shipment, shipment_by_number(number).id)
+        assert shipment is not None
         shipment.sync_state = "Rejected"
         shipment.last_error = reason
         session.add(shipment)

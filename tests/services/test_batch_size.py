@@ -10,12 +10,12 @@ from models import JobStatus, SyncJob
 from services import queue, settings, worker
 from services.db import session_scope
 from services.sync import SyncError, batch_size, send_shipments
-from tests.utils.factories import make_shipment
+from tests.utils.factories import id_of, make_shipment
 
 
 def new_shipments(engine, n: int) -> list[int]:
     with session_scope(engine) as session:
-        return [make_shipment(session).id for _ in range(n)]
+        return [id_of(make_shipment(session)) for _ in range(n)]
 
 
 def test_a_changed_batch_size_changes_both_the_send_limit_and_the_lease_size(engine, monkeypatch):

@@ -11,6 +11,7 @@ from tests.utils.factories import line, make_shipment
 def test_check_all_groups_by_code_with_exact_counts(engine, connected, sandbox):
     with session_scope(engine) as session:
         connection = connections.default_connection(session=session)
+        assert connection is not None
         adapter = connections.adapter_for(connection, session=session)
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
         for _ in range(3):
@@ -42,6 +43,7 @@ def test_check_all_groups_by_code_with_exact_counts(engine, connected, sandbox):
 def test_check_all_keeps_the_first_examples_and_the_exact_count(engine, connected, sandbox):
     with session_scope(engine) as session:
         connection = connections.default_connection(session=session)
+        assert connection is not None
         adapter = connections.adapter_for(connection, session=session)
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
         numbers = [
@@ -95,4 +97,4 @@ def test_mappings_are_paged_and_searched_in_sql(engine):
     assert [m.shipment_code for m in found.rows] == ["C007"]  # by the Xero code, any case
     assert [m.shipment_code for m in literal.rows] == ["50%_OFF"]  # % and _ are not wildcards
     assert none.rows == [] and none.total == 0
-    assert one.account_number == "Y"
+    assert one is not None and one.account_number == "Y"

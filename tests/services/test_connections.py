@@ -27,8 +27,10 @@ def test_make_default_moves_the_default_and_records_who(session):
     exports = organisation(session, "Demo Exports Ltd", default=True)
     uk = organisation(session, "Demo UK Ltd")
     connections.make_default(session=session, connection=uk, user="admin")
-    assert connections.default_connection(session=session).id == uk.id
-    assert connections.connection_for(session=session, tenant_id=None).tenant_name == "Demo UK Ltd"
+    default = connections.default_connection(session=session)
+    assert default is not None and default.id == uk.id
+    chosen = connections.connection_for(session=session, tenant_id=None)
+    assert chosen is not None and chosen.tenant_name == "Demo UK Ltd"
     assert [
         r.tenant_name for r in connections.list_connections(session=session) if r.is_default
     ] == ["Demo UK Ltd"]
@@ -47,7 +49,8 @@ def test_making_the_default_the_default_again_changes_nothing(session):
     exports = organisation(session, "Demo Exports Ltd", default=True)
     connections.make_default(session=session, connection=exports, user="admin")
     assert session.exec(select(AuditEvent)).all() == []
-    assert connections.default_connection(session=session).id == exports.id
+    default = connections.default_connection(session=session)
+    assert default is not None and default.id == exports.id
 
 
 @pytest.mark.parametrize(
@@ -58,7 +61,8 @@ def test_only_a_connected_organisation_can_be_the_default(session, status):
     uk = organisation(session, "Demo UK Ltd", status=status)
     with pytest.raises(ConnectError, match="Demo UK Ltd is not connected .*reconnect it first"):
         connections.make_default(session=session, connection=uk, user="admin")
-    assert connections.default_connection(session=session).id == exports.id
+    default = connections.default_connection(session=session)
+    assert default is not None and default.id == exports.id
     assert session.get(XeroConnection, uk.id).is_default is False
     assert session.exec(select(AuditEvent)).all() == []
 

@@ -24,7 +24,7 @@ from services.db import session_scope
 from services.sync import send_shipments
 from services.worker import run_once
 from tests.services.conftest import connect
-from tests.utils.factories import make_shipment
+from tests.utils.factories import id_of, make_shipment, stored
 
 FINAL = {SyncState.PROCESSED, SyncState.REJECTED, SyncState.QUEUED}
 
@@ -41,6 +41,7 @@ def documents_in_xero(engine) -> Counter:
         session.exec(delete(RateLimitBlock))
     with session_scope(engine) as session:
         connection = connections.default_connection(session=session)
+        assert connection is not None
         adapter = connections.adapter_for(connection, session=session)
         numbers = [s.shipment_number for s in session.exec(select(Shipment))]
         found = adapter.find_invoices(connection.tenant_id, numbers)
@@ -49,7 +50,7 @@ def documents_in_xero(engine) -> Counter:
 
 def states(engine) -> dict[int, str]:
     with session_scope(engine) as session:
-        return {s.id: s.sync_state for s in session.exec(select(Shipment))}
+        return {id_of(s): s.sync_state for s in session.exec(select(Shipment))}
 
 
 def assert_invariant(engine, ids, *, expect=SyncState.PROCESSED):
@@ -109,21 +110,22 @@ def test_a_long_retry_after_goes_back_to_the_queue(engine, connected, sandbox):
 
 def test_an_expired_token_is_refreshed_and_rotated(engine, connected, sandbox):
     with session_scope(engine) as session:
-        before = session.get(XeroConnection, connected.id).refresh_token_enc
+        before = stored(session, XeroConnection, connected.id).refresh_token_enc
     sandbox.advance_clock(31 * 60)  # Xero now considers the access token expired
     ids = new_shipments(engine)
     result = send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
     assert result.count("Processed") == 3, result.outcomes
     with session_scope(engine) as session:
-        row = session.get(XeroConnection, connected.id)
+        row = stored(session, XeroConnection, connected.id)
         assert row.status == ConnectionStatus.ACTIVE
         assert row.refresh_token_enc != before  # the rotated refresh token was saved
 
 
 def test_a_revoked_connection_holds_sends_until_reconnected(engine, connected, sandbox):
     with session_scope(engine) as session:
-        row = session.get(XeroConnection, connected.id)
+        row = stored(session, XeroConnection, connected.id)
         adapter = connections.adapter_for(row, session=session)
+        assert adapter.token is not None
         refresh_token = adapter.token.refresh_token
     httpx.post(
         f"{sandbox.url}/connect/revocation",
@@ -138,7 +140,9 @@ def test_a_revoked_connection_holds_sends_until_reconnected(engine, connected, s
     assert result.count("Held") == 3
     assert "reconnect" in result.outcomes[0].messages[0]
     with session_scope(engine) as session:
-        assert session.get(XeroConnection, connected.id).status == ConnectionStatus.NEEDS_RECONNECT
+        assert (
+            stored(session, XeroConnection, connected.id).status == ConnectionStatus.NEEDS_RECONNECT
+        )
         assert {j.status for j in session.exec(select(SyncJob))} == {JobStatus.HELD}
     assert run_once(engine=engine, worker_id="test") == 0  # held jobs are not sent
     connect(engine)  # an admin reconnects: the held jobs resume

@@ -56,7 +56,7 @@ def test_customer_rows_page_in_sql_and_add_up(engine):
     ]
     for currency in ("EUR", "USD"):
         rows = [b for b in everything if b.currency == currency]
-        by_status = {s: a for c, s, a in amounts if c == currency}
+        by_status: dict[str, Decimal] = {s: a for c, s, a in amounts if c == currency}
         assert sum(b.paid for b in rows) == by_status["Paid"]
         assert sum(b.overdue for b in rows) == by_status["Overdue"]
         assert sum(b.unpaid for b in rows) == by_status["Open"] + by_status["Overdue"]
@@ -79,7 +79,8 @@ def test_drafts_and_invoices_awaiting_approval_are_not_yet_owed(engine):
 
         def numbers(view):
             rows, total = finance.documents(session=session, today=TODAY, view=view)
-            return sorted(s.xero_total for s in rows), total
+            # A document without a total would be missing from the compared list.
+            return sorted(s.xero_total for s in rows if s.xero_total is not None), total
 
         views = {view: numbers(view) for view in finance.View if view != finance.View.PINNED}
     assert (acme.documents, acme.total, acme.paid) == (5, Decimal("1343.60"), Decimal("60.00"))

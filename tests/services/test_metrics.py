@@ -8,7 +8,7 @@ import httpx
 import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Shipment
 from services import metrics, worker
@@ -42,7 +42,7 @@ def shown(samples, name: str, **labels) -> float:
 def organisation_of(engine, ids) -> str:
     with session_scope(engine) as session:
         (tenant,) = {
-            s.tenant_id for s in session.exec(select(Shipment).where(Shipment.id.in_(ids)))
+            s.tenant_id for s in session.exec(select(Shipment).where(col(Shipment.id).in_(ids)))
         }
     return metrics.organisation_label(tenant)
 

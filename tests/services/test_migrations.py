@@ -4,12 +4,15 @@ downgrades and upgrades again cleanly."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel, select
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
 from models import IntegrationLog, Shipment
@@ -64,4 +67,56 @@ def test_documents_sent_before_are_pinned_to_the_organisation_they_went_to(engin
         command.downgrade(config, "7a1f3d9e2b60")
         command.upgrade(config, "head")
     with session_scope(engine) as session:
-        assert [session.get(Shipment, i).tenant_id for i in ids] == ["t-nz", None]
+        stored = [session.get(Shipment, i) for i in ids]
+        assert [s.tenant_id if s else "missing" for s in stored] == ["t-nz", None]
+
+
+def test_numbers_differing_only_in_case_stop_the_upgrade_and_change_nothing(engine):
+    """CASE-7 and " case-7 " cannot both exist from revision 4b8e2f6a1c37 on: the upgrade
+    names both and leaves the database at the revision before."""
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "a8d51e3c7f02")
+    with engine.begin() as connection:
+        for number in ("CASE-7", " case-7 ", "OTHER-1"):
+            connection.execute(
+                text(
+                    "INSERT INTO shipment (shipment_number, workflow_status, sync_state, "
+                    "created_at, updated_at) VALUES (:n, 'Draft', 'Not sent', :at, :at)"
+                ),
+                {"n": number, "at": datetime(2026, 11, 1)},
+            )
+    with pytest.raises(RuntimeError) as refused, engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    assert "' case-7 ' / 'CASE-7'" in str(refused.value)
+    assert "OTHER-1" not in str(refused.value)
+    assert "number_key" not in {c["name"] for c in inspect(engine).get_columns("shipment")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
+            ("a8d51e3c7f02",)
+        ]
+        assert sorted(connection.execute(text("SELECT shipment_number FROM shipment"))) == [
+            (" case-7 ",),
+            ("CASE-7",),
+            ("OTHER-1",),
+        ]
+
+
+def test_the_upgrade_fills_each_shipments_number_key(engine):
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "a8d51e3c7f02")
+        connection.execute(
+            text(
+                "INSERT INTO shipment (shipment_number, workflow_status, sync_state, "
+                "created_at, updated_at) VALUES (' Case-9 ', 'Draft', 'Not sent', :at, :at)"
+            ),
+            {"at": datetime(2026, 11, 1)},
+        )
+        command.upgrade(config, "head")
+    with session_scope(engine) as session:
+        [shipment] = session.exec(select(Shipment)).all()
+        assert shipment.number_key == "case-9"

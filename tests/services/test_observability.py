@@ -43,7 +43,8 @@ def test_a_log_line_is_json_with_time_level_logger_process_and_send_context(log_
         "b-42",
         [7, 8],
     )
-    assert datetime.fromisoformat(line["timestamp"]).utcoffset().total_seconds() == 0
+    offset = datetime.fromisoformat(line["timestamp"]).utcoffset()
+    assert offset is not None and offset.total_seconds() == 0
 
 
 def test_the_context_ends_with_the_send(log_lines):

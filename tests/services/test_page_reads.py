@@ -21,7 +21,7 @@ from models import (
 )
 from services import aliases, audit, connections, finance, integration_log, shipments
 from services.connections import ConnectError
-from tests.utils.factories import make_shipment
+from tests.utils.factories import id_of, make_shipment
 
 
 def organisation(session, name: str, *, default: bool = False) -> XeroConnection:
@@ -65,21 +65,21 @@ def test_activity_counts_each_organisations_documents_failures_and_payments(sess
 
     activity = connections.activity(session=session, connections=[exports, uk])
 
-    assert activity[exports.id] == connections.ConnectionActivity(
+    assert activity[id_of(exports)] == connections.ConnectionActivity(
         documents_pushed=1, failing=0, payments_pulled=0
     )
-    assert activity[uk.id] == connections.ConnectionActivity(
+    assert activity[id_of(uk)] == connections.ConnectionActivity(
         documents_pushed=1, failing=1, payments_pulled=2
     )
 
 
 def test_get_connection_reads_the_row_again_and_says_when_it_is_gone(session):
     row = organisation(session, "Demo Exports Ltd")
-    assert connections.get_connection(session=session, connection_id=row.id).tenant_name == (
+    assert connections.get_connection(session=session, connection_id=id_of(row)).tenant_name == (
         "Demo Exports Ltd"
     )
     with pytest.raises(ConnectError, match="no longer in Shipbridge"):
-        connections.get_connection(session=session, connection_id=row.id + 1)
+        connections.get_connection(session=session, connection_id=id_of(row) + 1)
 
 
 def test_attempts_since_leaves_out_older_attempts(session):
@@ -124,25 +124,27 @@ def test_shipments_by_id_and_rejected_among_read_only_those_asked_for(session):
     second.sync_state = other.sync_state = SyncState.REJECTED
     session.add_all([second, other])
     session.flush()
-    asked = {first.id, second.id, other.id + 100}
+    asked = {id_of(first), id_of(second), id_of(other) + 100}
 
     found = shipments.shipments_by_id(session=session, shipment_ids=asked)
 
     assert [s.shipment_number for s in found] == [first.shipment_number, second.shipment_number]
-    assert shipments.rejected_among(session=session, shipment_ids=asked) == {second.id}
+    assert shipments.rejected_among(session=session, shipment_ids=asked) == {id_of(second)}
     assert shipments.rejected_among(session=session, shipment_ids=set()) == set()
 
 
 def test_pinned_ids_are_the_users_own_pins_among_those_asked_for(session):
     one, two, three = (make_shipment(session) for _ in range(3))
-    finance.pin(session=session, username="fiona", shipment_id=one.id)
-    finance.pin(session=session, username="fiona", shipment_id=three.id)
-    finance.pin(session=session, username="oscar", shipment_id=two.id)
+    finance.pin(session=session, username="fiona", shipment_id=id_of(one))
+    finance.pin(session=session, username="fiona", shipment_id=id_of(three))
+    finance.pin(session=session, username="oscar", shipment_id=id_of(two))
     session.flush()
 
-    pinned = finance.pinned_ids(session=session, username="fiona", shipment_ids=[one.id, two.id])
+    pinned = finance.pinned_ids(
+        session=session, username="fiona", shipment_ids=[id_of(one), id_of(two)]
+    )
 
-    assert pinned == {one.id}
+    assert pinned == {id_of(one)}
     assert finance.pinned_ids(session=session, username="fiona", shipment_ids=[]) == set()
 
 
@@ -164,12 +166,13 @@ def test_get_mapping_finds_a_mapping_by_kind_and_id_and_none_once_deleted(sessio
     session.add_all([customer, product])
     session.flush()
 
-    found = aliases.get_mapping(session=session, model=ProductMapping, mapping_id=product.id)
+    found = aliases.get_mapping(session=session, model=ProductMapping, mapping_id=id_of(product))
     assert found is not None
     assert (found.shipment_code, found.item_code) == ("WID", "WIDGET-A")
 
     aliases.delete_mapping(session=session, row=customer, user="admin")
     session.flush()
     assert (
-        aliases.get_mapping(session=session, model=CustomerMapping, mapping_id=customer.id) is None
+        aliases.get_mapping(session=session, model=CustomerMapping, mapping_id=id_of(customer))
+        is None
     )

@@ -8,13 +8,13 @@ from models import IntegrationLog, Outcome
 from services import integration_log, queue, worker
 from services.db import session_scope
 from services.sync import send_shipments
-from tests.utils.factories import line, make_shipment
+from tests.utils.factories import id_of, line, make_shipment
 
 
 def test_progress_counts_the_current_run_only(engine):
     with session_scope(engine) as session:
-        earlier = [make_shipment(session).id for _ in range(3)]
-        ids = [make_shipment(session).id for _ in range(5)]
+        earlier = [id_of(make_shipment(session)) for _ in range(3)]
+        ids = [id_of(make_shipment(session)) for _ in range(5)]
     with session_scope(engine) as session:
         assert queue.progress(session=session) == queue.Progress()  # nothing ever queued
         queue.enqueue(session=session, shipment_ids=earlier, trigger="bulk", user="ops")
@@ -40,7 +40,7 @@ def test_progress_counts_the_current_run_only(engine):
 def test_a_finished_run_tells_sent_from_rejected_and_names_the_rejected(engine):
     with session_scope(engine) as session:
         shipments = [make_shipment(session) for _ in range(4)]
-        ids = [s.id for s in shipments]
+        ids = [id_of(s) for s in shipments]
         numbers = [s.shipment_number for s in shipments]
     with session_scope(engine) as session:
         queue.enqueue(session=session, shipment_ids=ids, trigger="push remaining", user="ops")
@@ -60,9 +60,9 @@ def test_a_finished_run_tells_sent_from_rejected_and_names_the_rejected(engine):
 
 def test_the_worker_counts_shipments_it_could_not_send_as_rejected(engine, connected):
     with session_scope(engine) as session:
-        good = [make_shipment(session).id for _ in range(2)]
+        good = [id_of(make_shipment(session)) for _ in range(2)]
         bad = make_shipment(session, lines=[line("WIDGET-Z")])
-        bad_id, bad_number = bad.id, bad.shipment_number
+        bad_id, bad_number = id_of(bad), bad.shipment_number
     with session_scope(engine) as session:
         queue.enqueue(
             session=session, shipment_ids=[*good, bad_id], trigger="push remaining", user="ops"
@@ -78,7 +78,7 @@ def test_a_batch_that_only_read_xeros_codes_says_so(engine, connected):
     """Every shipment refused by the checks: nothing went to Xero, and the batch's API calls
     (reading a new connection's codes) are explained as such, in the result and the log."""
     with session_scope(engine) as session:
-        ids = [make_shipment(session, lines=[line("WIDGET-Z")]).id for _ in range(2)]
+        ids = [id_of(make_shipment(session, lines=[line("WIDGET-Z")])) for _ in range(2)]
     result = send_shipments(shipment_ids=ids, trigger="bulk", user="ops")
     assert result.count(Outcome.REJECTED) == 2
     assert result.api_calls > 0  # the codes, read once for the new connection
@@ -92,7 +92,7 @@ def test_a_batch_that_only_read_xeros_codes_says_so(engine, connected):
         assert integration_log.documents_sent(session=session, entry=entries[0]) == 0
 
     with session_scope(engine) as session:
-        ok = make_shipment(session).id
+        ok = id_of(make_shipment(session))
     mixed = send_shipments(shipment_ids=[ok, ids[0]], trigger="bulk", user="ops")
     assert mixed.count(Outcome.PROCESSED) == 1
     assert (mixed.sent_to_xero, mixed.only_checked) == (1, False)

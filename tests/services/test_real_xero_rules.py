@@ -20,7 +20,7 @@ from services.explain import explain
 from services.sync import send_shipments
 from services.xero.errors import XeroScopeMissing
 from tests.services.conftest import connect
-from tests.utils.factories import line, make_shipment
+from tests.utils.factories import id_of, line, make_shipment, stored
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +33,7 @@ def _fresh_settings_after():
 def adapter_and_tenant(engine):
     with session_scope(engine) as session:
         connection = connections.default_connection(session=session)
+        assert connection is not None
         return connections.adapter_for(connection, session=session), connection.tenant_id
 
 
@@ -46,6 +47,7 @@ def test_connect_asks_for_granular_scopes_only_and_succeeds(engine, sandbox):
         asked
     )
     [connection] = [c for c in connect(engine) if c.tenant_name == "Shipbridge Demo Exports Ltd"]
+    assert connection.scope is not None
     assert connection.scope.split() == settings.XERO_SCOPES.split()
 
 
@@ -92,9 +94,11 @@ def test_a_call_outside_the_granted_scopes_says_which_permission_is_missing(
 def test_a_four_place_unit_price_arrives_in_xero_exact(engine, connected, sandbox):
     """§7: without unitdp=4 Xero rounds 1.0025 to 1.00 and the invoice totals 1,000.00."""
     with session_scope(engine) as session:
-        shipment_id = make_shipment(
-            session, lines=[line(quantity="1000", unit_price="1.0025", item_value="1002.50")]
-        ).id
+        shipment_id = id_of(
+            make_shipment(
+                session, lines=[line(quantity="1000", unit_price="1.0025", item_value="1002.50")]
+            )
+        )
     [outcome] = send_shipments(shipment_ids=[shipment_id], trigger="bulk", user="ops").outcomes
     assert outcome.outcome == "Processed", outcome.messages
     sends = [
@@ -105,7 +109,7 @@ def test_a_four_place_unit_price_arrives_in_xero_exact(engine, connected, sandbo
     assert sends and all("unitdp=4" in c["query"] for c in sends)
     adapter, tenant_id = adapter_and_tenant(engine)
     with session_scope(engine) as session:
-        document_id = session.get(Shipment, shipment_id).xero_document_id
+        document_id = stored(session, Shipment, shipment_id).xero_document_id
     [invoice] = adapter.invoices_by_id(tenant_id, [document_id])
     [sent_line] = invoice.raw["LineItems"]
     assert Decimal(str(sent_line["UnitAmount"])) == Decimal("1.0025")

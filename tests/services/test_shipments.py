@@ -20,7 +20,13 @@ from services.shipments import (
     totals_by_currency,
     update_shipment,
 )
-from tests.utils.factories import line, make_shipment, seed_reference, shipment_fields
+from tests.utils.factories import (
+    id_of,
+    line,
+    make_shipment,
+    seed_reference,
+    shipment_fields,
+)
 
 
 def test_list_pages_and_filters_in_sql(session):
@@ -44,7 +50,7 @@ def test_editing_a_processed_shipment_marks_it_changed(session):
     session.flush()
     update_shipment(
         session=session,
-        shipment_id=shipment.id,
+        shipment_id=id_of(shipment),
         fields=shipment_fields(shipment_number=shipment.shipment_number),
         lines=[line(quantity="5")],
         user="ops",
@@ -60,7 +66,7 @@ def test_duplicate_numbers_are_refused(session):
 
 
 def test_status_change_of_eleven_is_refused_and_changes_nothing(session):
-    ids = [make_shipment(session).id for _ in range(11)]
+    ids = [id_of(make_shipment(session)) for _ in range(11)]
     with pytest.raises(ShipmentError, match="at most 10"):
         change_status(session=session, shipment_ids=ids, status="Shipped", user="ops")
     assert not session.exec(select(Shipment).where(Shipment.workflow_status == "Shipped")).all()
@@ -70,14 +76,17 @@ def test_reaching_the_trigger_status_queues_when_set(session):
     update_sync_settings(session=session, user="admin", changes={"queue_on_trigger": True})
     shipments = [make_shipment(session) for _ in range(3)]
     change_status(
-        session=session, shipment_ids=[s.id for s in shipments[:2]], status="Packed", user="ops"
+        session=session, shipment_ids=[id_of(s) for s in shipments[:2]], status="Packed", user="ops"
     )
     assert session.exec(select(SyncJob)).all() == []
     change_status(
-        session=session, shipment_ids=[s.id for s in shipments[:2]], status="Shipped", user="ops"
+        session=session,
+        shipment_ids=[id_of(s) for s in shipments[:2]],
+        status="Shipped",
+        user="ops",
     )
     jobs = session.exec(select(SyncJob)).all()
-    assert sorted(j.shipment_id for j in jobs) == sorted(s.id for s in shipments[:2])
+    assert sorted(j.shipment_id for j in jobs) == sorted(id_of(s) for s in shipments[:2])
     assert {s.sync_state for s in shipments[:2]} == {SyncState.QUEUED}
 
 
@@ -232,17 +241,19 @@ def test_changed_since_the_last_attempt_is_an_edit_after_it(session):
     session.flush()
     update_shipment(  # then one is fixed
         session=session,
-        shipment_id=edited.id,
+        shipment_id=id_of(edited),
         fields=shipment_fields(shipment_number=edited.shipment_number, incoterms="CIF"),
         lines=[line()],
         user="ops",
     )
     session.flush()
-    attempts = last_attempts(session=session, shipment_ids=[edited.id, untouched.id, never.id])
-    assert set(attempts) == {edited.id, untouched.id}
-    assert changed_since_attempt(edited, attempts[edited.id])
-    assert not changed_since_attempt(untouched, attempts[untouched.id])
-    assert not changed_since_attempt(never, attempts.get(never.id))
+    attempts = last_attempts(
+        session=session, shipment_ids=[id_of(edited), id_of(untouched), id_of(never)]
+    )
+    assert set(attempts) == {id_of(edited), id_of(untouched)}
+    assert changed_since_attempt(edited, attempts[id_of(edited)])
+    assert not changed_since_attempt(untouched, attempts[id_of(untouched)])
+    assert not changed_since_attempt(never, attempts.get(id_of(never)))
 
 
 def test_a_save_with_nothing_changed_changes_nothing(session):
@@ -255,7 +266,7 @@ def test_a_save_with_nothing_changed_changes_nothing(session):
     }
     update_shipment(
         session=session,
-        shipment_id=shipment.id,
+        shipment_id=id_of(shipment),
         fields=shipment_fields(**same),
         lines=[line()],
         user="ops",
@@ -263,7 +274,7 @@ def test_a_save_with_nothing_changed_changes_nothing(session):
     assert (shipment.updated_at, shipment.sync_state) == (before, SyncState.PROCESSED)
     update_shipment(
         session=session,
-        shipment_id=shipment.id,
+        shipment_id=id_of(shipment),
         fields=shipment_fields(**{**same, "incoterms": "CIF"}),
         lines=[line()],
         user="ops",

@@ -57,6 +57,7 @@ def test_refresh_keeps_which_tax_rates_sales_may_use(engine, connected, sandbox)
 
     with session_scope(engine) as session:
         connection = connections.default_connection(session=session)
+        assert connection is not None
         adapter = connections.adapter_for(connection, session=session)
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
     with session_scope(engine) as session:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import JobStatus, Shipment, SyncJob, SyncState
 from services import queue
@@ -37,7 +37,9 @@ def wait_for(condition, seconds: float) -> bool:
 
 def all_processed(engine, ids) -> bool:
     with session_scope(engine) as session:
-        states = {s.sync_state for s in session.exec(select(Shipment).where(Shipment.id.in_(ids)))}
+        states = {
+            s.sync_state for s in session.exec(select(Shipment).where(col(Shipment.id).in_(ids)))
+        }
     return states == {SyncState.PROCESSED}
 
 

@@ -96,7 +96,10 @@ def test_rows_of_one_shipment_that_disagree_say_where_and_how():
             "E-1,ACME,USD,0.59,2026-11-01,2026-12-01,FOB,WIDGET-A,4,12.50,50.00",
             "E-1,ACME,EUR,0.59,2026-11-01,2026-12-01,FOB,CRATE,1,45,45",
         )
-    ) == ["Row 3, currency: differs from row 2 of shipment E-1 (USD there, EUR here)"]
+    ) == [
+        "Row 3, currency: differs from row 2 of shipment E-1 (USD there, EUR here): give every "
+        "row of a shipment the same value, or leave it empty after the first"
+    ]
 
 
 def test_a_file_without_a_shipment_number_column_says_which_columns_it_expects():

@@ -14,6 +14,7 @@ def document_of(shipment, settings=None, *, base_currency="NZD") -> dict:
     settings = settings or SyncSettings()
     problems, resolved = check(shipment, settings, reference_in_memory())
     assert problems == []
+    assert resolved is not None
     return build_document(shipment, settings, resolved, base_currency=base_currency)
 
 

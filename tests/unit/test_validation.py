@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from models import CustomerMapping, SyncSettings
+from models import CustomerMapping, SyncSettings, XeroTaxRate
+from models.shipment import AMOUNT
 from services.validation import check, required_field_problems, sign_problem
 from tests.utils.factories import line, reference_in_memory, shipment_in_memory
 
@@ -86,6 +87,7 @@ def test_a_customer_alias_points_a_shipment_code_at_a_xero_contact():
     ref = reference_in_memory(extra_rows=[alias])
     problems, resolved = check(shipment_in_memory(buyer_code="ALOK"), SyncSettings(), ref)
     assert problems == []
+    assert resolved is not None and resolved.contact is not None
     assert resolved.contact.contact_id == "c-ALOK-01"
 
 
@@ -107,6 +109,7 @@ def test_field_sources_follow_the_settings(ref):
     )
     problems, resolved = check(shipment, settings, ref)
     assert problems == []
+    assert resolved is not None
     assert resolved.reference == "EXP-9"
     shipment.consignee_code = None
     assert required_field_problems(shipment, settings)[0].startswith(
@@ -143,3 +146,32 @@ def test_a_tax_rate_for_purchases_only_is_refused_on_sales(ref):
     assert problems_of(ref, SyncSettings(tax_type="INPUT2")) == [
         "Tax type INPUT2 is for purchases, not sales: choose a sales tax rate on the Mapping page."
     ]
+
+
+def test_a_total_beyond_what_shipbridge_can_hold_is_refused_before_a_send():
+    """Each line fits its column, but their sum is what Xero answers and Shipbridge stores."""
+    most = AMOUNT.largest
+    shipment = shipment_in_memory(
+        lines=[line(quantity="1", unit_price=str(most)), line(quantity="1", unit_price="1")]
+    )
+    assert required_field_problems(shipment, SyncSettings()) == [
+        f"Total (lines and freight) {most + 1} is larger than Shipbridge can hold: at most "
+        f"{most:,}: split the shipment."
+    ]
+
+
+def test_a_total_that_fits_only_before_tax_is_refused_when_tax_goes_on_top():
+    gst = XeroTaxRate(
+        tenant_id="tenant-test", tax_type="OUTPUT2", name="GST on Income", rate=Decimal(15)
+    )
+    ref = reference_in_memory(extra_rows=[gst])
+    price = str(AMOUNT.largest - 1)  # fits; with 15 % on top it does not
+    on_top = SyncSettings(tax_type="OUTPUT2", line_amount_types="Exclusive")
+    included = SyncSettings(tax_type="OUTPUT2", line_amount_types="Inclusive")
+    lines = [line(quantity="1", unit_price=price)]
+    [problem] = check(shipment_in_memory(lines=lines), on_top, ref)[0]
+    assert problem.startswith("Total with OUTPUT2 tax ")
+    assert problem.endswith(
+        f"is larger than Shipbridge can hold: at most {AMOUNT.largest:,}: split the shipment."
+    )
+    assert check(shipment_in_memory(lines=lines), included, ref)[0] == []

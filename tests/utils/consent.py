@@ -16,7 +16,7 @@ class _Form(HTMLParser):
         self.method = "post"
         self.fields: list[tuple[str, str]] = []
         self.submit: tuple[str, str] | None = None
-        self._button = False
+        self._button: dict[str, str | None] | None = None  # the open <button>'s attributes
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -36,12 +36,13 @@ class _Form(HTMLParser):
             self._button = a
 
     def handle_data(self, data):
-        if self._button and data.strip() == "Allow access" and self._button.get("name"):
-            self.submit = (self._button["name"], self._button.get("value") or "")
+        button = self._button
+        if button and data.strip() == "Allow access" and (name := button.get("name")):
+            self.submit = (name, button.get("value") or "")
 
     def handle_endtag(self, tag):
         if tag == "button":
-            self._button = False
+            self._button = None
 
 
 def allow_access(authorize_url: str) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from itertools import count
+from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, SQLModel
 
@@ -26,11 +27,30 @@ from services.shipments import create_shipment
 
 _numbers = count(1)
 TENANT = "tenant-test"
+_Stored = TypeVar("_Stored", bound=SQLModel)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored(session: Session, model: type[_Stored], row_id: int | None) -> _Stored:
+    """A row that must be in the database: the test fails here, by name, when it is not."""
+    row = session.get(model, row_id)
+    assert row is not None, f"no {model.__name__} {row_id}"
+    return row
+
+
+def id_of(row: _Row) -> int:
+    """The id of a row the database has given one (the factories flush, so it is set)."""
+    assert row.id is not None
+    return row.id
 
 
 def shipment_fields(**overrides) -> ShipmentFields:
     n = next(_numbers)
-    values = dict(
+    values: dict[str, Any] = dict(
         shipment_number=f"T-{n:05d}",
         exporter_reference=f"EXP-{n}",
         buyer_code="ACME",

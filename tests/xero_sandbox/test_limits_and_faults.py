@@ -185,8 +185,9 @@ def test_timeouts_answer_late_but_still_act(sandbox, api):
     assert [i.reference for i in api.get_invoices(TENANT).invoices] == ["late"]
 
 
-def _cause_chain(exc: BaseException) -> list[BaseException]:
+def _cause_chain(first: BaseException) -> list[BaseException]:
     chain = []
+    exc: BaseException | None = first
     while exc is not None:
         chain.append(exc)
         exc = (

@@ -108,6 +108,7 @@ def _execute(
     if key is not None and request.method not in ("PUT", "POST"):
         key = None
     if key is not None and len(key) > IDEMPOTENCY_KEY_LIMIT:
+        # xero-facts.md §15: "128 character max." (OpenAPI spec); sandbox guess: the wording.
         return api_exception(
             10,
             "ValidationException",
@@ -125,6 +126,8 @@ def _execute(
             ).fetchone()
             if row is not None:
                 if row["fingerprint"] != fingerprint:
+                    # xero-facts.md §15: "used with a different request" (xero-prompt-library);
+                    # the full wording from a third-party classifier test (confidence 1).
                     return api_exception(
                         10,
                         "ValidationException",
