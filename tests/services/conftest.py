@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+import structlog
 
 from models import XeroConnection
 from services import settings
@@ -41,3 +44,14 @@ def connect(engine, user: str = "admin") -> list[XeroConnection]:
 @pytest.fixture
 def connected(engine, sandbox) -> XeroConnection:
     return connect(engine)[0]
+
+
+@pytest.fixture
+def logging_restored():
+    """cli.main sets up the process's logging; put the test process's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()

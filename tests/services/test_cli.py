@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
-import structlog
 
 from services import cli
 from xero_sandbox import server
-
-
-@pytest.fixture
-def logging_restored():
-    """cli.main sets up the process's logging; put the test process's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def test_sandbox_takes_the_options_the_readme_gives(monkeypatch, logging_restored, tmp_path):

@@ -5,14 +5,12 @@ code 2 and the page's sentences, never a traceback; nothing is written."""
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import structlog
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
@@ -107,17 +105,6 @@ def test_a_missing_file_is_named_without_a_traceback(database, tmp_path):
     run = run_import(database, str(missing))
     assert run.returncode == 2
     assert said(run) == [f"cannot read {missing}: No such file or directory"]
-
-
-@pytest.fixture
-def logging_restored():
-    """cli.main sets up the process's logging; put the test process's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def main_says(capsys, name: str) -> tuple[int, list[str], str]:

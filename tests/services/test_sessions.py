@@ -3,12 +3,10 @@ to the login session that began it (issue 14), on a real database."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import jwt
 import pytest
-import structlog
 from sqlmodel import col, select
 
 from models import AppUser, AuditEvent, LoginSession, OAuthState, utcnow
@@ -29,17 +27,6 @@ def real_xero(monkeypatch):
     monkeypatch.setenv("XERO_CLIENT_SECRET", "real-client-secret")
     settings.get_settings.cache_clear()
     return settings.get_settings()
-
-
-@pytest.fixture
-def logging_restored():
-    """cli.main sets up the process's logging; put the test process's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 def add_user(engine, username="ruth", role="operations", password=GOOD_PASSWORD) -> None:
