@@ -1,0 +1,27 @@
+"""operations: shipment versions against lost updates
+
+Revision ID: a3c9e5b12d34
+Revises: f2b8d4a01c23
+Create Date: 2026-11-30 12:00:00.000000
+
+"""
+from typing import Sequence, Union
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision: str = 'a3c9e5b12d34'
+down_revision: Union[str, Sequence[str], None] = 'f2b8d4a01c23'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
