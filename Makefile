@@ -36,8 +36,10 @@ test-fast: install
 test-unit: install
 	$(PY) -m pytest -q tests/unit
 
+# SQLite by default; PostgreSQL: make bench BENCH_DATABASE_URL=postgresql://… (a fresh schema
+# in that database). More: BENCH_ARGS="--with fairness,queries".
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
 	$(PY) -m bench.import_bench
 
 # The queue's fault scenarios (issue 13) at 1,000 shipments each; writes bench/CHAOS.md.

@@ -75,6 +75,13 @@ def _migrated(database_url: str) -> str:
     return database_url
 
 
+def _open_database() -> bool:
+    """Bring the schema up to date (once) and say whether any user exists yet."""
+    _migrated(get_settings().database_url)
+    with common.session() as db_session:
+        return users.has_users(session=db_session)
+
+
 def _authenticator() -> stauth.Authenticate:
     """streamlit-authenticator's session-state keys and its cookie component; the password
     check, the sessions and the cookie's contents are services.sessions'."""
@@ -408,14 +415,13 @@ def main() -> None:
     st.set_page_config(page_title="Shipbridge", layout="wide")
     _logs_configured()
     try:
-        _migrated(get_settings().database_url)
-        with common.session() as db_session:
-            has_users = users.has_users(session=db_session)
+        # An unreachable database is waited for (saying so); anything else is a setup error.
+        has_users = common.when_database_answers(_open_database)
     except Exception as error:  # noqa: BLE001 - plain words, never a traceback
         log.error("The database cannot be opened", exc_info=error)
         st.error(
-            f"Shipbridge cannot open its database ({type(error).__name__}): check DATABASE_URL "
-            "and that the database server is running, then reload the page."
+            f"Shipbridge cannot open its database ({type(error).__name__}): check DATABASE_URL, "
+            "then reload the page."
         )
         st.stop()
     authenticator = _authenticator()
@@ -431,9 +437,11 @@ def main() -> None:
 
     user = common.current_user()
     allowed = users.PAGES_BY_ROLE.get(role, ())
+    with common.session() as db_session:
+        landing = users.landing_page(session=db_session, role=role)
     pages = {
-        key: st.Page(PAGES[key][0], title=PAGES[key][1], icon=PAGES[key][2], default=n == 0)
-        for n, key in enumerate(allowed)
+        key: st.Page(PAGES[key][0], title=PAGES[key][1], icon=PAGES[key][2], default=key == landing)
+        for key in allowed
     }
     navigation = st.navigation(list(pages.values()))
     _sidebar(user, authenticator)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +20,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -37,36 +34,19 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", type=float, default=288.0)
     parser.add_argument("--shipments", type=int, default=5000)
     args = parser.parse_args(argv)
-    from bench.__main__ import _wait, free_port
+    from bench.sandbox import point_settings_at, running_sandbox
 
     work = Path(tempfile.mkdtemp(prefix="shipbridge-starter-day-"))
-    port = free_port()
-    sandbox_url = f"http://127.0.0.1:{port}"
-    os.environ.update(
-        DATABASE_URL=f"sqlite:///{work / 'starter.sqlite3'}",
-        XERO_SANDBOX_URL=sandbox_url,
-        SHIPBRIDGE_SECRET_KEY=Fernet.generate_key().decode(),
-        XERO_RATE_CLOCK_SCALE=str(args.scale),
-        XERO_PRICING_TIER="starter",
-        WORKER_METRICS_PORT="0",
-    )
-    for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET"):
-        os.environ.pop(name, None)
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "xero_sandbox", "--port", str(port)]
-        + ["--db", str(work / "sandbox.sqlite3")],
-        cwd=ROOT,
-        env=dict(os.environ, XERO_SANDBOX_DAY_LIMIT=str(STARTER_DAY)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait(sandbox_url)
-        httpx.post(f"{sandbox_url}/_sandbox/rate-clock", json={"factor": args.scale})
+    sandbox_env = {"XERO_SANDBOX_DAY_LIMIT": str(STARTER_DAY)}
+    with running_sandbox(work, scale=args.scale, env=sandbox_env) as sandbox_url:
+        point_settings_at(
+            sandbox_url=sandbox_url,
+            database_url=f"sqlite:///{work / 'starter.sqlite3'}",
+            scale=args.scale,
+            XERO_PRICING_TIER="starter",
+            WORKER_METRICS_PORT="0",
+        )
         figures = run_day(args, sandbox_url)
-    finally:
-        sandbox.terminate()
-        sandbox.wait(timeout=10)
     write_section(args, figures)
     print(json.dumps(figures, indent=1))
     return 0

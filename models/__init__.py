@@ -1,6 +1,8 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from models.clock import as_utc, utc_from_epoch, utcnow
+from models.credit import RetiredNumber, XeroCreditNote
+from models.drafts import ShipmentDraft
 from models.drift import XeroDifference
 from models.enums import (
     ConnectionStatus,
@@ -16,11 +18,13 @@ from models.login import CookieKey, LoginAttempt, LoginSession
 from models.shipment import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields
 from models.sync import (
     ApiCallSlot,
+    AppSetup,
     AppUser,
     AuditEvent,
     IntegrationLog,
     OAuthState,
     RateLimitBlock,
+    RateLimitState,
     SyncJob,
     SyncSettings,
     SyncSettingsFields,
@@ -43,7 +47,10 @@ from models.xero import (
 
 __all__ = [
     "ApiCallSlot",
+    "ShipmentDraft",
     "RateLimitBlock",
+    "RateLimitState",
+    "AppSetup",
     "AppUser",
     "AuditEvent",
     "ConnectionStatus",
@@ -73,7 +80,9 @@ __all__ = [
     "WorkerHeartbeat",
     "WorkflowStatus",
     "XeroAccount",
+    "RetiredNumber",
     "XeroConnection",
+    "XeroCreditNote",
     "XeroContact",
     "XeroDifference",
     "XeroCurrency",

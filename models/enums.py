@@ -42,6 +42,7 @@ class Trigger(StrEnum):
     PUSH_REMAINING = "push remaining"
     RETRY = "retry"
     CLI = "cli"
+    CANCEL = "cancel"  # a cancelled shipment's void, delete or credit note (services.cancellation)
 
 
 class Outcome(StrEnum):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, inspect
+from sqlalchemy import Column, Index, Numeric, event, inspect
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.clock import utcnow
@@ -76,6 +76,15 @@ class ShipmentFields(SQLModel):
 
 
 class Shipment(ShipmentFields, table=True):
+    # Finance documents newest first; Check all: waiting shipments per organisation and the
+    # codes in use (consignee when the mapping takes it). The search and finance indexes the
+    # models cannot declare are in migration f2b8d4a01c23.
+    __table_args__ = (
+        Index("ix_shipment_invoice_date_id", "invoice_date", "id"),
+        Index("ix_shipment_state_tenant", "sync_state", "tenant_id"),
+        Index("ix_shipment_consignee", "consignee_code"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     # number_key(shipment_number), unique: two numbers differing only in case or spaces
     # cannot both exist. Set with the number on every write (services.shipments).
@@ -94,7 +103,8 @@ class Shipment(ShipmentFields, table=True):
     # took the shipment over waits rather than send it again.
     send_started_at: datetime | None = None
     xero_document_type: str | None = Field(default=None, max_length=10)
-    xero_document_id: str | None = Field(default=None, max_length=64)
+    # Indexed: the payment pull matches each page of Xero's payments by document id.
+    xero_document_id: str | None = Field(default=None, max_length=64, index=True)
     xero_document_number: str | None = Field(default=None, max_length=255)
     # The Xero contact the document went to (finance groups by it: aliased codes meet here).
     xero_contact_name: str | None = Field(default=None, max_length=255)
@@ -111,6 +121,11 @@ class Shipment(ShipmentFields, table=True):
     sent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Raised by every save of what a person edits (the form's fields, the status, the lines),
+    # by any path: the form, a status change, a CSV update (bump_version below, on flush).
+    # Sends and pulls (sync state, Xero's columns) leave it. An edit carries the version it
+    # started from; services.versions refuses a save over a newer one.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
     lines: list["ShipmentLine"] = Relationship(
         back_populates="shipment",
@@ -132,8 +147,25 @@ class ShipmentLineFields(SQLModel):
 
 class ShipmentLine(ShipmentLineFields, table=True):
     __tablename__ = "shipment_line"
+    # Check all: the waiting shipments that use a product code, from the index alone.
+    __table_args__ = (Index("ix_shipment_line_product_shipment", "product_code", "shipment_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     shipment_id: int = Field(foreign_key="shipment.id", index=True, ondelete="CASCADE")
     line_no: int = 1
     shipment: Shipment | None = Relationship(back_populates="lines")
+
+
+# What a version counts: a change to any of these is a new version of the shipment.
+VERSIONED = (*ShipmentFields.model_fields, "workflow_status", "lines")
+
+
+@event.listens_for(Shipment, "before_update")
+def bump_version(_mapper, _connection, target: Shipment) -> None:
+    """Raise the version in the same UPDATE as an edit (as SQL, version + 1, so two writers
+    never write the same number)."""
+    attrs = inspect(target).attrs
+    if attrs.version.history.has_changes():
+        return
+    if any(attrs[name].history.has_changes() for name in VERSIONED):
+        target.version = Shipment.version + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from models.clock import utcnow
@@ -19,6 +19,9 @@ class SyncSettingsFields(SQLModel):
     queue_on_trigger: bool = False
     customer_code_source: str = Field(default="buyer_code", max_length=30)
     reference_source: str = Field(default="shipment_number", max_length=30)
+    # What Xero's Reference field holds ("incoterms_shipment": "FOB · SHP-1001" on an invoice,
+    # the shipment number on a quote); reference_source above sets the Xero number.
+    xero_reference_source: str = Field(default="incoterms_shipment", max_length=30)
     date_source: str = Field(default="invoice_date", max_length=30)
     sales_account_code: str = Field(default="210", max_length=10)
     freight_account_code: str = Field(default="265", max_length=10)
@@ -41,6 +44,8 @@ class IntegrationLog(SQLModel, table=True):
     """One attempt to send one shipment."""
 
     __tablename__ = "integration_log"
+    # Attempts per day counted from the index alone (services.integration_log).
+    __table_args__ = (Index("ix_integration_log_created_outcome", "created_at", "outcome"),)
 
     id: int | None = Field(default=None, primary_key=True)
     shipment_id: int | None = Field(default=None, foreign_key="shipment.id", index=True)
@@ -68,6 +73,8 @@ class SyncJob(SQLModel, table=True):
     """A shipment waiting in the queue for the worker."""
 
     __tablename__ = "sync_job"
+    # The queue's lease looks for each organisation's due jobs.
+    __table_args__ = (Index("ix_sync_job_tenant_status_due", "tenant_id", "status", "not_before"),)
 
     id: int | None = Field(default=None, primary_key=True)
     shipment_id: int = Field(foreign_key="shipment.id", index=True)
@@ -122,6 +129,17 @@ class AppUser(SQLModel, table=True):
     active: bool = True
 
 
+class AppSetup(SQLModel, table=True):
+    """One row per one-time setup step ("first_admin"): its primary key makes the step happen
+    once, however many people submit it at the same moment (services/users.py)."""
+
+    __tablename__ = "app_setup"
+
+    step: str = Field(primary_key=True, max_length=30)
+    done_by: str = Field(max_length=60)
+    done_at: datetime = Field(default_factory=utcnow)
+
+
 class ApiCallSlot(SQLModel, table=True):
     """One call to Xero, for the rate limiter that holds across processes."""
 
@@ -161,6 +179,23 @@ class WorkerHeartbeat(SQLModel, table=True):
     worker_id: str = Field(primary_key=True, max_length=100)
     started_at: datetime = Field(default_factory=utcnow)
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RateLimitState(SQLModel, table=True):
+    """One organisation's use of Xero's limits, one row each (services/rate_limit.py), and its
+    turn in the queue's round-robin. The row "*" is the app's, across organisations."""
+
+    __tablename__ = "rate_limit_state"
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    # Start times of the last calls (a minute's worth), oldest first: fixed-width epoch ms.
+    recent: str = Field(default="", sa_column=Column(Text, nullable=False))
+    in_flight: int = 0
+    last_call_at: datetime | None = None
+    day_start: datetime | None = None
+    day_calls: int = 0
+    # When the queue last handed out this organisation's jobs (least recent goes next).
+    leased_at: datetime | None = None
 
 
 class RateLimitBlock(SQLModel, table=True):

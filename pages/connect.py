@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from models import ConnectionStatus, XeroConnection
-from services import budget, connections
+from services import budget, connections, credits
 from services.budget import OrganisationUsage
 from services.connections import ConnectionActivity
 from services.settings import get_settings
 from services.usage import readable_bytes
-from ui import common, drift_view, state
+from ui import common, drift_view, state, users_admin
 from ui.text import md_text
 
 # A link the browser follows in this tab: st.link_button always opens a new one, and the
@@ -78,11 +78,21 @@ def connection_rows(rows: list[XeroConnection], default: XeroConnection | None) 
 def activity_rows(
     rows: list[XeroConnection], activity: dict[int, ConnectionActivity]
 ) -> pd.DataFrame:
+    with common.session() as db_session:
+        kinds = {
+            c.id: credits.pushed_counts(
+                session=db_session, tenant_id=c.tenant_id, is_default=c.is_default
+            )
+            for c in rows
+        }
     return pd.DataFrame(
         [
             {
                 "Organisation": c.tenant_name,
                 "Documents pushed": activity[c.id].documents_pushed,
+                "Invoices": kinds[c.id].invoices,
+                "Quotes": kinds[c.id].quotes,
+                "Credit notes": kinds[c.id].credit_notes,
                 "Failing": activity[c.id].failing,
                 "Payments pulled": activity[c.id].payments_pulled,
                 "Payments pulled at": common.local_time(c.payments_pulled_at),
@@ -247,7 +257,8 @@ with common.session() as db_session:
     activity = connections.activity(session=db_session, connections=rows)
     used = budget.organisation_usage(session=db_session, organisations=rows)
 if not rows:
-    st.caption("No organisation is connected yet.")
+    users_admin.first_steps()
+    users_admin.section(user)
     st.stop()
 
 st.dataframe(connection_rows(rows, default), hide_index=True)
@@ -285,7 +296,8 @@ st.subheader("To and from Xero")
 st.dataframe(activity_rows(rows, activity), hide_index=True)
 drift_view.check_button(user, key=state.DRIFT_CHECK_CONNECT)
 st.caption(
-    "Documents pushed: shipments in Xero. Failing: shipments rejected, waiting to be fixed. "
+    "Documents pushed: shipments in Xero (invoices and quotes by kind; credit notes raised "
+    "for cancelled ones). Failing: shipments rejected, waiting to be fixed. "
     "Shipments with no organisation of their own go to the default one and count there. "
     f"Times in {common.local_zone().key}."
 )
@@ -300,3 +312,5 @@ st.caption(
 )
 st.dataframe(usage_by_kind_rows(rows, used), hide_index=True)
 st.caption("What today's calls went to, per organisation.")
+
+users_admin.section(user)

@@ -13,8 +13,13 @@ from models import ConnectionStatus, SyncSettings, WorkflowStatus, XeroConnectio
 from services import connections, mapping, reference_data, users, validation
 from services.document_kinds import INVOICE, SEND_AS, kind_of
 from services.reference_data import ReferenceData
-from services.validation import CUSTOMER_CODE_SOURCES, DATE_SOURCES, REFERENCE_SOURCES
-from ui import common, mapping_aliases, mapping_reference, state
+from services.validation import (
+    CUSTOMER_CODE_SOURCES,
+    DATE_SOURCES,
+    REFERENCE_SOURCES,
+    XERO_REFERENCE_SOURCES,
+)
+from ui import common, effective_settings, mapping_aliases, mapping_reference, state
 from ui.text import md_text
 
 CHOICES: dict[str, tuple[str, dict[str, str]]] = {
@@ -23,7 +28,8 @@ CHOICES: dict[str, tuple[str, dict[str, str]]] = {
     "quote_status": ("Quote status", {s: s for s in mapping.QUOTE_STATUSES}),
     "trigger_status": ("Trigger status", {s.value: s.value for s in WorkflowStatus}),
     "customer_code_source": ("Customer code comes from", CUSTOMER_CODE_SOURCES),
-    "reference_source": ("Reference comes from", REFERENCE_SOURCES),
+    "reference_source": ("Xero number comes from", REFERENCE_SOURCES),
+    "xero_reference_source": ("Xero Reference comes from", XERO_REFERENCE_SOURCES),
     "date_source": ("Document date comes from", DATE_SOURCES),
     "line_amount_types": ("Line amounts", {t: t for t in mapping.LINE_AMOUNT_TYPES}),
 }
@@ -133,10 +139,12 @@ def summary(s: SyncSettings) -> str:
         f"Shipments go to Xero as **{kind.plural}** with status **{status}**. "
         f"Trigger status: **{s.trigger_status}** (reaching it {queued}). "
         f"Customer code from the {CUSTOMER_CODE_SOURCES.get(s.customer_code_source)}, "
-        f"reference from the {REFERENCE_SOURCES.get(s.reference_source)}, "
+        f"Xero number from the {REFERENCE_SOURCES.get(s.reference_source)}, "
+        f"Xero Reference from the {XERO_REFERENCE_SOURCES.get(s.xero_reference_source)}, "
         f"date from the {DATE_SOURCES.get(s.date_source)}. "
-        f"Sales account {s.sales_account_code}, freight account {s.freight_account_code}, "
-        f"tax type {s.tax_type}, amounts {s.line_amount_types}."
+        f"Sales account {md_text(s.sales_account_code)}, "
+        f"freight account {md_text(s.freight_account_code)}, "
+        f"tax type {md_text(s.tax_type)}, amounts {s.line_amount_types}."
     )
 
 
@@ -221,6 +229,10 @@ def settings_section(
     """`checked`: the organisations these settings apply to, with their cached Xero data;
     `offered`: the one whose accounts and tax rates the form offers."""
     st.markdown(summary(current))
+    effective_settings.applies_to(tenant_id)
+    effective_settings.field_preview(current)
+    if organisation_name is not None and tenant_id is not None:
+        effective_settings.use_defaults_button(tenant_id, organisation_name, user=user)
     code_warnings(current, list(checked), offered=offered, can_edit=can_edit)
     if kind_of(current.document_type) is INVOICE and current.invoice_status != "AUTHORISED":
         st.caption(
@@ -309,7 +321,7 @@ if organisation is not None:
         ref = reference_data.load(session=db_session, connection=organisation)
 with settings_tab:
     with common.session() as db_session:
-        current = mapping.get_sync_settings(session=db_session, tenant_id=tenant_id)
+        current = mapping.settings_row(session=db_session, tenant_id=tenant_id)
     settings_section(
         current,
         tenant_id,
@@ -320,6 +332,7 @@ with settings_tab:
         checked=organisations_checked(tenant_id, organisations, ref),
         offered=organisation.tenant_id if organisation else None,
     )
+    effective_settings.effective_table()
 
 if organisation is None:
     for tab in (customers_tab, products_tab, check_tab):

@@ -3,16 +3,14 @@ result per shipment, and Push remaining (after a confirmation) with the queue's 
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from models import JobStatus, Outcome, Trigger
 from services import preview, queue, shipments
 from services.preview import PushGroup
 from services.queue import Progress
-from services.shipments import ShipmentError
 from services.sync import batch_size
-from ui import attention, common, panels, send_preview, state
+from ui import attention, common, panels, send_preview, send_selection, state
 from ui.panels import counted
 from ui.text import md_text
 
@@ -104,14 +102,16 @@ def describe(group: PushGroup) -> str:
 
 def stop_asking() -> None:
     st.session_state.pop(state.PUSH_PENDING, None)
+    st.session_state.pop(state.PUSH_FROM_SELECTION, None)
 
 
-def confirm_push(ids: list[int], user: common.CurrentUser) -> None:
-    """Say how many shipments Push remaining would queue and as what; queue them only once
-    the user says so."""
+def confirm_push(ids: list[int], user: common.CurrentUser, *, from_selection: int) -> None:
+    """Say how many shipments Push remaining (or "Queue all selected": `from_selection` is
+    how many were selected) would queue and as what; queue them only once the user says so."""
     if not ids:
         stop_asking()
-        st.info("Nothing to queue: every shipment is sent or in the queue already.")
+        which = "selected shipment" if from_selection else "shipment"
+        st.info(f"Nothing to queue: every {which} is sent or in the queue already.")
         return
     with common.session() as db_session:
         plan = preview.push_plan(session=db_session, shipment_ids=ids)
@@ -119,6 +119,12 @@ def confirm_push(ids: list[int], user: common.CurrentUser) -> None:
     with st.container(border=True, key=state.PUSH_CONFIRM):
         st.markdown(f"**Queue {n} for the worker?** They will go to Xero as:")
         st.markdown("\n".join(f"- {describe(group)}" for group in plan))
+        if from_selection > len(ids):
+            st.markdown(
+                f"{counted(from_selection - len(ids), 'selected shipment')} "
+                f"{'is' if from_selection - len(ids) == 1 else 'are'} left out: sent already "
+                "and unchanged (or in the queue already). They stay selected."
+            )
         st.caption(
             "Invoice or quote, and its status, come from the Mapping settings. The worker "
             "checks each shipment before sending it: one with a problem is rejected, not "
@@ -132,22 +138,33 @@ def confirm_push(ids: list[int], user: common.CurrentUser) -> None:
     queued: list[int] | None = None
     with common.shown_errors():
         with common.session() as db_session:
-            still = set(shipments.unsent_ids(session=db_session))  # sent since the question?
+            # Sent (or queued) since the question?
+            if from_selection:
+                rows = preview.selection_rows(session=db_session, shipment_ids=ids)
+                still = set(send_selection.queueable(rows))
+            else:
+                still = set(shipments.unsent_ids(session=db_session))
             chosen = [i for i in ids if i in still]
             queue.enqueue(
                 session=db_session,
                 shipment_ids=chosen,
-                trigger=Trigger.PUSH_REMAINING,
+                trigger=Trigger.BULK if from_selection else Trigger.PUSH_REMAINING,
                 user=user.username,
             )
         queued = chosen  # committed
     if queued is None:
         return  # the reason is on screen; the question stays
     if queued:
+        left = ""
+        if from_selection:  # queued: they leave the selection, so Send cannot take them too
+            gone = set(queued)
+            common.set_selected_ids(i for i in common.selected_ids() if i not in gone)
+            left = f" They left the selection; {len(common.selected_ids())} still selected."
         common.flash(
             "success",
             f"{counted(len(queued), 'shipment')} queued for the worker, which sends them "
-            f"{batch_size()} at a time; the queue below counts how many are sent and rejected.",
+            f"{batch_size()} at a time; the queue below counts how many are sent and rejected."
+            + left,
         )
     else:
         common.flash("info", "They have all been sent since: nothing was queued.")
@@ -158,30 +175,10 @@ def confirm_push(ids: list[int], user: common.CurrentUser) -> None:
 user = common.require("send")
 st.title("Send to Accounting")
 
-ids = common.selected_ids()
-rows = []
-with common.session() as db_session:
-    for shipment_id in ids:
-        try:
-            s = shipments.get_shipment(session=db_session, shipment_id=shipment_id)
-        except ShipmentError:
-            continue  # deleted since it was selected
-        rows.append(
-            {
-                "Shipment": s.shipment_number,
-                "Status": s.workflow_status,
-                "Sync state": s.sync_state,
-                "Customer": s.buyer_code or s.consignee_code or "",
-                "Xero number": s.xero_document_number or "",
-            }
-        )
-
 st.subheader("Selection")
-if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    st.caption(f"{len(rows)} of {batch_size()} selected (choose them on the Shipments page).")
-else:
-    st.info("Nothing is selected: tick shipments in the Shipments page's table.")
+selection = send_selection.rows()
+ids = send_selection.show(selection, send_selection.chosen(selection))
+# Only the shipments Send will take are checked and previewed: a large selection opens fast.
 found = send_preview.show(ids)
 # Sending what the preview refuses would only record rejections (and read Xero's codes).
 blocked = send_preview.none_can_be_sent(found)
@@ -191,31 +188,50 @@ REFRESH = (
     if user.can_edit("mapping")
     else "ask an admin to refresh Xero's codes on the Mapping page"
 )
+WHICH = (
+    "the selected shipments"
+    if len(ids) == len(selection)
+    else f"the {len(ids)} chosen to send now (choose others above)"
+)
 BLOCKED = (
-    "None of the selected shipments can be sent: fix what the preview lists for each of "
-    f"them first, then send. Just added a code in Xero? {REFRESH}, and the preview checks "
-    "again."
+    f"None of {WHICH} can be sent: fix what the preview lists for each of them first, then "
+    f"send. Just added a code in Xero? {REFRESH}, and the preview checks again."
 )
 
-send_col, clear_col = st.columns([1.5, 5])
+send_col, queue_col, clear_col = st.columns([1.6, 2.2, 2.2])
 clicked = send_col.button(
-    "Send to Accounting",
+    send_selection.button_label(len(ids)),
     key=state.SEND_BUTTON,
     type="primary",
-    disabled=not rows or blocked,
+    disabled=not ids or blocked,
     help=BLOCKED if blocked else None,
 )
+if len(selection) > len(ids) and queue_col.button(
+    f"Queue all {len(selection)} selected", key=state.SEND_QUEUE_SELECTED
+):
+    st.session_state[state.PUSH_PENDING] = send_selection.queueable(selection)
+    st.session_state[state.PUSH_FROM_SELECTION] = len(selection)
 clear_col.button(
     "Clear selection",
     key=state.CLEAR_SELECTION,
     on_click=common.set_selected_ids,
     args=([],),
-    disabled=not rows,
+    disabled=not selection,
 )
 if blocked:
     st.caption(BLOCKED)
-if clicked and panels.send(ids, trigger=Trigger.BULK, user=user) is not None:
-    st.rerun()
+if st.session_state.get(state.PUSH_FROM_SELECTION) and state.PUSH_PENDING in st.session_state:
+    confirm_push(
+        st.session_state[state.PUSH_PENDING],
+        user,
+        from_selection=st.session_state[state.PUSH_FROM_SELECTION],
+    )
+if clicked:
+    result = panels.send(ids, trigger=Trigger.BULK, user=user)
+    if result is not None:
+        send_selection.after_send(result)
+        st.rerun()
+send_selection.show_after_send()
 panels.show_last_send()
 
 st.divider()
@@ -227,8 +243,9 @@ st.write(
 if st.button("Push remaining", key=state.PUSH_REMAINING):
     with common.shown_errors(), common.session() as db_session:
         st.session_state[state.PUSH_PENDING] = shipments.unsent_ids(session=db_session)
-if state.PUSH_PENDING in st.session_state:
-    confirm_push(st.session_state[state.PUSH_PENDING], user)
+        st.session_state[state.PUSH_FROM_SELECTION] = False
+if state.PUSH_PENDING in st.session_state and not st.session_state.get(state.PUSH_FROM_SELECTION):
+    confirm_push(st.session_state[state.PUSH_PENDING], user, from_selection=0)
 
 with common.session() as db_session:
     busy = queue.progress(session=db_session).waiting > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, union
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -179,9 +179,10 @@ class CheckResult:
 def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
     """Every waiting shipment's codes that do not map to Xero, grouped by the missing code.
 
-    Done in SQL by code, a handful of queries whatever the number of shipments or codes:
-    the distinct codes with their shipment counts, then (for the codes that do not map) up
-    to EXAMPLES shipment numbers each and the number of shipments touched."""
+    From indexes, whatever the number of shipments: the distinct customer and product codes
+    in use (one index probe per code: a loose index scan), checked against Xero's codes in
+    memory; then, for the codes that do not map only, the waiting shipments that use them
+    (their counts, up to EXAMPLES shipment numbers each, and the number touched)."""
     ref = reference_data.load(session=session, connection=connection)
     settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
     column = col(getattr(Shipment, settings.customer_code_source))
@@ -189,77 +190,94 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
         col(Shipment.sync_state).in_(WAITING),
         or_(col(Shipment.tenant_id) == connection.tenant_id, col(Shipment.tenant_id).is_(None)),
     )
-    # (shipment id, number, code) of every waiting shipment's customer and product codes.
-    customer_codes: Select[int, str, str | None] = select(
-        col(Shipment.id).label("sid"),
-        col(Shipment.shipment_number).label("number"),
-        column.label("raw"),
-    ).where(waiting, column.is_not(None))
-    product_codes: Select[int, str, str | None] = (
+    found: dict[tuple[str, str], UnmappedCode] = {}
+    unmapped: dict[str, list[str]] = {}
+    for kind, in_use, aliases_, known in (
+        ("customer", column, ref.customer_aliases, ref.customers),
+        ("product", col(ShipmentLine.product_code), ref.product_aliases, ref.items),
+    ):
+        raws = [
+            raw
+            for raw in _distinct(session, in_use)
+            if (code := raw.strip()) and aliases_.get(code.upper(), code).upper() not in known
+        ]
+        if not raws:
+            continue
+        rows = _waiting_pairs(kind, column, waiting, raws).subquery()
+        counted: set[str] = set()
+        for raw, number, count in session.exec(_examples(rows)):
+            code = raw.strip()
+            if (kind, code) not in found:  # suggested once per code, not once per example
+                found[kind, code] = UnmappedCode(kind, code, [], validation.nearest(code, known))
+            entry = found[kind, code]
+            entry.shipment_numbers.append(number)
+            if raw not in counted:  # each spelling's count once
+                counted.add(raw)
+                unmapped.setdefault(kind, []).append(raw)
+                entry.shipment_count += count
+    # The codes holding back the most shipments first.
+    codes = sorted(found.values(), key=lambda c: (-c.shipment_count, c.kind, c.code))
+    for each in codes:  # spellings of one code (" ALOK", "ALOK") each brought their own
+        each.shipment_numbers = sorted(set(each.shipment_numbers))[:EXAMPLES]
+    return CheckResult(codes, _touched(session, column, waiting, unmapped))
+
+
+def _distinct(session: Session, codes) -> list[str]:
+    """Every distinct non-empty value of an indexed column, one index probe each (a
+    recursive walk: the next value is the smallest above the last)."""
+    first = select(func.min(codes).label("code"))
+    walk = first.cte("codes", recursive=True)
+    following = select(func.min(codes)).where(codes > walk.c.code).scalar_subquery()
+    walk = walk.union_all(select(following).where(walk.c.code.is_not(None)))
+    return [c for c in session.exec(select(walk.c.code).where(walk.c.code.is_not(None))) if c]
+
+
+def _waiting_pairs(kind: str, column, waiting, raws: list[str]) -> Select:
+    """(shipment id, number, code) of the waiting shipments that use one of these codes."""
+    if kind == "customer":
+        return select(
+            col(Shipment.id).label("sid"),
+            col(Shipment.shipment_number).label("number"),
+            column.label("raw"),
+        ).where(waiting, column.in_(raws))
+    return (
         select(
             col(Shipment.id).label("sid"),
             col(Shipment.shipment_number).label("number"),
             col(ShipmentLine.product_code).label("raw"),
         )
         .join(ShipmentLine, col(ShipmentLine.shipment_id) == Shipment.id)
-        .where(waiting, col(ShipmentLine.product_code).is_not(None))
+        .where(waiting, col(ShipmentLine.product_code).in_(raws))
         .distinct()
     )
-    found: dict[tuple[str, str], UnmappedCode] = {}
-    touched: set = set()  # (kind, raw) that do not map
-    for kind, pairs, aliases_, known in (
-        ("customer", customer_codes, ref.customer_aliases, ref.customers),
-        ("product", product_codes, ref.product_aliases, ref.items),
-    ):
-        rows = pairs.subquery()
-        counts = session.exec(select(rows.c.raw, func.count()).group_by(rows.c.raw))
-        for raw, count in counts:
-            code = (raw or "").strip()
-            if not code or aliases_.get(code.upper(), code).upper() in known:
-                continue
-            touched.add((kind, raw))
-            entry = found.setdefault(
-                (kind, code), UnmappedCode(kind, code, [], validation.nearest(code, known))
-            )
-            entry.shipment_count += count
-        raws = [raw for k, raw in touched if k == kind]
-        if not raws:
-            continue
-        ranked = (
-            select(
-                rows.c.raw,
-                rows.c.number,
-                func.row_number().over(partition_by=rows.c.raw, order_by=rows.c.number).label("n"),
-            )
-            .where(rows.c.raw.in_(raws))
-            .subquery()
-        )
-        examples = session.exec(
-            select(ranked.c.raw, ranked.c.number)
-            .where(ranked.c.n <= EXAMPLES)
-            .order_by(ranked.c.raw, ranked.c.number)
-        )
-        for raw, number in examples:
-            found[(kind, raw.strip())].shipment_numbers.append(number)
-    # The codes holding back the most shipments first.
-    codes = sorted(found.values(), key=lambda c: (-c.shipment_count, c.kind, c.code))
-    for code in codes:  # spellings of one code (" ALOK", "ALOK") each brought their own
-        code.shipment_numbers = sorted(set(code.shipment_numbers))[:EXAMPLES]
-    affected = 0
-    if touched:
-        customer_raws = [raw for kind, raw in touched if kind == "customer"]
-        product_raws = [raw for kind, raw in touched if kind == "product"]
-        affected = session.exec(
-            select(func.count(col(Shipment.id))).where(
-                waiting,
-                or_(
-                    column.in_(customer_raws),
-                    col(Shipment.id).in_(
-                        select(ShipmentLine.shipment_id).where(
-                            col(ShipmentLine.product_code).in_(product_raws)
-                        )
-                    ),
-                ),
-            )
-        ).one()
-    return CheckResult(codes, affected)
+
+
+def _examples(rows) -> Select:
+    """(code, shipment number, shipments with that code): up to EXAMPLES numbers per code,
+    A to Z, with the exact count, in one read."""
+    ranked = select(
+        rows.c.raw,
+        rows.c.number,
+        func.row_number().over(partition_by=rows.c.raw, order_by=rows.c.number).label("n"),
+        func.count().over(partition_by=rows.c.raw).label("shipments"),
+    ).subquery()
+    return (
+        select(ranked.c.raw, ranked.c.number, ranked.c.shipments)
+        .where(ranked.c.n <= EXAMPLES)
+        .order_by(ranked.c.raw, ranked.c.number)
+    )
+
+
+def _touched(session: Session, column, waiting, unmapped: dict[str, list[str]]) -> int:
+    """How many waiting shipments have at least one code that does not map: the shipments
+    of each unmapped code, from the code's index, united."""
+    if not unmapped:
+        return 0
+    by_customer = select(col(Shipment.id)).where(waiting, column.in_(unmapped.get("customer", [])))
+    by_product = (
+        select(col(Shipment.id))
+        .join(ShipmentLine, col(ShipmentLine.shipment_id) == Shipment.id)
+        .where(waiting, col(ShipmentLine.product_code).in_(unmapped.get("product", [])))
+    )
+    ids = union(by_customer, by_product).subquery()
+    return session.exec(select(func.count()).select_from(ids)).one()

@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     imp = commands.add_parser("import-shipments", help="import shipments from a CSV file")
     imp.add_argument("file", type=Path)
     imp.add_argument("--only-good-rows", action="store_true")
+    imp.add_argument(
+        "--update-existing",
+        action="store_true",
+        help="update shipments whose number exists (prints each change, field: old → new)",
+    )
     send = commands.add_parser("send", help="send shipments (by id) to Xero now")
     send.add_argument("ids", type=int, nargs="+")
     commands.add_parser("push-remaining", help="queue every unsent shipment for the worker")
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"added {users} demo user(s) and {added} demo shipment(s)")
     elif args.command == "import-shipments":
-        return _import(args.file, args.only_good_rows)
+        return _import(args.file, args.only_good_rows, args.update_existing)
     elif args.command == "send":
         return _send(args.ids)
     elif args.command == "push-remaining":
@@ -148,16 +153,19 @@ def _user_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import(path: Path, only_good_rows: bool) -> int:
+def _import(path: Path, only_good_rows: bool, update_existing: bool = False) -> int:
     from services.csv_import import ImportError_, import_shipments, parse_csv
 
     # Bad input is said in the page's sentences, with exit code 2, never as a traceback. The
     # file is read as a stream of bytes (parse_csv checks the encoding line by line).
     try:
         with session_scope() as session, path.open("rb") as file:
-            preview = parse_csv(file, session=session)
+            preview = parse_csv(file, session=session, update_existing=update_existing)
             for error in preview.errors:
                 print(error, file=sys.stderr)
+            for parsed in preview.good_shipments:
+                for change in parsed.changes:  # update mode: what the import changes
+                    print(f"Row {parsed.rows[0]}, {parsed.fields.shipment_number}: {change}")
             result = import_shipments(
                 session=session, preview=preview, user="cli", only_good_rows=only_good_rows
             )
@@ -167,7 +175,7 @@ def _import(path: Path, only_good_rows: bool) -> int:
     except OSError as error:
         print(f"cannot read {path}: {error.strerror or error}", file=sys.stderr)
         return 2
-    print(f"imported {result.imported} shipment(s); skipped rows: {result.skipped_rows or 'none'}")
+    print(result.sentence())
     return 0
 
 

@@ -4,6 +4,7 @@ shipment number form one shipment."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
@@ -13,13 +14,22 @@ from sqlmodel import Session, SQLModel, col, select
 
 from models import AuditEvent, Shipment, ShipmentLine
 from models.shipment import number_key
-from services import connections, csv_reading, csv_safety, reference_data, validation
+from services import (
+    connections,
+    csv_reading,
+    csv_safety,
+    csv_update,
+    reference_data,
+    validation,
+)
 from services.csv_reading import Source
 from services.csv_rows import (  # the rows' shapes, here where the import's callers look
     COLUMNS,
     DATES,
     DECIMALS,
+    EXPORT_ONLY,
     LINE_COLUMNS,
+    ORGANISATION,
     SHIPMENT_COLUMNS,
     ImportedLine,
     ImportPreview,
@@ -34,6 +44,7 @@ __all__ = [
     "COLUMNS",
     "DATES",
     "DECIMALS",
+    "EXPORT_ONLY",
     "LINE_COLUMNS",
     "SHIPMENT_COLUMNS",
     "ImportError_",
@@ -55,11 +66,20 @@ class ImportError_(UserError):
     """The file cannot be imported as it is."""
 
 
-def parse_csv(source: Source, *, session: Session) -> ImportPreview:
+def parse_csv(source: Source, *, session: Session, update_existing: bool = False) -> ImportPreview:
     """Read a CSV into shipments, and every problem with its row and column, including
-    numbers that already exist and what a send would refuse. Saves nothing."""
+    numbers that already exist (unless `update_existing`: then each existing shipment's
+    changes, field: old → new), unknown organisations and what a send would refuse. Saves
+    nothing."""
     preview = read_csv(source)
+    preview.update_existing = update_existing
     if not preview.shipments:
+        return preview
+    csv_update.resolve_organisations(session, preview)
+    if update_existing:
+        csv_update.plan_updates(preview, csv_update.existing(session, preview))
+        preview.errors.sort(key=lambda e: (e.row, e.column))
+        _check_for_send(session, preview)
         return preview
     existing: list[tuple[ParsedShipment, str]] = []
     for start in range(0, len(preview.shipments), 500):
@@ -112,23 +132,19 @@ def read_csv(source: Source) -> ImportPreview:
 
 
 def _check_for_send(session: Session, preview: ImportPreview) -> None:
-    """Run the send's checks on each importable shipment as it would be saved, against the
-    default organisation's cached codes (an imported shipment has no organisation of its
+    """Run the send's checks on each importable shipment as it would be saved, against its
+    organisation's cached codes (the default organisation's for a shipment with none of its
     own), so the preview never calls ready what a send would refuse."""
-    connection = connections.connection_for(session=session, tenant_id=None)
-    ref = reference_data.load(session=session, connection=connection) if connection else None
-    if ref is not None and ref.is_empty:
-        ref = None
-    settings = get_sync_settings(
-        session=session, tenant_id=connection.tenant_id if connection else None
-    )
-    preview.checked_against = (
-        connection.tenant_name if connection is not None and ref is not None else None
-    )
+    checks: dict[str | None, tuple[Any, Any]] = {}
+    checked: set[str] = set()
     bad = preview.bad_rows
     for parsed in preview.shipments:
         if bad.intersection(parsed.rows):
             continue
+        tenant_id = parsed.fields.tenant_id
+        if tenant_id not in checks:
+            checks[tenant_id] = _checks_for(session, tenant_id, checked)
+        settings, ref = checks[tenant_id]
         # The shipment as it would be saved, read by the checks as a Shipment is; a table
         # model would cost more to build than the whole import of its row.
         draft = cast(
@@ -141,12 +157,45 @@ def _check_for_send(session: Session, preview: ImportPreview) -> None:
             parsed.send_problems = validation.required_field_problems(draft, settings)
         else:
             parsed.send_problems = validation.check(draft, settings, ref)[0]
+    # Named when every checked shipment was checked against Xero's codes.
+    if checked and all(ref is not None for _, ref in checks.values()):
+        preview.checked_against = ", ".join(sorted(checked))
+
+
+def _checks_for(session: Session, tenant_id: str | None, checked: set[str]) -> tuple[Any, Any]:
+    """The settings and cached codes (None when not read yet) a shipment of this
+    organisation is checked against; the organisation's name joins `checked`."""
+    connection = connections.connection_for(session=session, tenant_id=tenant_id)
+    ref = reference_data.load(session=session, connection=connection) if connection else None
+    if ref is not None and ref.is_empty:
+        ref = None
+    settings = get_sync_settings(
+        session=session, tenant_id=connection.tenant_id if connection else None
+    )
+    if connection is not None and ref is not None:
+        checked.add(connection.tenant_name)
+    return settings, ref
 
 
 @dataclass
 class ImportResult:
     imported: int
     skipped_rows: list[int]
+    updated: int = 0
+    unchanged: int = 0  # update mode: existing shipments the file holds as they are
+
+    def sentence(self) -> str:
+        """What the import did, the same words on the page and in the CLI."""
+        if not self.updated and not self.unchanged:
+            parts = [f"Imported {self.imported} shipment(s)"]
+        else:
+            parts = [f"Imported {self.imported} new shipment(s)"]
+            parts.append(f"updated {self.updated}")
+            parts.append(f"left {self.unchanged} unchanged (the file holds them as they are)")
+        text = ", ".join(parts) + "."
+        if self.skipped_rows:
+            text += f" Rows left out: {', '.join(map(str, self.skipped_rows))}."
+        return text
 
 
 def import_shipments(
@@ -165,8 +214,10 @@ def import_shipments(
             f"The file has {len(preview.errors)} problem(s); nothing was imported. "
             "Fix them, or choose to import only the good rows."
         )
-    chosen = preview.good_shipments
-    if not chosen:
+    good = preview.good_shipments
+    updates = [p for p in good if p.existing_id is not None]
+    chosen = [p for p in good if p.existing_id is None]
+    if not good:
         raise ImportError_(
             f"Every shipment in the file has a problem ({len(preview.errors)} in all); nothing "
             "was imported. Fix them and upload the file again."
@@ -179,6 +230,10 @@ def import_shipments(
             f"({', '.join(taken[:5])}{', ...' if len(taken) > 5 else ''}); nothing was "
             "imported. Upload the file again to see them."
         )
+    try:
+        updated, unchanged = csv_update.apply_updates(session=session, chosen=updates, user=user)
+    except UserError as error:
+        raise ImportError_(str(error)) from None
     # In batches of plain INSERTs (many rows a statement), in the caller's one transaction:
     # a failure saves nothing. The rows were checked as create_shipment checks them (amounts
     # storable, numbers free) when read; building ORM objects would cost more than the rest.
@@ -230,7 +285,9 @@ def import_shipments(
     # Left out: the shipments good_shipments left out, those with a row in error.
     bad = preview.bad_rows
     skipped = sorted({r for s in preview.shipments if not bad.isdisjoint(s.rows) for r in s.rows})
-    return ImportResult(imported=len(chosen), skipped_rows=skipped)
+    return ImportResult(
+        imported=len(chosen), skipped_rows=skipped, updated=updated, unchanged=unchanged
+    )
 
 
 def _defaults(model: type[SQLModel]) -> dict[str, Any]:
@@ -257,16 +314,29 @@ def _numbers_taken(session: Session, numbers: list[str]) -> list[str]:
     return taken
 
 
-def export_csv(shipments: list[Shipment]) -> str:
-    """The same format the import reads, plus nothing: a round trip is lossless (a text cell
-    the export neutralised against spreadsheet formulas is read back as it was)."""
+def export_csv(
+    shipments: list[Shipment],
+    *,
+    organisations: dict[str, str] | None = None,
+    link: Callable[[Shipment], str | None] | None = None,
+) -> str:
+    """The format the import reads, plus where each shipment stands with Xero (its sync
+    state, Xero number and a link to the document: `link`), which the import ignores. A
+    round trip is lossless (a text cell the export neutralised against spreadsheet formulas
+    is read back as it was). `organisations` names each tenant id (the organisation column)."""
+    names = organisations or {}
     rows = []
     for shipment in shipments:
-        base = {c: getattr(shipment, c) for c in SHIPMENT_COLUMNS}
+        base = {c: getattr(shipment, c) for c in SHIPMENT_COLUMNS if c != ORGANISATION}
+        tenant = shipment.tenant_id
+        base[ORGANISATION] = names.get(tenant, tenant) if tenant else None
+        base["sync_state"] = shipment.sync_state
+        base["xero_number"] = shipment.xero_document_number
+        base["xero_link"] = link(shipment) if link else None
         lines: list[ShipmentLine | None] = list(shipment.lines) or [None]  # a row without lines
         for line in lines:
             row = dict(base)
             if line is not None:
                 row.update({c: getattr(line, c) for c in LINE_COLUMNS})
             rows.append(row)
-    return csv_safety.csv_text(columns=COLUMNS, rows=rows)
+    return csv_safety.csv_text(columns=COLUMNS + EXPORT_ONLY, rows=rows)

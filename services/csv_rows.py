@@ -5,57 +5,48 @@ it, and checks against the database and writes."""
 
 from __future__ import annotations
 
-import functools
-import re
 import sys
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from annotated_types import MaxLen
-
-from models import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields, WorkflowStatus
-from models.shipment import amount_columns, number_key
+from models import ShipmentFields, WorkflowStatus
+from models.shipment import number_key
 from services import csv_reading, csv_safety, money, validation
-from services.numbers import parse_decimal
-
-SHIPMENT_COLUMNS = (
-    "shipment_number",
-    "exporter_reference",
-    "invoice_number",
-    "buyer_code",
-    "consignee_code",
-    "currency",
-    "exchange_rate",
-    "invoice_date",
-    "date_of_issue",
-    "due_date",
-    "incoterms",
-    "freight_amount",
-    "workflow_status",
+from services.csv_columns import (  # the columns' declarations, re-exported for the import
+    COLUMNS,
+    DATES,
+    DECIMALS,
+    DIGITS,
+    EXPORT_ONLY,
+    ISO_DATE,
+    LINE_COLUMNS,
+    MAX_LENGTH,
+    ORGANISATION,
+    SHIPMENT_COLUMNS,
+    STATUSES,
+    NoSuchDay,
+    calendar_day,
+    cell_problem,
+    expected,
+    number,
 )
-LINE_COLUMNS = ("product_code", "description", "quantity", "unit_price", "item_value")
-COLUMNS = SHIPMENT_COLUMNS + LINE_COLUMNS
-DATES = {"invoice_date", "date_of_issue", "due_date"}
-DECIMALS = {"exchange_rate", "freight_amount", "quantity", "unit_price", "item_value"}
-# What each number column may hold (models.shipment declares it): more is refused by row.
-DIGITS = amount_columns(Shipment) | amount_columns(ShipmentLine)
-# The longest text each free-text column holds: the models' max_length, the one declaration.
-MAX_LENGTH = {
-    name: limit.max_length
-    for model in (ShipmentFields, ShipmentLineFields)
-    for name, info in model.model_fields.items()
-    for limit in info.metadata
-    if isinstance(limit, MaxLen) and name in COLUMNS and name not in ("currency",)
-}
-# Dates, numbers, currency and status are checked by their format; longer than this, a cell
-# cannot be one (15 digits with separators, sign and point fit in 25).
-FORMATTED_LENGTH = 40
-STATUSES = {s.value.lower(): s.value for s in WorkflowStatus}
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Control characters are not text (tab, line feed and carriage return are).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+__all__ = [
+    "COLUMNS",
+    "DATES",
+    "DECIMALS",
+    "EXPORT_ONLY",
+    "LINE_COLUMNS",
+    "ORGANISATION",
+    "SHIPMENT_COLUMNS",
+    "ImportPreview",
+    "ImportedLine",
+    "ParsedShipment",
+    "Reading",
+    "RowError",
+    "parse_row",
+]
 
 
 @dataclass
@@ -93,6 +84,12 @@ class ParsedShipment:
     # What the checks before a send (services/validation.py) say of it once imported; empty
     # when a send would take it. Not worked out for a shipment with a row error.
     send_problems: list[str] = field(default_factory=list)
+    organisation: str | None = None  # as the file names it; fields.tenant_id once resolved
+    # Update mode: the shipment this row updates, the version read, and what changes
+    # ("field: old → new"); an update that changes nothing has no changes.
+    existing_id: int | None = None
+    existing_version: int | None = None
+    changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +102,9 @@ class ImportPreview:
     # The file itself is broken (not UTF-8, a quote never closed, a header that cannot be
     # read): no row of it can be trusted, so none is importable, not even "the good rows".
     broken: bool = False
+    # The header's known columns: in update mode, a column the file leaves out is kept.
+    columns: list[str] = field(default_factory=list)
+    update_existing: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -207,8 +207,9 @@ class Reading:
                     f"appears twice in the header (columns {seen[name]} and {position}): keep one",
                 )
             seen.setdefault(name, position)
-            if name not in COLUMNS:
+            if name not in COLUMNS and name not in EXPORT_ONLY:
                 self.error(row_no, name, f"unknown column; expected: {', '.join(COLUMNS)}")
+        self.preview.columns = [name for name in header if name in COLUMNS]
         return not self.preview.broken
 
     def _too_many_values(self, row_no: int, cells: list[str]) -> bool:
@@ -264,11 +265,12 @@ class Reading:
             # the first, nor the first to it.
             for column in SHIPMENT_COLUMNS[1:]:
                 here = values.get(column)
-                there = (
-                    self.first_status.get(key)
-                    if column == "workflow_status"
-                    else getattr(parsed.fields, column)
-                )
+                if column == "workflow_status":
+                    there = self.first_status.get(key)
+                elif column == ORGANISATION:
+                    there = parsed.organisation
+                else:
+                    there = getattr(parsed.fields, column)
                 if here is not None and here != there:
                     self.error(
                         row_no,
@@ -281,7 +283,9 @@ class Reading:
             parsed.rows.append(row_no)
         else:
             shipment_values: dict[str, Any] = {
-                c: values.get(c) for c in SHIPMENT_COLUMNS if c != "workflow_status"
+                c: values.get(c)
+                for c in SHIPMENT_COLUMNS
+                if c not in ("workflow_status", ORGANISATION)
             }
             parsed = ParsedShipment(
                 # Built without validating again (parse_row gave each value its type and
@@ -292,6 +296,7 @@ class Reading:
                 [],
                 [row_no],
             )
+            parsed.organisation = values.get(ORGANISATION)
             self.by_key[key] = parsed
             if values.get("workflow_status"):
                 self.first_status[key] = values["workflow_status"]
@@ -320,7 +325,7 @@ def parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
             continue
         if column in MAX_LENGTH:
             text = csv_safety.restored_cell(text)
-        problem = _cell_problem(column, text)
+        problem = cell_problem(column, text)
         if problem:
             values[column] = None
             errors.append(RowError(row_no, column, problem))
@@ -329,9 +334,9 @@ def parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
             if column in DATES:
                 if not ISO_DATE.fullmatch(text):
                     raise ValueError
-                values[column] = _calendar_day(text)  # cached: files repeat their dates
+                values[column] = calendar_day(text)  # cached: files repeat their dates
             elif column in DECIMALS:
-                values[column] = _number(text)
+                values[column] = number(text)
             elif column == "currency":
                 if len(text) != 3 or not text.isalpha():
                     raise ValueError
@@ -344,7 +349,7 @@ def parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
             else:
                 # Codes repeat row after row: one copy of each kept, not one a row.
                 values[column] = sys.intern(text) if len(text) <= 60 else text
-        except _NoSuchDay:
+        except NoSuchDay:
             values[column] = None
             errors.append(
                 RowError(
@@ -357,7 +362,7 @@ def parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
             continue
         except (ValueError, InvalidOperation):
             values[column] = None
-            errors.append(RowError(row_no, column, _expected(column, text)))
+            errors.append(RowError(row_no, column, expected(column, text)))
             continue
         refused = None
         if column in DECIMALS:
@@ -370,59 +375,3 @@ def parse_row(row_no: int, row: dict[str, str]) -> tuple[dict, list[RowError]]:
     if not values.get("shipment_number"):
         errors.append(RowError(row_no, "shipment_number", "is empty: every row needs one"))
     return values, errors
-
-
-class _NoSuchDay(ValueError):
-    pass
-
-
-@functools.lru_cache(maxsize=4096)
-def _number(text: str) -> Decimal:
-    """parse_decimal, one Decimal kept for each repeated text (quantities and prices repeat;
-    a Decimal is immutable, so sharing it is safe)."""
-    return parse_decimal(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _calendar_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _NoSuchDay(text) from None
-
-
-def _cell_problem(column: str, text: str) -> str | None:
-    """Why a cell cannot be read at all, before its format is looked at: too long for its
-    column, a NUL byte or another control character, a line break outside description."""
-    limit = MAX_LENGTH.get(column, FORMATTED_LENGTH)
-    if len(text) > limit:
-        kind = (
-            "characters"
-            if column in MAX_LENGTH
-            else "characters for a "
-            + ("date" if column in DATES else "number" if column in DECIMALS else "code")
-        )
-        return f"is {len(text):,} characters long: at most {limit:,} {kind} fit"
-    control = CONTROL.search(text)
-    if control:
-        found = control.group()
-        what = "a NUL byte" if found == "\x00" else f"a control character (U+{ord(found):04X})"
-        return (
-            f"contains {what}, which is not text: remove it (the file may not be a CSV "
-            "saved from a spreadsheet)"
-        )
-    if column != "description" and ("\n" in text or "\r" in text):
-        return "contains a line break: only description may hold one"
-    return None
-
-
-def _expected(column: str, text: str) -> str:
-    if column in DATES:
-        return f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-30"
-    if column in DECIMALS:
-        return f"{text!r} is not a number: use digits with a dot for decimals, e.g. 12.50"
-    if column == "currency":
-        return f"{text!r} is not a currency code: use three letters, e.g. USD"
-    if column == "workflow_status":
-        return f"{text!r} is not a status: use one of {', '.join(s.value for s in WorkflowStatus)}"
-    return f"{text!r} is not valid"

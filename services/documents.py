@@ -60,7 +60,7 @@ def build_document(
     if kind is QUOTE:
         document[kind.number_field] = resolved.reference
         document.update(
-            Reference=shipment.shipment_number,
+            Reference=xero_reference(shipment, settings),
             Title=f"Shipment {shipment.shipment_number}",
             Terms=f"Incoterms: {shipment.incoterms}",
             ExpiryDate=due,
@@ -69,7 +69,7 @@ def build_document(
         document["Type"] = kind.xero_type
         document[kind.number_field] = resolved.reference
         document.update(
-            Reference=f"{shipment.incoterms} · {shipment.shipment_number}",
+            Reference=xero_reference(shipment, settings),
             DueDate=due,
         )
     document["Status"] = kind.status_in(settings)
@@ -77,6 +77,18 @@ def build_document(
     if shipment.xero_document_id and shipment.xero_document_type == kind.document_type:
         document[kind.id_field] = shipment.xero_document_id
     return document
+
+
+def xero_reference(shipment: Shipment, settings: SyncSettings) -> str | None:
+    """What Xero's Reference field holds, by the setting "Xero Reference comes from" (the
+    default: "FOB · SHP-1001" on an invoice, the shipment number on a quote)."""
+    source = getattr(settings, "xero_reference_source", "incoterms_shipment")
+    if source == "incoterms_shipment":
+        if kind_of(settings.document_type) is QUOTE:
+            return shipment.shipment_number
+        return f"{shipment.incoterms} · {shipment.shipment_number}"
+    value = getattr(shipment, source, None)
+    return str(value).strip() or None if value is not None else None
 
 
 def _unit_amount(line: ShipmentLine) -> Decimal:

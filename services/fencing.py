@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -183,3 +185,67 @@ def take_for_sending(
         requeue(ctx, in_flight, STILL_IN_FLIGHT, longest.total_seconds())
     ctx.session.commit()
     return to_send, in_xero
+
+
+class FenceLost(Exception):  # noqa: N818 - a signal: this send no longer holds its batch
+    """Raised immediately before a request to Xero when the send's claim was taken over."""
+
+
+@contextmanager
+def fenced(ctx: SendContext, shipments: list[Shipment]) -> Iterator[None]:
+    """Around one request to Xero: the claim's fence is checked after the rate limiter has
+    given the call its slot (after any wait), immediately before the request goes; a send
+    whose claim was taken over sends nothing (FenceLost)."""
+    assert ctx.adapter is not None
+    ctx.session.commit()  # nothing of this send holds a write lock while the fence is checked
+
+    def check() -> None:
+        if not still_ours(ctx, shipments):
+            raise FenceLost()
+
+    limiter = ctx.adapter.limiter
+    if limiter is None:
+        check()
+        yield
+        return
+    limiter.preflight = check
+    try:
+        yield
+    finally:
+        limiter.preflight = None
+
+
+def not_sent(ctx: SendContext, shipments: list[Shipment], *, uncertain: bool) -> None:
+    """The limiter said wait before the request left: nothing of this try reached Xero. The
+    shipments go back to Queued (an earlier try's lost answer, `uncertain`, is still looked up
+    first next time); committed, so the worker can put their jobs back."""
+    for shipment in shipments:
+        if not uncertain:
+            shipment.send_started_at = None
+        shipment.sync_state = SyncState.QUEUED
+        ctx.session.add(shipment)
+    ctx.session.commit()
+
+
+def apply_found(
+    ctx: SendContext,
+    ready: list[tuple[Shipment, dict]],
+    found: list[ElementResult | None],
+    apply: Callable[..., None],
+) -> list[tuple[Shipment, dict]]:
+    """After a lost answer, part of the batch was found in Xero: apply what was found (the
+    fence checked first) and return the rest, still held, to send again on their own."""
+    held = {s.id for s in still_held(ctx, [s for s, _ in ready])}
+    done = []
+    rest = []
+    for (shipment, document), answer in zip(ready, found, strict=True):
+        if shipment.id not in held:
+            continue
+        if answer is None:
+            rest.append((shipment, document))
+            continue
+        apply(ctx, shipment, document, answer, 0, found=True)
+        done.append(_id(shipment))
+    queue.complete(session=ctx.session, shipment_ids=done)
+    ctx.session.commit()
+    return rest

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import and_, case, func, literal_column, or_
+from sqlalchemy import and_, case, func, literal, literal_column, or_, tuple_
 from sqlmodel import Session, col, select
 
 from models import DocumentType, PinnedDocument, Shipment
 from services import money
-from services.paging import Page
+from services.paging import Page, counted
 
 
 class View(StrEnum):
@@ -49,6 +49,7 @@ class CustomerBalance:
     not_approved: Decimal  # the balance of drafts and invoices awaiting approval: not owed yet
     # The same unpaid amount in the organisation's base currency, at Xero's rate.
     unpaid_base: Decimal | None
+    key_currency: str = field(default="", repr=False, compare=False)  # as the order keys it
 
     @property
     def open(self) -> Decimal:
@@ -129,23 +130,52 @@ def _sums(today: date) -> list:
     ]
 
 
+# A customer row's place in the customer order: (customer, organisation or "", currency or
+# ""). The page after a row starts after its key (keyset paging: no OFFSET re-aggregating
+# the rows before the page).
+CustomerKey = tuple[str, str, str]
+
+
+def _customer_key() -> list:
+    """The customer rows' grouping and order, as migration f2b8d4a01c23 indexes it
+    (scale_shipment_customer_key): each page is read in index order."""
+    return [
+        _customer(),
+        func.coalesce(Shipment.tenant_id, literal_column("''")),
+        func.coalesce(Shipment.currency, literal_column("''")),
+    ]
+
+
+def key_of(balance: CustomerBalance) -> CustomerKey:
+    """Where `balance` is in the customer order: pass it as `after` for the next page."""
+    return (balance.customer, balance.tenant_id or "", balance.key_currency)
+
+
 def customer_balances(
-    *, session: Session, today: date, page: int = 1, page_size: int | None = None
+    *,
+    session: Session,
+    today: date,
+    after: CustomerKey | None = None,
+    limit: int | None = None,
 ) -> list[CustomerBalance]:
-    """Per customer, organisation and currency: totals, paid, unpaid and overdue, a page at a
-    time when `page_size` is given (`customer_rows` counts them). Currencies never mix, nor
-    do organisations (each has its own base currency)."""
-    query = (
-        _sent_invoices(select(_customer(), Shipment.tenant_id, Shipment.currency, *_sums(today)))
-        .group_by(_customer(), Shipment.tenant_id, Shipment.currency)
-        .order_by(_customer(), func.coalesce(Shipment.tenant_id, ""), Shipment.currency)
-    )
-    if page_size:
-        query = query.offset(Page(page, page_size).offset).limit(page_size)
+    """Per customer, organisation and currency: totals, paid, unpaid and overdue, in the
+    customer order; with `limit`, that many rows after the row keyed `after` (None: from
+    the first). Currencies never mix, nor do organisations (each has its own base
+    currency). Grouped in the order of an index, so a page reads only its own customers."""
+    key = _customer_key()
+    query = _sent_invoices(select(*key, *_sums(today))).group_by(*key).order_by(*key)
+    if after is not None:
+        # The first part alone is what SQLite seeks the expression index by; the row
+        # comparison keeps the exact order.
+        query = query.where(
+            key[0] >= after[0], tuple_(*key) > tuple_(*(literal(part) for part in after))
+        )
+    if limit:
+        query = query.limit(limit)
     return [
         CustomerBalance(
             c,
-            tenant,
+            tenant or None,
             cur or "—",
             int(n),
             _d(t),
@@ -154,24 +184,28 @@ def customer_balances(
             _d(o),
             _d(d),
             money.round_amount(_d(b)),
+            key_currency=cur,
         )
         for c, tenant, cur, n, t, p, u, o, d, b in session.exec(query).all()
     ]
 
 
 def customer_rows(*, session: Session) -> int:
-    """How many (customer, organisation, currency) rows `customer_balances` has in all."""
-    groups = (
-        _sent_invoices(select(_customer(), Shipment.tenant_id, Shipment.currency))
-        .group_by(_customer(), Shipment.tenant_id, Shipment.currency)
-        .subquery()
-    )
+    """How many (customer, organisation, currency) rows `customer_balances` has in all (a
+    count of every group: the Dashboard pages by keyset and does not ask)."""
+    groups = _sent_invoices(select(*_customer_key())).group_by(*_customer_key()).subquery()
     return session.exec(select(func.count()).select_from(groups)).one()
 
 
 def customers(*, session: Session) -> list[str]:
-    """Every customer with a sent invoice, A to Z (for the documents' customer picker)."""
-    return list(session.exec(_sent_invoices(select(_customer()).distinct()).order_by(_customer())))
+    """Every customer with a sent invoice, A to Z (for the documents' customer picker): one
+    index probe per customer (a loose index scan), not a read of every invoice."""
+    customer = _customer()
+    first = _sent_invoices(select(func.min(customer).label("name")))
+    walk = first.cte("walk", recursive=True)
+    following = _sent_invoices(select(func.min(customer))).where(customer > walk.c.name)
+    walk = walk.union_all(select(following.scalar_subquery()).where(walk.c.name.is_not(None)))
+    return [name for name in session.exec(select(walk.c.name).where(walk.c.name.is_not(None)))]
 
 
 def documents(
@@ -186,9 +220,11 @@ def documents(
     username: str | None = None,
     page: int = 1,
     page_size: int = 50,
+    count_cap: int | None = None,
 ) -> tuple[list[Shipment], int]:
     """A customer's documents (or everyone's), newest first, in one of the saved views, and
-    how many there are; a page past the last (the filter shrank the result) reads as the last."""
+    how many there are; a page past the last (the filter shrank the result) reads as the last.
+    With `count_cap`, counting stops past that many and the count is `count_cap + 1`."""
     query = _invoices()
     due = _due()
     if customer:
@@ -216,7 +252,8 @@ def documents(
     elif view == View.PINNED:
         pinned = select(PinnedDocument.shipment_id).where(PinnedDocument.username == username)
         query = query.where(col(Shipment.id).in_(pinned))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    total, capped = counted(session, query, count_cap)
+    total += capped
     shown = Page(page, page_size, int(total)).clamped()
     rows = session.exec(
         query.order_by(col(Shipment.invoice_date).desc(), col(Shipment.id).desc())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -87,6 +88,62 @@ class DatabaseWatch:
 
     def wait(self) -> float:
         return min(self.longest, 0.5 * 2 ** min(self.failures, 10)) * (0.5 + random.random() / 2)
+
+
+def backoff(attempt: int, *, first: float = 1.0, longest: float = 15.0) -> float:
+    """The wait before try `attempt + 1` after `attempt` failed ones: 1, 2, 4, 8 … seconds,
+    at most `longest`."""
+    return min(longest, first * 2 ** min(max(attempt - 1, 0), 16))
+
+
+class Outage:
+    """Whether the database is away, as every run of a process sees it: the log hears once
+    that it went away and once that it is back, however many runs wait on it meanwhile."""
+
+    def __init__(self, log: logging.Logger):
+        self.log = log
+        self.away = False
+        self._lock = threading.Lock()
+
+    def went_away(self, error: BaseException) -> None:
+        with self._lock:
+            if not self.away:
+                self.away = True
+                self.log.warning("database unreachable (%s); retrying with backoff", error)
+
+    def back(self, tries: int) -> None:
+        with self._lock:
+            if self.away:
+                self.away = False
+                self.log.info("database reachable again after %s tries", tries)
+
+
+def retry_until_up(
+    step: Callable[[], T],
+    *,
+    outage: Outage,
+    waiting: Callable[[float, int], None] = lambda _delay, _attempt: None,
+    sleep: Callable[[float], None] = time.sleep,
+    longest: float = 15.0,
+) -> T:
+    """The step's result, trying again after growing waits (`backoff`) for as long as the
+    database is unreachable; `waiting(delay, attempt)` is told before each wait. Any other
+    error is raised at once."""
+    attempt = 0
+    while True:
+        try:
+            result = step()
+        except Exception as error:
+            if not database_away(error):
+                raise
+            attempt += 1
+            outage.went_away(error)
+            delay = backoff(attempt, longest=longest)
+            waiting(delay, attempt)
+            sleep(delay)
+            continue
+        outage.back(attempt + 1)
+        return result
 
 
 def beat(*, engine: Engine, worker_id: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import event
 from sqlmodel import Session
 
 from models import Outcome, Shipment, SyncSettings, SyncState, XeroConnection
@@ -112,25 +113,26 @@ def record(
         shipment.last_error = " ".join(plain or xero or [])
     session.add(shipment)
     if log:
-        integration_log.write(
-            session=session,
-            shipment_id=shipment.id,
-            shipment_number=shipment.shipment_number,
-            batch_id=result.batch_id,
-            tenant_id=connection.tenant_id if connection else shipment.tenant_id,
-            trigger=options.trigger,
-            triggered_by=options.user,
-            document_type=ctx.kind.document_type if payload else None,
-            action=action,
-            outcome=outcome,
-            document_number=document.number if document else None,
-            document_id=document.document_id if document else None,
-            payload=payload,
-            response=response,
-            errors_xero=xero or None,
-            errors_plain=plain or None,
-            note=note,
-            duration_ms=duration,
+        pending_log(session).append(
+            integration_log.row(
+                shipment_id=shipment.id,
+                shipment_number=shipment.shipment_number,
+                batch_id=result.batch_id,
+                tenant_id=connection.tenant_id if connection else shipment.tenant_id,
+                trigger=options.trigger,
+                triggered_by=options.user,
+                document_type=ctx.kind.document_type if payload else None,
+                action=action,
+                outcome=outcome,
+                document_number=document.number if document else None,
+                document_id=document.document_id if document else None,
+                payload=payload,
+                response=response,
+                errors_xero=xero or None,
+                errors_plain=plain or None,
+                note=note,
+                duration_ms=duration,
+            )
         )
     result.outcomes.append(
         ShipmentOutcome(
@@ -151,6 +153,40 @@ def record(
             shipment_ids=[shipment.id],
             rejected=shipment.last_error or "Rejected.",
         )
+
+
+def pending_log(session: Session) -> list[dict]:
+    """The integration-log entries a send has recorded in this transaction and not yet
+    written: all of them go in one INSERT when the transaction commits (or earlier,
+    `write_log`), none if it rolls back."""
+    return session.info.setdefault(_PENDING, [])
+
+
+def write_log(session: Session, *, api_calls: int | None = None) -> None:
+    """Write the pending entries now, in one statement; with `api_calls`, each records the
+    calls its whole batch used."""
+    rows = session.info.pop(_PENDING, [])
+    if api_calls is not None:
+        for entry in rows:
+            entry["api_calls"] = api_calls
+    integration_log.write_many(session=session, rows=rows)
+    if rows:
+        session.info[WROTE_LOG] = True
+
+
+_PENDING = "shipbridge.pending_log"
+WROTE_LOG = "shipbridge.wrote_log"  # entries of this send were written before its end
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_log(session: Session) -> None:
+    if session.info.get(_PENDING):
+        write_log(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending_log(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def reject_all(ctx: SendContext, shipments: list[Shipment], plain: list[str]) -> None:

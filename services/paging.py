@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import select
 
 Row = TypeVar("Row")
 
@@ -41,3 +44,22 @@ class Page:
     def rows_of(self, rows: Sequence[Row]) -> list[Row]:
         """This page's rows out of a list that is already in memory."""
         return list(rows[self.offset : self.offset + self.size])
+
+
+COUNT_CAP = 10_000  # past this, a page says "10,000+" rather than count every row
+
+
+def counted(session: Any, query: Any, cap: int | None) -> tuple[int, bool]:
+    """(rows the query returns, capped?): counting stops at `cap` + 1 rows (an index range
+    read, not every match) and says "capped" when there are more than `cap`; `cap` None
+    counts them all. `query` selects the rows (any columns)."""
+    rows = query.subquery() if cap is None else query.limit(cap + 1).subquery()
+    found = int(session.exec(select(func.count()).select_from(rows)).one())
+    if cap is not None and found > cap:
+        return cap, True
+    return found, False
+
+
+def count_text(total: int, capped: bool) -> str:
+    """ "1,234" or, past the cap, "10,000+"."""
+    return f"{total:,}+" if capped else f"{total:,}"

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select  # more columns than sqlmodel's select types
 from sqlmodel import Session, col, select
 
 from models import (
@@ -80,6 +81,50 @@ def preview(
     return [previews[s.id] for s in shipments]
 
 
+@dataclass(frozen=True)
+class SelectionRow:
+    """What the Send page lists of one selected shipment: columns only, no lines, so a
+    selection of hundreds is one cheap read."""
+
+    shipment_id: int
+    shipment_number: str
+    workflow_status: str
+    sync_state: str
+    customer: str
+    xero_number: str
+
+
+def selection_rows(*, session: Session, shipment_ids: list[int]) -> list[SelectionRow]:
+    """The selected shipments that still exist, in the order given (a deleted one is left
+    out). Reads a few columns in chunks; validates nothing and calls no API."""
+    wanted = list(dict.fromkeys(shipment_ids))
+    found: dict[int, SelectionRow] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in session.execute(
+            sa_select(
+                col(Shipment.id),
+                col(Shipment.shipment_number),
+                col(Shipment.workflow_status),
+                col(Shipment.sync_state),
+                col(Shipment.buyer_code),
+                col(Shipment.consignee_code),
+                col(Shipment.xero_document_number),
+            ).where(col(Shipment.id).in_(chunk))
+        ):
+            shipment_id, number, status, sync_state, buyer, consignee, xero_number = row
+            assert shipment_id is not None  # read from the database
+            found[shipment_id] = SelectionRow(
+                shipment_id,
+                number,
+                status,
+                sync_state,
+                buyer or consignee or "",
+                xero_number or "",
+            )
+    return [found[i] for i in wanted if i in found]
+
+
 def documents_not_sent_by_us(*, session: Session, shipment_ids: list[int]) -> dict[int, str]:
     """Which of these shipments, never sent (no Xero document of their own), have a number
     Xero already holds as an invoice: Xero matches the number, so a send would update that
@@ -95,6 +140,7 @@ def documents_not_sent_by_us(*, session: Session, shipment_ids: list[int]) -> di
     for shipment in shipments:
         by_tenant.setdefault(shipment.tenant_id, []).append(shipment)
     said: dict[int, str] = {}
+    asks = []
     for tenant_id, group in by_tenant.items():
         connection = connections.connection_for(session=session, tenant_id=tenant_id)
         if (
@@ -114,8 +160,13 @@ def documents_not_sent_by_us(*, session: Session, shipment_ids: list[int]) -> di
             if number:
                 numbers.setdefault(number.casefold(), []).append(shipment)
                 spelled.setdefault(number.casefold(), number)
-        if not numbers:
-            continue
+        if numbers:
+            asks.append((connection, numbers, spelled))
+    # Reading the settings may have written (a default row): end that transaction before
+    # asking Xero, so no write lock is held across the call (the rate limiter writes its
+    # own rows on SQLite from another connection).
+    session.commit()
+    for connection, numbers, spelled in asks:
         adapter = connections.adapter_for(connection, session=session)
         found = adapter.find_invoices(connection.tenant_id, list(spelled.values()))
         ours = _sent_by_us(session, [i.document_id for i in found if i.document_id])

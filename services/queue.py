@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models import JobStatus, Shipment, SyncJob, SyncState, utcnow
-from services import claims
+from services import claims, turns
 from services.db import session_scope
+
+# What the queue holds lives in services/queue_progress.py; importable from here.
+from services.queue_progress import (  # noqa: E402
+    OPEN,
+    REJECTED_LISTED,
+    Progress,
+    QueueDepth,
+    counts,
+    depth_by_organisation,
+    progress,
+)
 from services.settings import get_settings
 
-OPEN = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.HELD)
+__all__ = [
+    "OPEN",
+    "REJECTED_LISTED",
+    "Progress",
+    "QueueDepth",
+    "counts",
+    "depth_by_organisation",
+    "progress",
+]
 
 
 def enqueue(
@@ -220,57 +239,100 @@ class Lease:
 
     jobs: list[SyncJob]
     claim: claims.Claim
+    # Nothing leased because every organisation with work is at a limit: when one opens.
+    next_opening: datetime | None = None
 
     def __len__(self) -> int:
         return len(self.jobs)
 
 
 def lease_batch(*, engine: Engine, worker_id: str, size: int | None = None) -> Lease:
-    """Take up to `size` due jobs for one organisation (one batch, `sync_batch_size`, unless
-    told) and claim their shipments in the same transaction; jobs whose lease ran out (their
-    worker died) are taken over. A job whose shipment another sender holds stays queued."""
+    """Take up to `size` due jobs (one batch, `sync_batch_size`, unless told) of ONE
+    organisation and claim their shipments in the same transaction. Organisations take turns:
+    of those with due jobs that Xero's limits let call now (services/rate_limit.py), the one
+    leased least recently goes next; one at its limit is skipped until its window opens, so
+    no worker waits holding a lease. Jobs whose lease ran out (their worker died) are taken
+    over. A job whose shipment another sender holds stays queued."""
     size = size or get_settings().sync_batch_size
     now = utcnow()
     token = claims.new_token(worker_id)
     with session_scope(engine) as session:
-        due = (
-            select(SyncJob)
+        order = turns.organisations_in_turn(session=session, due=_due(now), now=now)
+        for tenant in order.ready:
+            jobs = _due_jobs(session, engine, tenant, now, size)
+            if not jobs:
+                continue  # another worker is leasing them right now
+            turns.leased(session=session, tenant_id=tenant, now=now)
+            return _take(session, jobs, token, now)
+        return Lease([], claims.Claim(token), next_opening=order.next_opening)
+
+
+def _due(now: datetime):
+    return or_(
+        (col(SyncJob.status) == JobStatus.QUEUED) & (col(SyncJob.not_before) <= now),
+        (col(SyncJob.status) == JobStatus.RUNNING) & (col(SyncJob.lease_expires_at) < now),
+    )
+
+
+def _due_jobs(
+    session: Session, engine: Engine, tenant: str | None, now: datetime, size: int
+) -> list[SyncJob]:
+    mine = col(SyncJob.tenant_id).is_(None) if tenant is None else SyncJob.tenant_id == tenant
+    due = (
+        select(SyncJob)
+        .where(mine, _due(now))
+        .order_by(col(SyncJob.not_before), col(SyncJob.id))
+        .limit(size)
+    )
+    if engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return list(session.exec(due))
+
+
+def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) -> Lease:
+    claim = claims.take(session=session, shipment_ids=[j.shipment_id for j in chosen], token=token)
+    leased = []
+    for job in chosen:
+        job.updated_at = now
+        if job.shipment_id in claim.fences:
+            job.status = JobStatus.RUNNING
+            job.leased_by = token
+            job.lease_expires_at = now + claims.lease_span()
+            job.attempts += 1
+            leased.append(job)
+        else:
+            # Being sent by someone else now; look again once their claim has ended.
+            job.status = JobStatus.QUEUED
+            job.leased_by = None
+            job.not_before = now + timedelta(seconds=5)
+        session.add(job)
+    return Lease(leased, claim)
+
+
+def defer(*, engine: Engine, lease: Lease, until: datetime) -> int:
+    """The organisation may not call yet: the lease's jobs go back to the queue until `until`
+    (its window's opening), their try not counted and nothing logged: nothing was sent."""
+    ids = [j.id for j in lease.jobs]
+    with session_scope(engine) as session:
+        result = session.exec(
+            update(SyncJob)
             .where(
-                or_(
-                    (col(SyncJob.status) == JobStatus.QUEUED) & (col(SyncJob.not_before) <= now),
-                    (col(SyncJob.status) == JobStatus.RUNNING)
-                    & (col(SyncJob.lease_expires_at) < now),
-                )
+                col(SyncJob.id).in_(ids),
+                col(SyncJob.leased_by) == lease.claim.token,
+                col(SyncJob.status) == JobStatus.RUNNING,
             )
-            .order_by(col(SyncJob.not_before), col(SyncJob.id))
-            .limit(size * 5)
+            .values(
+                status=JobStatus.QUEUED,
+                not_before=until,
+                leased_by=None,
+                lease_expires_at=None,
+                attempts=func.max(col(SyncJob.attempts) - 1, 0)
+                if engine.dialect.name == "sqlite"
+                else func.greatest(col(SyncJob.attempts) - 1, 0),
+                updated_at=utcnow(),
+            )
         )
-        if engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        jobs = list(session.exec(due))
-        if not jobs:
-            return Lease([], claims.Claim(token))
-        tenant = jobs[0].tenant_id
-        chosen = [j for j in jobs if j.tenant_id == tenant][:size]
-        claim = claims.take(
-            session=session, shipment_ids=[j.shipment_id for j in chosen], token=token
-        )
-        leased = []
-        for job in chosen:
-            job.updated_at = now
-            if job.shipment_id in claim.fences:
-                job.status = JobStatus.RUNNING
-                job.leased_by = token
-                job.lease_expires_at = now + claims.lease_span()
-                job.attempts += 1
-                leased.append(job)
-            else:
-                # Being sent by someone else now; look again once their claim has ended.
-                job.status = JobStatus.QUEUED
-                job.leased_by = None
-                job.not_before = now + timedelta(seconds=5)
-            session.add(job)
-        return Lease(leased, claim)
+        return result.rowcount or 0
 
 
 def resume_held(*, session: Session, tenant_ids: list[str | None]) -> int:
@@ -287,116 +349,3 @@ def resume_held(*, session: Session, tenant_ids: list[str | None]) -> int:
         .values(status=JobStatus.QUEUED, not_before=utcnow(), updated_at=utcnow())
     )
     return result.rowcount or 0
-
-
-def counts(*, session: Session) -> dict[str, int]:
-    rows = session.exec(select(SyncJob.status, func.count()).group_by(SyncJob.status)).all()
-    return {status: n for status, n in rows}
-
-
-REJECTED_LISTED = 20  # the most rejected shipment numbers the progress names
-
-
-@dataclass
-class Progress:
-    """The queue's current run (or, once nothing is open, its last run): the jobs still
-    open, and those done since the oldest of them was queued, sent or rejected."""
-
-    sent: int = 0
-    rejected: int = 0
-    waiting: int = 0  # queued or being sent now
-    held: int = 0
-    # Shipment numbers of the rejected ones, at most REJECTED_LISTED of them.
-    rejected_numbers: list[str] = field(default_factory=list)
-
-    @property
-    def done(self) -> int:
-        return self.sent + self.rejected
-
-    @property
-    def total(self) -> int:
-        return self.done + self.waiting + self.held
-
-    @property
-    def finished(self) -> bool:
-        return bool(self.total) and not (self.waiting or self.held)
-
-    @property
-    def share(self) -> float:
-        return self.done / self.total if self.total else 1.0
-
-
-def progress(*, session: Session) -> Progress:
-    """How far the queue has got with what is in it now. With nothing open, the last run as
-    it ended: the jobs open when the newest job was queued, and any done with them."""
-    since = session.exec(
-        select(func.min(col(SyncJob.created_at))).where(col(SyncJob.status).in_(OPEN))
-    ).one()
-    if since is None:
-        newest = session.exec(select(func.max(col(SyncJob.created_at)))).one()
-        if newest is None:
-            return Progress()
-        # Every job open when the newest was queued has been updated since (it is done now).
-        since = session.exec(
-            select(func.min(col(SyncJob.created_at))).where(col(SyncJob.updated_at) >= newest)
-        ).one()
-    in_run = or_(
-        col(SyncJob.status).in_(OPEN),
-        and_(col(SyncJob.status) == JobStatus.DONE, col(SyncJob.updated_at) >= since),
-    )
-    # A done job that kept an error was rejected (see complete); one without was sent.
-    has_error = col(SyncJob.last_error).is_not(None)
-    rows = session.exec(
-        select(SyncJob.status, has_error, func.count())
-        .where(in_run)
-        .group_by(SyncJob.status, has_error)
-    ).all()
-    by_status: dict[tuple[str, bool], int] = {}
-    for status, errored, n in rows:
-        key = (status, bool(errored) and status == JobStatus.DONE)
-        by_status[key] = by_status.get(key, 0) + n
-
-    def count(status: str, rejected: bool = False) -> int:
-        return by_status.get((status, rejected), 0)
-
-    rejected = count(JobStatus.DONE, True)
-    numbers = (
-        list(
-            session.exec(
-                select(Shipment.shipment_number)
-                .distinct()
-                .join(SyncJob, col(SyncJob.shipment_id) == Shipment.id)
-                .where(in_run, SyncJob.status == JobStatus.DONE, has_error)
-                .order_by(Shipment.shipment_number)
-                .limit(REJECTED_LISTED)
-            )
-        )
-        if rejected
-        else []
-    )
-    return Progress(
-        sent=count(JobStatus.DONE),
-        rejected=rejected,
-        waiting=count(JobStatus.QUEUED) + count(JobStatus.RUNNING),
-        held=count(JobStatus.HELD),
-        rejected_numbers=numbers,
-    )
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    """One organisation's part of the send queue."""
-
-    shipments: int
-    oldest_queued_at: datetime
-
-
-def depth_by_organisation(*, session: Session) -> dict[str | None, QueueDepth]:
-    """Open jobs (waiting, being sent or held) per organisation, and when the oldest was
-    queued; organisations with nothing open are left out. None: the default organisation."""
-    rows = session.exec(
-        select(SyncJob.tenant_id, func.count(), func.min(col(SyncJob.created_at)))
-        .where(col(SyncJob.status).in_(OPEN))
-        .group_by(SyncJob.tenant_id)
-    ).all()
-    return {tenant: QueueDepth(shipments=n, oldest_queued_at=oldest) for tenant, n, oldest in rows}

@@ -5,13 +5,15 @@ Validation reads only this cache, so checking a shipment costs no API call.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from sqlalchemy import event
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from models import (
@@ -145,6 +147,7 @@ def refresh(
     connection.reference_refreshed_at = started
     session.add(connection)
     session.flush()
+    invalidate(tenant_id=tenant)
     summary.api_calls = adapter.stats.calls - started_calls
     return summary
 
@@ -203,25 +206,79 @@ class ReferenceData:
         return not (self.customers or self.items or self.accounts)
 
 
+XERO_TABLES = (XeroContact, XeroItem, XeroAccount, XeroTaxRate, XeroCurrency)
+
+
+@dataclass
+class _Cached:
+    stamp: datetime | None  # the connection's reference_refreshed_at when it was read
+    view: ReferenceData  # Xero's part only; the mappings are read on every load
+
+
+# One organisation's Xero reference data in memory, per database: read once, then reused
+# until a refresh (here or in another process: the connection's reference_refreshed_at
+# moves) or a write to its rows in this process (see _forget_written) invalidates it.
+_cache: dict[tuple[str, str], _Cached] = {}
+_cache_lock = threading.Lock()
+
+
+def _cache_key(session: Session, tenant_id: str) -> tuple[str, str]:
+    return (str(session.get_bind().engine.url), tenant_id)
+
+
+def invalidate(*, tenant_id: str | None = None) -> None:
+    """Forget the cached reference data of one organisation (every one when None)."""
+    with _cache_lock:
+        for key in [k for k in _cache if tenant_id is None or k[1] == tenant_id]:
+            del _cache[key]
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_written(session, _flush_context) -> None:
+    """Rows of the cached tables written through any session of this process (a refresh,
+    a test's factory) make their organisation's cache stale."""
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, XERO_TABLES):
+            invalidate(tenant_id=row.tenant_id)
+
+
 def load(*, session: Session, connection: XeroConnection) -> ReferenceData:
-    """The organisation's cached reference data and mappings, read once for many checks."""
+    """The organisation's cached reference data and mappings, read once for many checks.
+    Xero's part is kept in memory per organisation (see `_cache`); the mappings, which the
+    Mapping page changes without a refresh, are read every time (two small queries)."""
     from models import CustomerMapping, ProductMapping
 
-    tables = (
-        XeroContact,
-        XeroItem,
-        XeroAccount,
-        XeroTaxRate,
-        XeroCurrency,
-        CustomerMapping,
-        ProductMapping,
-    )
-    rows = [
+    tenant = connection.tenant_id
+    key = _cache_key(session, tenant)
+    stamp = connection.reference_refreshed_at
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is None or cached.stamp != stamp:
+        rows = [
+            row
+            for table in XERO_TABLES
+            for row in session.exec(select(table).where(table.tenant_id == tenant))
+        ]
+        for row in rows:
+            # Shared between sessions and threads from now on: never expired or refreshed
+            # by the session that read it.
+            session.expunge(row)
+        cached = _Cached(stamp, from_rows(connection=connection, rows=rows))
+        with _cache_lock:
+            _cache[key] = cached
+    mappings = [
         row
-        for table in tables
-        for row in session.exec(select(table).where(table.tenant_id == connection.tenant_id))
+        for table in (CustomerMapping, ProductMapping)
+        for row in session.exec(select(table).where(table.tenant_id == tenant))
     ]
-    return from_rows(connection=connection, rows=rows)
+    return replace(
+        from_rows(connection=connection, rows=mappings),
+        customers=cached.view.customers,
+        items=cached.view.items,
+        accounts=cached.view.accounts,
+        tax_types=cached.view.tax_types,
+        currencies=cached.view.currencies,
+    )
 
 
 def from_rows(*, connection: XeroConnection, rows: Iterable[SQLModel]) -> ReferenceData:

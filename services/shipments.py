@@ -23,10 +23,10 @@ from models import (
     utcnow,
 )
 from models.shipment import amount_columns, number_key
-from services import audit, claims, money, queue
+from services import audit, claims, money, queue, search, versions
 from services.errors import UserError
 from services.mapping import get_sync_settings
-from services.paging import Page
+from services.paging import Page, count_text, counted
 
 MAX_STATUS_CHANGE = 10
 SORTABLE = {
@@ -62,10 +62,16 @@ class ShipmentPage:
     total: int
     page: int
     page_size: int
+    capped: bool = False  # more than `total` match: counting stopped at paging.COUNT_CAP
 
     @property
     def pages(self) -> int:
         return Page(self.page, self.page_size, self.total).count
+
+    @property
+    def total_text(self) -> str:
+        """The count as a page shows it: "1,234", or "10,000+" when counting stopped."""
+        return count_text(self.total, self.capped)
 
 
 def create_shipment(
@@ -107,8 +113,13 @@ def update_shipment(
     fields: ShipmentFields,
     lines: list[ShipmentLineFields],
     user: str | None,
+    expected_version: int | None = None,
 ) -> Shipment:
-    """Replace a shipment's fields and lines. A processed shipment becomes "changed since sent"."""
+    """Replace a shipment's fields and lines. A processed shipment becomes "changed since sent".
+    With `expected_version` (the version the edit started from): refused with
+    versions.StaleShipment, saving nothing, once someone else has saved a newer one."""
+    if expected_version is not None:
+        versions.hold(session=session, shipment_id=shipment_id, expected=expected_version)
     shipment = get_shipment(session=session, shipment_id=shipment_id)
     if claims.held_now(shipment):
         raise ShipmentError(
@@ -132,6 +143,7 @@ def update_shipment(
     shipment.updated_at = utcnow()
     session.add(shipment)
     session.flush()
+    session.refresh(shipment, ["version"])  # raised by the flush, as SQL
     audit.record(
         session=session,
         actor=user,
@@ -191,6 +203,16 @@ def count_matching(*, session: Session, flt: ShipmentFilter, numbers: list[str])
     return found
 
 
+def matching_ids(*, session: Session, flt: ShipmentFilter, shipment_ids: list[int]) -> set[int]:
+    """Which of these shipments the filter shows (the rest of a selection is hidden by it)."""
+    found: set[int] = set()
+    for start in range(0, len(shipment_ids), 500):
+        chunk = shipment_ids[start : start + 500]
+        query = _filtered(select(col(Shipment.id)), flt).where(col(Shipment.id).in_(chunk))
+        found |= {i for i in session.exec(query) if i is not None}
+    return found
+
+
 def get_shipment(*, session: Session, shipment_id: int) -> Shipment:
     shipment = session.get(Shipment, shipment_id)
     if shipment is None:
@@ -232,35 +254,46 @@ def list_shipments(
     page_size: int = 50,
     sort: str = "created",
     descending: bool = True,
+    count_cap: int | None = None,
 ) -> ShipmentPage:
     """One page of shipments, filtered and sorted in SQL; a page past the last (the filter
-    shrank the result) reads as the last."""
+    shrank the result) reads as the last. With `count_cap` (paging.COUNT_CAP) counting stops
+    past that many: a million shipments are not counted one by one on every page."""
     flt = flt or ShipmentFilter()
-    query = _filtered(select(Shipment), flt)
-    total = session.exec(_filtered(select(func.count(col(Shipment.id))), flt)).one()
-    shown = Page(page, page_size, int(total)).clamped()
     column = col(SORTABLE.get(sort, Shipment.created_at))
     order = column.desc() if descending else column.asc()
-    rows = session.exec(
-        query.order_by(order, col(Shipment.id).desc() if descending else col(Shipment.id).asc())
-        .offset(shown.offset)
-        .limit(page_size)
-    ).all()
-    return ShipmentPage(list(rows), int(total), shown.number, page_size)
+    order_by = (order, col(Shipment.id).desc() if descending else col(Shipment.id).asc())
+    if count_cap is not None and flt.search and flt.search.strip():
+        return _capped_page(session, flt, order_by, page, page_size, count_cap)
+    query = _filtered(select(Shipment), flt).order_by(*order_by)
+    # Without a search the filters are index ranges: counting (up to the cap) is cheap.
+    total, capped = counted(session, _filtered(select(col(Shipment.id)), flt), count_cap)
+    shown = Page(page, page_size, int(total)).clamped()
+    rows = session.exec(query.offset(shown.offset).limit(page_size)).all()
+    return ShipmentPage(list(rows), int(total), shown.number, page_size, capped)
+
+
+def _capped_page(
+    session: Session, flt: ShipmentFilter, order_by: tuple, page: int, size: int, cap: int
+) -> ShipmentPage:
+    """One read of the matching ids in order (at most cap + 1: the count and every page
+    up to the cap), then the page's rows by id: the search runs once, not once to count and
+    again to page."""
+    ids = list(
+        session.exec(_filtered(select(col(Shipment.id)), flt).order_by(*order_by).limit(cap + 1))
+    )
+    total, capped = min(len(ids), cap), len(ids) > cap
+    shown = Page(page, size, total).clamped()
+    chosen = ids[shown.offset : shown.offset + size]
+    found = {s.id: s for s in shipments_by_id(session=session, shipment_ids=chosen)}
+    rows = [found[i] for i in chosen if i in found]
+    return ShipmentPage(rows, total, shown.number, size, capped)
 
 
 def _filtered(query, flt: ShipmentFilter):
-    if flt.search:
-        term = f"%{flt.search.strip()}%"
-        product = select(ShipmentLine.shipment_id).where(col(ShipmentLine.product_code).ilike(term))
-        query = query.where(
-            or_(
-                col(Shipment.shipment_number).ilike(term),
-                col(Shipment.buyer_code).ilike(term),
-                col(Shipment.consignee_code).ilike(term),
-                col(Shipment.id).in_(product),
-            )
-        )
+    if flt.search and flt.search.strip():
+        # Indexed on both databases (services/search.py says how a term matches).
+        query = query.where(search.matches(flt.search))
     if flt.workflow_status:
         query = query.where(col(Shipment.workflow_status).in_(flt.workflow_status))
     if flt.sync_state:
@@ -285,9 +318,16 @@ def _filtered(query, flt: ShipmentFilter):
 
 
 def change_status(
-    *, session: Session, shipment_ids: list[int], status: str, user: str | None
+    *,
+    session: Session,
+    shipment_ids: list[int],
+    status: str,
+    user: str | None,
+    expected_versions: dict[int, int] | None = None,
 ) -> list[Shipment]:
-    """Move up to ten shipments to a workflow status. Queues them when the settings say so."""
+    """Move up to ten shipments to a workflow status. Queues them when the settings say so.
+    With `expected_versions` (id -> the version the user confirmed): nothing is changed if
+    any of them has been saved since (versions.StaleShipment)."""
     ids = list(dict.fromkeys(shipment_ids))
     if len(ids) > MAX_STATUS_CHANGE:
         raise ShipmentError(
@@ -296,6 +336,8 @@ def change_status(
         )
     if status not in {s.value for s in WorkflowStatus}:
         raise ShipmentError(f"{status!r} is not a workflow status.")
+    for shipment_id, version in sorted((expected_versions or {}).items()):
+        versions.hold(session=session, shipment_id=shipment_id, expected=version)
     shipments = list(session.exec(select(Shipment).where(col(Shipment.id).in_(ids))))
     to_queue: list[int] = []
     for shipment in shipments:
@@ -303,6 +345,8 @@ def change_status(
         shipment.workflow_status = status
         shipment.updated_at = utcnow()
         session.add(shipment)
+        session.flush()
+        session.refresh(shipment, ["version"])
         audit.record(
             session=session,
             actor=user,
@@ -310,7 +354,7 @@ def change_status(
             entity="shipment",
             entity_id=str(shipment.id),
             before={"status": before},
-            after={"status": status},
+            after={"status": status, "version": shipment.version},
         )
         settings = get_sync_settings(session=session, tenant_id=shipment.tenant_id)
         if (

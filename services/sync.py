@@ -12,7 +12,7 @@ from functools import partial
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from models import (
     IntegrationLog,
@@ -21,7 +21,15 @@ from models import (
     SyncState,
     utcnow,
 )
-from services import claims, connections, fencing, queue, reference_data, validation
+from services import (
+    claims,
+    connections,
+    fencing,
+    queue,
+    reference_data,
+    retired_numbers,
+    validation,
+)
 from services.db import get_engine, session_scope
 from services.document_kinds import kind_of
 from services.documents import build_document
@@ -30,6 +38,7 @@ from services.explain import explain
 from services.mapping import get_sync_settings
 from services.observability import sending
 from services.outcomes import (
+    WROTE_LOG,
     BatchResult,
     SendContext,
     SendOptions,
@@ -39,7 +48,9 @@ from services.outcomes import (
     record,
     reject_all,
     requeue,
+    write_log,
 )
+from services.rate_limit import MustWait
 from services.settings import Settings, get_settings
 from services.xero.convert import ElementResult
 from services.xero.errors import (
@@ -95,27 +106,43 @@ def send_shipments(
     started = time.monotonic()
     result = BatchResult(batch_id=uuid.uuid4().hex[:16])
 
-    if claim is None:
-        claim = claims.claim(engine=engine, shipment_ids=ids, token=claims.new_token("send"))
+    take_claim = claim is None  # a worker's lease took its claim already
+    claim = claim or claims.Claim(claims.new_token("send"))
+    released: set[int] = set()
     try:
+        # One session for the whole send, committed only where it must be (before and after
+        # the call to Xero; services/sync.py keeps a batch to a few commits: see
+        # tests/services/test_batch_commits.py). A page's claim is taken in its first
+        # transaction, which commits with the shipments marked Sending.
         with session_scope(engine) as session:
+            if take_claim:
+                claim.fences = claims.take(
+                    session=session, shipment_ids=ids, token=claim.token
+                ).fences
             if not connections.list_connections(session=session):
                 raise SyncError(
                     "No Xero organisation is connected: an admin must connect one on the "
                     "Connect page."
                 )
             fencing.say_skipped(session=session, shipment_ids=ids, claim=claim, result=result)
-        claimed = [i for i in ids if i in claim.fences]
-        with claims.Heartbeat(engine=engine, claim=claim):
-            groups = _by_organisation(engine, claimed)
-            for n, (tenant_id, group) in enumerate(groups.items()):
-                share = _shares(n, len(groups))
-                options.progress(share(0.1), f"Checking {len(group)} shipment(s)…")
-                with sending(tenant_id=tenant_id, batch_id=result.batch_id, shipment_ids=group):
-                    _send_group(engine, settings, tenant_id, group, result, options, share, claim)
+            claimed = [i for i in ids if i in claim.fences]
+            with claims.Heartbeat(engine=engine, claim=claim):
+                groups = _by_organisation(session, claimed)
+                for n, (tenant_id, loaded) in enumerate(groups.items()):
+                    group = [s.id for s in loaded if s.id is not None]  # read: each has one
+                    share = _shares(n, len(groups))
+                    options.progress(share(0.1), f"Checking {len(group)} shipment(s)…")
+                    with sending(tenant_id=tenant_id, batch_id=result.batch_id, shipment_ids=group):
+                        _send_group(
+                            session, settings, tenant_id, loaded, result, options, share, claim
+                        )
+                    _release(session, claim, group)
+                    session.commit()  # the answers applied, logged and the claim given back
+                    released.update(group)
         options.progress(1.0, "Done.")
     finally:
-        claims.release(engine=engine, claim=claim)
+        rest = {i: f for i, f in claim.fences.items() if i not in released}
+        claims.release(engine=engine, claim=claims.Claim(claim.token, rest))
     result.duration_ms = int((time.monotonic() - started) * 1000)
     order = {sid: n for n, sid in enumerate(ids)}
     result.outcomes.sort(key=lambda o: order.get(o.shipment_id, 0))
@@ -127,81 +154,100 @@ def _shares(n: int, groups: int) -> Callable[[float], float]:
     return lambda part: (n + part) / max(groups, 1)
 
 
-def _by_organisation(engine: Engine, ids: list[int]) -> dict[str | None, list[int]]:
-    groups: dict[str | None, list[int]] = {}
-    with session_scope(engine) as session:
-        default = connections.default_connection(session=session)
-        for shipment in session.exec(select(Shipment).where(col(Shipment.id).in_(ids))):
-            assert shipment.id is not None  # read from the database
-            tenant = shipment.tenant_id or (default.tenant_id if default else None)
-            groups.setdefault(tenant, []).append(shipment.id)
+def _by_organisation(session: Session, ids: list[int]) -> dict[str | None, list[Shipment]]:
+    """The shipments by organisation, read once for the whole send."""
+    groups: dict[str | None, list[Shipment]] = {}
+    default = connections.default_connection(session=session)
+    for shipment in session.exec(select(Shipment).where(col(Shipment.id).in_(ids))):
+        tenant = shipment.tenant_id or (default.tenant_id if default else None)
+        groups.setdefault(tenant, []).append(shipment)
     return groups
 
 
+def _release(session: Session, claim: claims.Claim, ids: list[int]) -> None:
+    """Give back the shipments of one organisation's batch in the transaction that applied
+    their answers (only those this claim still holds; the fence stays raised)."""
+    session.exec(
+        update(Shipment)
+        .where(col(Shipment.id).in_(ids), col(Shipment.claim_token) == claim.token)
+        .values(claim_token=None, claimed_at=None)
+    )
+
+
 def _send_group(
-    engine: Engine,
+    session: Session,
     settings: Settings,
     tenant_id: str | None,
-    ids: list[int],
+    shipments: list[Shipment],
     result: BatchResult,
     options: SendOptions,
     share: Callable[[float], float],
     claim: claims.Claim,
 ) -> None:
-    with session_scope(engine) as session:
-        ctx = SendContext(session, settings, result, options, claim=claim)
-        ctx.connection = connection = connections.connection_for(
-            session=session, tenant_id=tenant_id
+    # One organisation's batch, in the send's session (the caller commits it).
+    ctx = SendContext(session, settings, result, options, claim=claim)
+    session.info.pop(WROTE_LOG, None)  # this organisation's entries are all still to write
+    ctx.connection = connection = connections.connection_for(session=session, tenant_id=tenant_id)
+    if connection is None:
+        reject_all(ctx, shipments, [connections.NOT_CONNECTED])
+        return
+    try:
+        ctx.adapter = adapter = connections.adapter_for(
+            connection, session=session, settings=settings
         )
-        shipments = list(session.exec(select(Shipment).where(col(Shipment.id).in_(ids))))
-        if connection is None:
-            reject_all(ctx, shipments, [connections.NOT_CONNECTED])
-            return
-        try:
-            ctx.adapter = adapter = connections.adapter_for(
-                connection, session=session, settings=settings
+    except XeroAuthError as error:
+        hold(ctx, shipments, str(error))
+        return
+    if adapter.limiter is not None:
+        adapter.limiter.max_wait = options.max_inline_wait
+    calls_before = adapter.stats.calls
+    ctx.sync_settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
+    ctx.kind = kind_of(ctx.sync_settings.document_type)
+    # No write transaction stays open across API calls: a reference refresh commits
+    # before it reads Xero, and the shipments are committed Sending before the send.
+    try:
+        checked = _validate(ctx, shipments)
+    except XeroAuthError as error:
+        needs_reconnect(ctx, shipments, str(error))
+        return
+    except XeroUnavailable as error:
+        requeue(ctx, shipments, str(error), 30)
+        return
+    ready = []
+    for shipment, problems, resolved in checked:
+        if problems:
+            note = "Rejected by Shipbridge before sending: not sent to Xero."
+            record(ctx, shipment, Outcome.REJECTED, plain=problems, note=note)
+        else:
+            base_currency = connection.base_currency
+            document = build_document(
+                shipment, ctx.sync_settings, resolved, base_currency=base_currency
             )
-        except XeroAuthError as error:
-            hold(ctx, shipments, str(error))
-            return
-        if adapter.limiter is not None:
-            adapter.limiter.max_wait = options.max_inline_wait
-        calls_before = adapter.stats.calls
-        ctx.sync_settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
-        ctx.kind = kind_of(ctx.sync_settings.document_type)
-        session.commit()  # no write transaction stays open across API calls
-        try:
-            checked = _validate(ctx, shipments)
-        except XeroAuthError as error:
-            needs_reconnect(ctx, shipments, str(error))
-            return
-        except XeroUnavailable as error:
-            requeue(ctx, shipments, str(error), 30)
-            return
-        ready = []
-        for shipment, problems, resolved in checked:
-            if problems:
-                note = "Rejected by Shipbridge before sending: not sent to Xero."
-                record(ctx, shipment, Outcome.REJECTED, plain=problems, note=note)
-            else:
-                base_currency = connection.base_currency
-                document = build_document(
-                    shipment, ctx.sync_settings, resolved, base_currency=base_currency
-                )
-                if fencing.unchanged_in_xero(ctx, shipment, document):
-                    continue
-                ready.append((shipment, document))
-        if ready:
-            session.commit()
-            options.progress(
-                share(0.4),
-                f"Sending {len(ready)} document(s) to {connection.tenant_name} in one call…",
+            # A number spent on a voided or deleted document goes as a new one, renumbered.
+            document = retired_numbers.renumber(
+                session=session,
+                tenant_id=connection.tenant_id,
+                shipment=shipment,
+                document=document,
+                kind=ctx.kind,
             )
-            _send_documents(ctx, ready)
-        calls = adapter.stats.calls - calls_before
-        result.api_calls += calls
-        session.flush()
-        # Each entry of the batch records the calls the whole batch used.
+            if fencing.unchanged_in_xero(ctx, shipment, document):
+                continue
+            ready.append((shipment, document))
+    if ready:
+        if any(fencing.awaiting_answer(s) for s, _ in ready):
+            session.commit()  # they are looked up in Xero first
+        options.progress(
+            share(0.4),
+            f"Sending {len(ready)} document(s) to {connection.tenant_name} in one call…",
+        )
+        _send_documents(ctx, ready)
+    calls = adapter.stats.calls - calls_before
+    result.api_calls += calls
+    # Each entry of the batch records the calls the whole batch used: those still pending
+    # go in one INSERT with it; any written at an earlier commit get it by one UPDATE.
+    write_log(session, api_calls=calls)
+    if session.info.pop(WROTE_LOG, False):
         session.exec(
             update(IntegrationLog)
             .where(
@@ -265,11 +311,19 @@ def _send_documents(ctx: SendContext, ready: list[tuple[Shipment, dict]]) -> Non
     wait = 0.0
     uncertain = False  # a try may have reached Xero without its answer reaching us
     for attempt in range(options.attempts):
-        if attempt and not fencing.still_ours(ctx, shipments):
-            break  # the claim was taken over: the new holder finds out what reached Xero
         try:
-            answers = kind.save(ctx.adapter, connection.tenant_id, documents, idempotency_key=key)
+            # The fence is checked after any limiter wait, immediately before the request.
+            with fencing.fenced(ctx, shipments):
+                answers = kind.save(
+                    ctx.adapter, connection.tenant_id, documents, idempotency_key=key
+                )
             break
+        except fencing.FenceLost:
+            last_error = fencing.TAKEN_OVER
+            break  # the claim was taken over: the new holder finds out what reached Xero
+        except MustWait:
+            fencing.not_sent(ctx, shipments, uncertain=uncertain)
+            raise  # the worker puts the jobs back until the organisation's window opens
         except XeroRateLimited as error:
             last_error, wait = str(error), error.retry_after
         except XeroUnavailable as error:
@@ -283,9 +337,18 @@ def _send_documents(ctx: SendContext, ready: list[tuple[Shipment, dict]]) -> Non
                     # it twice. Kept Sending (send_started_at), the next attempt looks first.
                     last_error = f"{fencing.NOT_LOOKED_UP} ({lookup_error})"
                     break
-                if found is not None:
-                    answers = found
+                if all(found):
+                    answers = [a for a in found if a is not None]
                     break
+                if any(found):
+                    # Part of the batch is in Xero: apply that part, send only the rest (its
+                    # own content, so its own idempotency key).
+                    ready = fencing.apply_found(ctx, ready, found, _apply_answer)
+                    shipments, documents = [s for s, _ in ready], [d for _, d in ready]
+                    key = idempotency_key(connection.tenant_id, documents)
+                    uncertain = False
+                    if not ready:
+                        return
         except XeroAuthError as error:
             held_ones = fencing.still_held(ctx, shipments)
             fencing.answer_known(held_ones, certain=not uncertain)
@@ -388,16 +451,15 @@ def _apply_answer(
     answered(Outcome.PROCESSED, document=answer, note=note)
 
 
-def _reconcile(ctx: SendContext, documents: list[dict]) -> list[ElementResult] | None:
-    """After a lost answer: look the documents up by number. None if not all found; raises
-    XeroUnavailable when the lookup itself fails (then whether Xero holds them is unknown)."""
+def _reconcile(ctx: SendContext, documents: list[dict]) -> list[ElementResult | None]:
+    """After a lost answer: look the documents up by number; each document's answer as found
+    in Xero, None where it is not there. Raises XeroUnavailable when the lookup itself fails
+    (then whether Xero holds them is unknown)."""
     numbers = [d[ctx.kind.number_field] for d in documents]
     adapter, connection = ctx.adapter, ctx.connection
     assert adapter is not None and connection is not None  # set by _send_group
     found = {a.number: a for a in ctx.kind.find(adapter, connection.tenant_id, numbers)}
-    if all(n in found for n in numbers):
-        return [found[n] for n in numbers]
-    return None
+    return [found.get(n) for n in numbers]
 
 
 def _backoff(attempt: int) -> float:

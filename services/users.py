@@ -4,9 +4,10 @@ services.sessions checks them at login."""
 from __future__ import annotations
 
 import bcrypt
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import AppUser, Role
+from models import AppSetup, AppUser, Role
 from services import audit, sessions
 from services.errors import UserError
 
@@ -92,10 +93,7 @@ def _store_user(
     *, session: Session, username: str, name: str, email: str, role: str, password: str, actor: str
 ) -> AppUser:
     _check_role(role)
-    if not username.strip() or len(username) > sessions.USERNAME_MAX_LENGTH:
-        raise UserAccountError(
-            f"The username must have 1 to {sessions.USERNAME_MAX_LENGTH} characters."
-        )
+    _check_username(username)
     existing = session.get(AppUser, username)
     user = existing or AppUser(
         username=username, name=name, email=email, role=role, password_hash=""
@@ -137,6 +135,8 @@ def change_role(*, session: Session, username: str, role: str, actor: str) -> No
     """Give a user another role; their sessions end at once (they log in to the new one)."""
     _check_role(role)
     user = _user(session, username)
+    if role != Role.ADMIN:
+        _keep_an_admin(session, user, doing="take the admin role from")
     before, user.role = user.role, role
     _changed(
         session,
@@ -150,8 +150,12 @@ def change_role(*, session: Session, username: str, role: str, actor: str) -> No
 
 
 def deactivate(*, session: Session, username: str, actor: str) -> None:
-    """Stop a user logging in; their sessions end at once."""
+    """Stop a user logging in; their sessions end at once. Never oneself, never the last
+    active admin."""
     user = _user(session, username)
+    if username == actor:
+        raise UserAccountError("You cannot deactivate yourself: ask another admin.")
+    _keep_an_admin(session, user, doing="deactivate")
     user.active = False
     _changed(
         session,
@@ -162,6 +166,71 @@ def deactivate(*, session: Session, username: str, actor: str) -> None:
         before={"active": True},
         after={"active": False},
     )
+
+
+def reactivate(*, session: Session, username: str, actor: str) -> None:
+    """Let a deactivated user log in again (with the password they had)."""
+    user = _user(session, username)
+    user.active = True
+    _changed(
+        session,
+        user,
+        actor=actor,
+        action="reactivate user",
+        reason="user reactivated",
+        before={"active": False},
+        after={"active": True},
+    )
+
+
+def add_user(
+    *,
+    session: Session,
+    username: str,
+    name: str,
+    email: str,
+    role: str,
+    password: str,
+    password_again: str,
+    actor: str,
+) -> AppUser:
+    """An admin adds a user on the Connect page: refused if the username is taken."""
+    username = username.strip()
+    if session.get(AppUser, username) is not None:
+        raise UserAccountError(f"There is a user {username} already: choose another username.")
+    if not name.strip():
+        raise UserAccountError("Enter the user's name.")
+    if password != password_again:
+        raise UserAccountError("The two passwords differ: enter the same password twice.")
+    return save_user(
+        session=session,
+        username=username,
+        name=name.strip(),
+        email=email.strip(),
+        role=role,
+        password=password,
+        actor=actor,
+    )
+
+
+def list_users(*, session: Session) -> list[AppUser]:
+    """Every user, admins first, then by username."""
+    rows = session.exec(select(AppUser)).all()
+    return sorted(rows, key=lambda u: (u.role != Role.ADMIN, u.username))
+
+
+def _keep_an_admin(session: Session, user: AppUser, *, doing: str) -> None:
+    """Refuse a change that would leave no active admin (nobody could manage users)."""
+    if user.role != Role.ADMIN or not user.active:
+        return
+    admins = session.exec(
+        select(AppUser).where(AppUser.role == Role.ADMIN, AppUser.active == True)  # noqa: E712
+    ).all()
+    if len(admins) <= 1:
+        raise UserAccountError(
+            f"{user.username} is the only active admin: make another user an admin first, "
+            f"then {doing} {user.username}."
+        )
 
 
 def _changed(
@@ -188,6 +257,13 @@ def _changed(
     )
 
 
+def _check_username(username: str) -> None:
+    if not username.strip() or len(username) > sessions.USERNAME_MAX_LENGTH:
+        raise UserAccountError(
+            f"The username must have 1 to {sessions.USERNAME_MAX_LENGTH} characters."
+        )
+
+
 def _check_role(role: str) -> None:
     if role not in {r.value for r in Role}:
         raise UserAccountError(f"Role must be one of {', '.join(r.value for r in Role)}.")
@@ -197,17 +273,27 @@ def has_users(*, session: Session) -> bool:
     return session.exec(select(AppUser).limit(1)).first() is not None
 
 
+FIRST_ADMIN_STEP = "first_admin"
+FIRST_ADMIN_TAKEN = "The first admin exists already: log in instead."
+
+
 def create_first_admin(
     *, session: Session, username: str, name: str, password: str, password_again: str
 ) -> AppUser:
     """The first user of a real (non-demo) Shipbridge: an admin with the password the
-    person chose. Refused once any user exists."""
-    if has_users(session=session):
-        raise UserAccountError("The first admin exists already: log in instead.")
+    person chose. Refused once any user exists. Atomic: the step's row (AppSetup, keyed by
+    the step) is inserted first and committed with the user, so of two people submitting at
+    the same moment exactly one succeeds, on SQLite and PostgreSQL alike; the other is told
+    to log in."""
+    if has_users(session=session) or session.get(AppSetup, FIRST_ADMIN_STEP) is not None:
+        raise UserAccountError(FIRST_ADMIN_TAKEN)
     if not name.strip():
         raise UserAccountError("Enter the admin's name.")
     if password != password_again:
         raise UserAccountError("The two passwords differ: enter the same password twice.")
+    _check_password(username, password)
+    _check_username(username.strip())  # every check before the claim: a claim is for good
+    _claim_first_admin(session, username.strip())
     return save_user(
         session=session,
         username=username.strip(),
@@ -217,6 +303,37 @@ def create_first_admin(
         password=password,
         actor=username.strip(),
     )
+
+
+def _claim_first_admin(session: Session, username: str) -> None:
+    """Insert the first-admin step's row now, in the caller's transaction: a second
+    submission blocks on it (PostgreSQL's unique index, SQLite's write lock) and then fails on
+    the primary key. No savepoint: on SQLite an outermost savepoint's release commits, which
+    would keep the step done if the user then failed to save. The caller rolls back on the
+    error (session_scope does)."""
+    try:
+        session.add(AppSetup(step=FIRST_ADMIN_STEP, done_by=username))
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        raise UserAccountError(FIRST_ADMIN_TAKEN) from error
+
+
+def landing_page(*, session: Session, role: str) -> str | None:
+    """The page a user of `role` lands on: with a real Xero app, Connect for an admin while
+    no Xero organisation has been connected (a first admin's next step); else the role's
+    first page (the demo keeps the Dashboard, with its demo data, first)."""
+    from models import XeroConnection
+    from services.settings import get_settings
+
+    allowed = PAGES_BY_ROLE.get(role, ())
+    if (
+        "connect" in allowed
+        and not get_settings().uses_sandbox
+        and session.exec(select(XeroConnection).limit(1)).first() is None
+    ):
+        return "connect"
+    return allowed[0] if allowed else None
 
 
 def name_of(*, session: Session, username: str) -> str | None:

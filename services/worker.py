@@ -10,15 +10,16 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from wsgiref.simple_server import WSGIServer
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models import JobStatus, Outcome, SyncJob, XeroConnection, utcnow
-from services import budget, connections, liveness, metrics, queue, reference_data
+from services import budget, connections, liveness, metrics, queue, rate_limit, reference_data
 from services.db import get_engine, migrate, session_scope
 from services.observability import configure_logging
 from services.settings import get_settings
@@ -27,6 +28,11 @@ from services.xero.errors import XeroError
 
 log = logging.getLogger("shipbridge.worker")
 HEARTBEAT_EVERY = 10.0  # seconds; well inside `worker_heartbeat_seconds`
+# The longest a batch waits inline between tries of a failing call (a 5xx's short backoff);
+# a longer wait (a 429's Retry-After) sends the jobs back to the queue instead.
+INLINE_WAIT = 0.99
+# Per worker: when an organisation at its limit may call again (the idle loop sleeps until).
+_next_opening: dict[str, datetime | None] = {}
 
 
 def run_once(*, engine: Engine, worker_id: str) -> int:
@@ -34,19 +40,28 @@ def run_once(*, engine: Engine, worker_id: str) -> int:
     with session_scope(engine) as session:
         queue.recover_abandoned(session=session)
     lease = queue.lease_batch(engine=engine, worker_id=worker_id)
-    jobs = lease.jobs
-    if not jobs:
+    if not lease.jobs:
+        _next_opening[worker_id] = lease.next_opening
         return 0
+    return send_lease(engine=engine, lease=lease)
+
+
+def send_lease(*, engine: Engine, lease: queue.Lease) -> int:
+    """Send one leased batch; returns how many jobs it held."""
+    jobs = lease.jobs
     ids = [j.shipment_id for j in jobs]
     try:
-        result = send_shipments(
-            shipment_ids=ids,
-            trigger=jobs[0].trigger,
-            user=jobs[0].requested_by,
-            engine=engine,
-            max_inline_wait=60,
-            claim=lease.claim,
-        )
+        # A lease holder never sleeps for a rate limit: a call that would wait raises
+        # MustWait, and the jobs go back until the organisation's window opens.
+        with rate_limit.deferring():
+            result = send_shipments(
+                shipment_ids=ids,
+                trigger=jobs[0].trigger,
+                user=jobs[0].requested_by,
+                engine=engine,
+                max_inline_wait=INLINE_WAIT,
+                claim=lease.claim,
+            )
         log.info(
             "batch %s: %s processed, %s rejected, %s calls",
             result.batch_id,
@@ -54,6 +69,10 @@ def run_once(*, engine: Engine, worker_id: str) -> int:
             result.count(Outcome.REJECTED),
             result.api_calls,
         )
+    except rate_limit.MustWait as wait:
+        queue.defer(engine=engine, lease=lease, until=wait.until)
+        log.info("batch deferred: %s", wait)
+        return len(jobs)
     except SyncError as error:
         with session_scope(engine) as session:
             queue.enqueue(
@@ -193,19 +212,58 @@ def run_forever(*, engine: Engine | None = None, idle_sleep: float = 1.0) -> Non
     log.info("worker %s started", worker_id)
     serve_metrics(port=get_settings().worker_metrics_port)
     watch.run(lambda: refresh_queue_metrics(engine=engine))
-    last_reference = last_beat = 0.0
+    polls = Polls(engine=engine)
+    polls.start()
+    last_beat = 0.0
     while not stopping:
-        if time.monotonic() - last_reference > 60:
-            scheduled_reads(engine=engine)
-            last_reference = time.monotonic()
         beat_due = time.monotonic() - last_beat > HEARTBEAT_EVERY
         if beat_due and watch.run(lambda: liveness.beat(engine=engine, worker_id=worker_id)):
             last_beat = time.monotonic()
         took = watch.run(lambda: work_once(engine=engine, worker_id=worker_id))
         if not took and not watch.away:
-            time.sleep(idle_sleep)
+            time.sleep(idle_wait(worker_id, idle_sleep))
+    polls.stop()
     watch.run(lambda: liveness.gone(engine=engine, worker_id=worker_id))
     log.info("worker %s stopped", worker_id)
+
+
+def idle_wait(worker_id: str, idle_sleep: float) -> float:
+    """Seconds to sleep with nothing leased: until the first organisation at its limit may
+    call again, or `idle_sleep` when none is waiting (no lease is held meanwhile)."""
+    opening = _next_opening.pop(worker_id, None)
+    if opening is None:
+        return idle_sleep
+    return min(idle_sleep, max((opening - utcnow()).total_seconds(), 0.005))
+
+
+class Polls:
+    """The scheduled reads (payments, reference data, drift) in a thread of their own with
+    their own database connections: a send never waits for a poll, and a poll waits for its
+    organisation's rate limit without holding any lease. Each read still asks the day's
+    budget (services/budget.py) whether it may run."""
+
+    def __init__(self, *, engine: Engine, every: float = 60.0):
+        self.engine, self.every = engine, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scheduled-reads", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout=timeout)
+
+    def run_once(self) -> None:
+        scheduled_reads(engine=self.engine)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - the next turn tries again
+                log.exception("scheduled reads failed")
+            self._stop.wait(self.every)
 
 
 def main() -> None:

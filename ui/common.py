@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from models import as_utc
-from services import connections, users
+from services import connections, liveness, users
 from services.db import session_scope
 from services.errors import UserError
 from services.money import format_amount
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # pages and parts pass the session to services; they never qu
     from sqlmodel import Session
 
 log = logging.getLogger("shipbridge.ui")
+T = TypeVar("T")
 
 # What the user sees for anything that is not a UserError (a bug): never the exception's own
 # text, which was not written for them, but a reference that finds its traceback in the log.
@@ -71,6 +73,35 @@ def require(page: str) -> CurrentUser:
         st.error(f"The {user.role} role cannot open this page.")
         st.stop()
     return user
+
+
+# One per app process: the log hears once that the database went away and once that it is
+# back, however many browser sessions wait meanwhile.
+DATABASE_OUTAGE = liveness.Outage(log)
+DATABASE_WAITING = (
+    "The database is not answering; trying again in {delay:g} s (attempt {attempt}). "
+    "Shipbridge carries on by itself as soon as it answers."
+)
+
+
+def pause(seconds: float) -> None:
+    """The wait between tries to reach the database (page tests replace it)."""
+    time.sleep(seconds)
+
+
+def when_database_answers(step: Callable[[], T]) -> T:
+    """The step's result (it opens the database). While the database is unreachable the
+    page says so, waits a growing while (1, 2, 4 … s, at most 15) and tries again, then
+    carries on as soon as it answers. Any other error is raised."""
+    notice = st.empty()
+
+    def waiting(delay: float, attempt: int) -> None:
+        text = DATABASE_WAITING.format(delay=delay, attempt=attempt)
+        notice.warning(text, icon=":material/hourglass_top:")
+
+    result = liveness.retry_until_up(step, outage=DATABASE_OUTAGE, waiting=waiting, sleep=pause)
+    notice.empty()
+    return result
 
 
 @contextmanager

@@ -5,6 +5,7 @@ open, overdue, pinned) with search, dates, and pin/unpin."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 from models import ConnectionStatus, Shipment, XeroConnection
 from services import connections, finance, payments
 from services.finance import CustomerBalance, View
-from services.paging import Page
+from services.paging import COUNT_CAP, Page, count_text
 from ui import common, state, xero_document
 from ui.text import md_text
 
@@ -109,7 +110,19 @@ def _pull(full: bool) -> tuple[dict[str, payments.PullSummary] | None, Exception
             box.update(label="Pulling payments failed.", state="error")
             return None, error
         calls = sum(s.api_calls for s in summaries.values())
-        box.update(label=f"Pulled from Xero, {calls} API call(s).", state="complete")
+        failed = [name for name, s in summaries.items() if s.error]
+        if not summaries:
+            box.update(
+                label="Nothing was pulled: no Xero organisation is connected.", state="error"
+            )
+        elif failed:
+            box.update(
+                label=f"Pulled from Xero with problems ({len(failed)} organisation(s) failed), "
+                f"{calls} API call(s).",
+                state="error",
+            )
+        else:
+            box.update(label=f"Pulled from Xero, {calls} API call(s).", state="complete")
     return summaries, None
 
 
@@ -139,18 +152,20 @@ def show(user: common.CurrentUser, today: date) -> None:
 
 def customer_table(today: date) -> list[str]:
     """Per customer and currency: documents, total, paid, unpaid (open + overdue), not yet
-    approved, paged in SQL.
+    approved, a page at a time by keyset (Previous / Next).
     Returns every customer, for the documents' customer picker."""
+    starts = _customer_starts()
     with common.session() as db_session:
-        rows = finance.customer_rows(session=db_session)
-        shown = Page(st.session_state.get(state.FIN_CUSTOMERS_PAGE, 1), PAGE_SIZE, rows).clamped()
-        page, pages = shown.number, shown.count
         balances = finance.customer_balances(
-            session=db_session, today=today, page=page, page_size=PAGE_SIZE
+            session=db_session, today=today, after=starts[-1], limit=PAGE_SIZE + 1
         )
         everyone = finance.customers(session=db_session)
         organisations = {c.tenant_id: c for c in connections.list_connections(session=db_session)}
         default = connections.default_connection(session=db_session)
+    if not balances and len(starts) > 1:  # the rows shrank below this page: back to the first
+        st.session_state[state.FIN_CUSTOMERS_PAGE] = [None]
+        st.rerun()
+    more, balances = len(balances) > PAGE_SIZE, balances[:PAGE_SIZE]
     if not balances:
         st.info(
             "No invoices are in Xero yet: send shipments, then pull payments to see what "
@@ -162,24 +177,81 @@ def customer_table(today: date) -> list[str]:
         st.dataframe(
             customer_frame(balances, organisations, default),
             hide_index=True,
-            column_config={"Customer": st.column_config.TextColumn(pinned=True)},
+            column_config=customer_columns(),
         )
-    info, page_box = st.columns([4, 1], vertical_alignment="bottom")
+    info, prev, nxt = st.columns([4, 1, 1], vertical_alignment="bottom")
     per = (
         "customer, organisation and currency" if len(organisations) > 1 else "customer and currency"
     )
+    page, first = len(starts), (len(starts) - 1) * PAGE_SIZE + 1
+    last = first + len(balances) - 1
+    where = (
+        f"rows {first}–{last} · page {page}, more on the next"
+        if more
+        else f"{last} customer row(s) · page {page} of {page}."
+    )
     info.caption(
-        f"{rows} customer row(s) · page {page} of {pages}. "
+        f"{where} "
         f"One row per {per}: amounts are never added across currencies. {AMOUNTS_NOTE} "
         "Unpaid in base currency is in the organisation's base currency, at Xero's rate on "
         "each invoice. Overdue: past the due date with a balance, as of today in "
         f"{common.local_zone().key}."
     )
-    st.session_state[state.FIN_CUSTOMERS_PAGE] = page
-    page_box.number_input(
-        "Customers page", min_value=1, max_value=pages, step=1, key=state.FIN_CUSTOMERS_PAGE
-    )
+    prev.button("Previous", key=f"{state.FIN_CUSTOMERS_PAGE}_prev", on_click=_customer_step,
+                args=(None,), disabled=page <= 1)  # fmt: skip
+    nxt.button("Next", key=f"{state.FIN_CUSTOMERS_PAGE}_next", on_click=_customer_step,
+               args=(finance.key_of(balances[-1]),), disabled=not more)  # fmt: skip
     return everyone
+
+
+def _customer_starts() -> list[finance.CustomerKey | None]:
+    """Where each customer page visited so far starts (None: the first): the last is shown."""
+    starts = st.session_state.get(state.FIN_CUSTOMERS_PAGE)
+    if not isinstance(starts, list) or not starts:
+        starts = [None]
+        st.session_state[state.FIN_CUSTOMERS_PAGE] = starts
+    return starts
+
+
+def _customer_step(after: finance.CustomerKey | None) -> None:
+    """Next (after the page's last row) or, with None, Previous."""
+    starts = list(_customer_starts())
+    if after is None:
+        starts = starts[:-1] or [None]
+    else:
+        starts.append(after)
+    st.session_state[state.FIN_CUSTOMERS_PAGE] = starts
+
+
+def customer_columns() -> dict[str, Any]:
+    """The customer table's columns sized to fit a 1,400 px window with the sidebar open
+    (300 px) in the wide layout (80 px padding each side): 940 px for 120 + 100 + 50 + 7 x 95
+    = 935. Short labels, the full meaning on hover; the customer pinned. Currency is hidden:
+    every amount carries its currency."""
+    money = {  # column: (label shown, what it holds)
+        "Total": ("Total", "Every document sent for the customer, in its currency."),
+        LABELS[View.PAID]: ("Paid", "Paid in Xero."),
+        LABELS[View.UNPAID]: ("Unpaid", "Open (not yet due) + Overdue, approved invoices only."),
+        LABELS[View.OPEN]: ("Open", "Approved, unpaid and not yet due."),
+        LABELS[View.OVERDUE]: ("Overdue", "Approved, unpaid and past its due date."),
+        LABELS[View.NOT_APPROVED]: (
+            "Not approved",
+            "Drafts and invoices awaiting approval in Xero: not owed until approved.",
+        ),
+        "Unpaid in base currency": (
+            "Unpaid (base)",
+            "Unpaid in the organisation's base currency, at each invoice's rate.",
+        ),
+    }
+    config: dict[str, Any] = {
+        "Customer": st.column_config.TextColumn(pinned=True, width=120),
+        "Organisation": st.column_config.TextColumn(width=100),
+        "Currency": None,  # hidden: each amount is written with its currency
+        "Documents": st.column_config.NumberColumn("Docs", width=50, help="Documents sent."),
+    }
+    for column, (label, meaning) in money.items():
+        config[column] = st.column_config.TextColumn(label, width=95, help=meaning)
+    return config
 
 
 def customer_frame(
@@ -276,6 +348,7 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
             username=user.username,
             page=page,
             page_size=PAGE_SIZE,
+            count_cap=COUNT_CAP,
         )
 
     page = st.session_state.get(state.FIN_PAGE, 1)
@@ -305,7 +378,8 @@ def documents(customers: list[str], *, user: common.CurrentUser, today: date) ->
     ids = [s.id for s in rows]
     info, page_box, pin, unpin = st.columns([3, 1, 1.1, 1.1], vertical_alignment="bottom")
     info.caption(
-        f"{total} document(s) · page {page} of {pages} · newest first · tick rows to pin them"
+        f"{count_text(min(total, COUNT_CAP), total > COUNT_CAP)} document(s) · page {page} of "
+        f"{pages} · newest first · tick rows to pin them"
     )
     page_box.number_input("Page", min_value=1, max_value=pages, step=1, key=state.FIN_PAGE)
     for column, label, key, pinning in (

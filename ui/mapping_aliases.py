@@ -263,7 +263,7 @@ def _mapping_table(
         )
     if not listing.rows:
         st.caption(
-            f"No {kind} mapping matches “{search.strip()}”."
+            f"No {kind} mapping matches “{md_text(search.strip())}”."
             if search.strip()
             else f"No {kind} mappings yet."
         )

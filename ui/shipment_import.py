@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from services import csv_import, shipments
+from services import connections, csv_import, shipments
 from services.csv_import import COLUMNS, ImportPreview
 from services.shipments import ShipmentFilter
-from ui import common, state
+from ui import common, state, xero_document
 from ui.text import md_text
 
 PREVIEW_COLUMNS = [
@@ -28,7 +28,15 @@ def import_panel(*, user: common.CurrentUser, flt: ShipmentFilter) -> None:
     with st.container(key=state.IMPORT_PANEL):
         st.markdown(
             "One row per shipment line; rows with the same `shipment_number` form one "
-            f"shipment. Columns: `{', '.join(COLUMNS)}`. Dates as YYYY-MM-DD."
+            f"shipment. Columns: `{', '.join(COLUMNS)}`. Dates as YYYY-MM-DD. `organisation`: "
+            "a connected Xero organisation's name (empty: the default organisation)."
+        )
+        update_existing = st.toggle(
+            "Update existing shipments",
+            key=state.IMPORT_UPDATE_MODE,
+            help="Off: a shipment number that already exists is an error. On: the file's "
+            "values replace an existing shipment's (a column the file leaves out is kept); "
+            "you see every change, field: old → new, before anything is saved.",
         )
         upload = st.file_uploader(
             "CSV file", type=["csv"], key=f"{state.IMPORT_FILE_PREFIX}{round_no}"
@@ -40,7 +48,9 @@ def import_panel(*, user: common.CurrentUser, flt: ShipmentFilter) -> None:
         # The bytes as uploaded: the import checks the encoding itself and says, by row,
         # which one the file looks like (the CLI says the same).
         with common.session() as db_session:
-            preview = csv_import.parse_csv(upload.getvalue(), session=db_session)
+            preview = csv_import.parse_csv(
+                upload.getvalue(), session=db_session, update_existing=update_existing
+            )
         if preview.is_empty:
             st.warning(
                 "The file has no shipments: it is empty or has only a header row. Add one "
@@ -48,6 +58,7 @@ def import_panel(*, user: common.CurrentUser, flt: ShipmentFilter) -> None:
             )
             return
         _show_preview(preview)
+        _show_changes(preview)
         if not preview.good_shipments:
             return  # nothing could be imported; the problems above say what to fix
         only_good = False
@@ -57,7 +68,7 @@ def import_panel(*, user: common.CurrentUser, flt: ShipmentFilter) -> None:
                 key=state.IMPORT_GOOD_ROWS,
                 help="Shipments with a problem in any of their rows are left out.",
             )
-        clicked = st.button("Import", key=state.IMPORT_BUTTON, type="primary")
+        clicked = st.button(_import_label(preview), key=state.IMPORT_BUTTON, type="primary")
         if not clicked:
             return
         result = None
@@ -66,21 +77,47 @@ def import_panel(*, user: common.CurrentUser, flt: ShipmentFilter) -> None:
                 session=db_session, preview=preview, user=user.username, only_good_rows=only_good
             )
     if result is not None:
-        skipped = (
-            f" Rows left out: {', '.join(map(str, result.skipped_rows))}."
-            if result.skipped_rows
-            else ""
-        )
         numbers = [p.fields.shipment_number for p in preview.good_shipments]
         # Shown here, in the import panel (the tabs stay on Import / export), after the
         # rerun that draws the new rows in the table.
         st.session_state[state.IMPORT_RESULT] = (
-            f"Imported {result.imported} shipment(s).{skipped}",
+            result.sentence(),
             numbers,
         )
         st.session_state[state.IMPORT_ROUND] = round_no + 1
         st.session_state.pop(state.IMPORT_GOOD_ROWS, None)
         st.rerun()
+
+
+def _import_label(preview: ImportPreview) -> str:
+    """What Import will do: "Import 3 new, update 2"."""
+    good = preview.good_shipments
+    updates = sum(1 for p in good if p.existing_id is not None and p.changes)
+    new = sum(1 for p in good if p.existing_id is None)
+    if not preview.update_existing:
+        return f"Import {new} shipment(s)"
+    return f"Import {new} new, update {updates}"
+
+
+def _show_changes(preview: ImportPreview) -> None:
+    """Update mode: every change to an existing shipment, field: old → new."""
+    if not preview.update_existing:
+        return
+    rows = [
+        {"Shipment": p.fields.shipment_number, "Row": p.rows[0], "Change": change}
+        for p in preview.shipments
+        if p.existing_id is not None
+        for change in p.changes
+    ]
+    same = sum(1 for p in preview.shipments if p.existing_id is not None and not p.changes)
+    new = sum(1 for p in preview.shipments if p.existing_id is None)
+    st.markdown(
+        f"**Update existing shipments**: {len({r['Shipment'] for r in rows})} to update, "
+        f"{same} unchanged, {new} new. Nothing is saved until you import."
+    )
+    if rows:
+        with st.container(key=state.IMPORT_CHANGES):
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
 def _last_result(flt: ShipmentFilter) -> None:
@@ -163,22 +200,34 @@ def _to_fix(preview: ImportPreview, parsed) -> str:
     return " ".join(parsed.send_problems)
 
 
+def export_text(which: ShipmentFilter, *, sort: str, descending: bool) -> str:
+    """Every shipment the filter shows, as CSV in the import's format plus each one's sync
+    state, Xero number and Xero link, its organisation by name."""
+    codes = xero_document.organisation_short_codes()
+    with common.session() as db_session:
+        total = shipments.list_shipments(session=db_session, flt=which, page_size=1).total
+        rows = shipments.list_shipments(
+            session=db_session,
+            flt=which,
+            page_size=max(total, 1),
+            sort=sort,
+            descending=descending,
+        ).rows
+        found = connections.list_connections(session=db_session)
+        return csv_import.export_csv(
+            rows,
+            organisations={c.tenant_id: c.tenant_name for c in found},
+            link=lambda shipment: xero_document.document_url(shipment, codes),
+        )
+
+
 def export_buttons(flt: ShipmentFilter, *, shown: int, sort: str, descending: bool) -> None:
     """Export says what it writes: the shipments the filters show (every table page), and,
     when the filters narrow the table, all shipments beside it. Both in the import's format."""
     filtered = flt != ShipmentFilter()
 
     def csv_text(which: ShipmentFilter) -> str:
-        with common.session() as db_session:
-            total = shipments.list_shipments(session=db_session, flt=which, page_size=1).total
-            rows = shipments.list_shipments(
-                session=db_session,
-                flt=which,
-                page_size=max(total, 1),
-                sort=sort,
-                descending=descending,
-            ).rows
-            return csv_import.export_csv(rows)
+        return export_text(which, sort=sort, descending=descending)
 
     left, right = st.columns(2)
     left.download_button(
@@ -190,7 +239,8 @@ def export_buttons(flt: ShipmentFilter, *, shown: int, sort: str, descending: bo
         mime="text/csv",
         key=state.EXPORT_CSV,
         on_click="ignore",
-        help="As CSV, in the import's format, every table page.",
+        help="As CSV, in the import's format, every table page, with each shipment's sync "
+        "state, Xero number and Xero link (the import ignores those three).",
         icon=":material/download:",
     )
     if filtered:

@@ -80,6 +80,22 @@ SEND_SELECTED = "send_selected"
 BULK_STATUS = "bulk_status"
 CHANGE_STATUS = "change_status"
 CLEAR_SELECTION = "clear_selection"
+# "n selected, m not shown" under the table.
+SELECTION_SUMMARY = "selection_summary"
+# Before a bulk change or send, every shipment it will touch is listed to confirm:
+# {"action": "status" | "send", "status", "ids", "versions"} until confirmed or cancelled.
+BULK_PENDING = "sb_bulk_pending"
+BULK_CONFIRM = "bulk_confirm"  # the confirmation box; its buttons:
+BULK_CONFIRM_BUTTON = "bulk_confirm_button"
+BULK_CANCEL = "bulk_cancel"
+BULK_DROP_HIDDEN = "bulk_drop_hidden"  # take the ones not shown out of the selection
+SHIP_PROBLEMS = "ship_problems"  # the page's problems in full, below the table
+# The URL's share of the Shipments page (filters, sort and page are bound widgets, their
+# keys being the parameters): the selection and the open shipment, and what this session
+# last wrote there (none yet: a new session, which takes them from the URL).
+URL_SELECTED = "selected"
+URL_OPEN = "open"
+URL_SEEN = "sb_ship_url_seen"
 EXPORT_CSV = "export_csv"
 EXPORT_ALL_CSV = "export_all_csv"  # beside EXPORT_CSV when filters narrow the table
 # The page's tabs (Open shipment, New shipment, Import / export): they track the open tab,
@@ -97,8 +113,31 @@ SAVE_SHIPMENT = "save_shipment"
 CREATE_SHIPMENT = "create_shipment"
 INTEGRATION_REFRESH = "integration_refresh"
 XERO_DOCUMENT = "xero_document"  # the shipment's document in Xero and its payments
+# The cancel panel (ui/cancel_panel.py): its box, and per shipment (suffix "_<id>") the
+# action chosen, whole-or-lines, the lines chosen and the button that does it in Xero.
+CANCEL_PANEL = "cancel_panel"
+CANCEL_ACTION = "cancel_action"
+CANCEL_SCOPE = "cancel_scope"
+CANCEL_LINES = "cancel_lines"
+CANCEL_DO = "cancel_do"
+CREDIT_NOTES = "credit_notes"  # the shipment's credit notes, under its document in Xero
+NET_CREDITS = "net_credits"  # the Dashboard's invoices net of credit notes
 VIEW_ERROR_PREFIX = "view_error_"  # + integration-log id
 SHIPMENT_TABS = "shipment_tabs"  # the open shipment's Details / Integration tabs
+# The open shipment's edit as it began: {"id", "version", "values"} (the form is drawn from
+# these values, so a save elsewhere never swaps the fields under the user's typing; the
+# save carries this version and is refused over a newer one).
+EDIT_BASE = "sb_edit_base"
+EDIT_CONFLICT = "edit_conflict"  # the box saying who changed the shipment meanwhile; its
+EDIT_REAPPLY = "edit_reapply"  # "Re-apply my changes to the latest version" and
+EDIT_DISCARD = "edit_discard"  # "Discard my changes" buttons
+# Where the status-change area of the open shipment draws extra panels (e.g. ui/cancel_panel).
+STATUS_AREA = "shipment_status_area"
+# The New shipment form's starting values this session (the user's server-side draft, read
+# once: the lines editor's own state refers to these rows), and its "Clear the form" button.
+NEW_DRAFT_START = "sb_new_draft_start"
+NEW_DRAFT_CLEAR = "new_draft_clear"
+NEW_DRAFT_SAVED = "new_draft_saved"  # the caption saying the draft is kept
 
 # Shipments: CSV import
 IMPORT_PANEL = "import_panel"
@@ -106,6 +145,8 @@ IMPORT_FILE_PREFIX = "import_file_"  # + IMPORT_ROUND
 IMPORT_ROUND = "sb_import_round"  # bumped after an import, to empty the file picker
 IMPORT_GOOD_ROWS = "import_good_rows"
 IMPORT_BUTTON = "import_button"
+IMPORT_UPDATE_MODE = "import_update_mode"  # "Update existing shipments"
+IMPORT_CHANGES = "import_changes"  # update mode: the table of changes, field: old → new
 # The last import's outcome, shown in the import panel until the next file: (text, numbers).
 IMPORT_RESULT = "sb_import_result"
 
@@ -122,6 +163,15 @@ PUSH_PENDING = "sb_push_pending"
 PUSH_CONFIRM = "push_confirm"  # the confirmation box; its "Queue n shipments" button:
 PUSH_CONFIRM_BUTTON = "push_confirm_button"
 PUSH_CANCEL = "push_cancel"
+# The Send page's selection: which (at most a batch) to send now, rows to remove, its table
+# page, "queue all selected", and what the last send left selected.
+SEND_CHOSEN = "send_chosen"
+SEND_REMOVE = "send_remove"
+SEND_REMOVE_BUTTON = "send_remove_button"
+SEND_SELECTION_PAGE = "send_selection_page"
+SEND_QUEUE_SELECTED = "send_queue_selected"
+PUSH_FROM_SELECTION = "sb_push_from_selection"
+SEND_AFTER = "sb_send_after"
 QUEUE_REFRESH = "queue_refresh"
 QUEUE_WATCHING = "sb_queue_watching"
 QUEUE_RETRY_ATTENTION = "queue_retry_attention"  # Retry the jobs that need attention

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from models import Shipment, SyncState
-from services import connections, payments
+from services import connections, credits, payments
 from services.document_kinds import kind_of
 from services.settings import get_settings
 from ui import common, drift_view, state
@@ -103,6 +103,38 @@ def panel(shipment: Shipment) -> None:
         if shipment.xero_fully_paid_on:
             st.caption(f"Fully paid on {common.local_date(shipment.xero_fully_paid_on)}.")
         _payments(shipment)
+        credit_notes(shipment)
+
+
+def credit_notes(shipment: Shipment) -> None:
+    """The credit notes raised in Xero for the shipment: number, amount, allocated, status."""
+    assert shipment.id is not None  # read from the database
+    with common.session() as db_session:
+        notes = credits.credit_notes_of(session=db_session, shipment_id=shipment.id)
+    if not notes:
+        return
+    currency = shipment.currency
+    with st.container(key=state.CREDIT_NOTES):
+        st.markdown("**Credit notes**")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Number": n.credit_note_number,
+                        "Amount": common.money(n.total, currency),
+                        "Allocated to the invoice": common.money(n.allocated or 0, currency),
+                        "Credit left": common.money(n.remaining or 0, currency),
+                        "Status": n.status or "",
+                        "Lines": n.line_numbers or "all",
+                        "Raised": common.local_time(n.created_at),
+                    }
+                    for n in notes
+                ]
+            ),
+            hide_index=True,
+        )
+        total = sum((n.total or 0 for n in notes), start=0)
+        st.caption(f"{len(notes)} credit note(s), {common.money(total, currency)} credited in all.")
 
 
 def _payments(shipment: Shipment) -> None:

@@ -1,4 +1,4 @@
-"""operations: shipment versions against lost updates
+"""operations: shipment versions against lost updates, new-shipment drafts
 
 Revision ID: a3c9e5b12d34
 Revises: f2b8d4a01c23
@@ -20,8 +20,18 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("shipment", recreate="never") as batch:
+        batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    op.create_table(
+        "shipment_draft",
+        sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("data", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("username"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("shipment_draft")
+    with op.batch_alter_table("shipment", recreate="never") as batch:
+        batch.drop_column("version")

@@ -1,4 +1,4 @@
-"""worker: cached reference data, streamed payment pull
+"""worker: the streamed payment pull finds shipments by Xero document id (indexed)
 
 Revision ID: d6fcbe845a67
 Revises: c5ebad734f56
@@ -7,7 +7,7 @@ Create Date: 2026-11-30 12:00:00.000000
 """
 from typing import Sequence, Union
 
-from alembic import op  # noqa: F401
+from alembic import op
 import sqlalchemy as sa  # noqa: F401
 import sqlmodel  # noqa: F401
 
@@ -20,8 +20,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index("ix_shipment_xero_document_id", "shipment", ["xero_document_id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_shipment_xero_document_id", table_name="shipment")

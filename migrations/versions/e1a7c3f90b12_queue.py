@@ -20,8 +20,27 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    # One row per organisation (and "*" for the app): the limiter in one statement a call.
+    op.create_table(
+        "rate_limit_state",
+        sa.Column("tenant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("recent", sa.Text(), nullable=False),
+        sa.Column("in_flight", sa.Integer(), nullable=False),
+        sa.Column("last_call_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("day_start", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("day_calls", sa.Integer(), nullable=False),
+        sa.Column("leased_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("tenant_id"),
+    )
+    # The lease looks for each organisation's due jobs.
+    op.create_index(
+        "ix_sync_job_tenant_status_due",
+        "sync_job",
+        ["tenant_id", "status", "not_before"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_sync_job_tenant_status_due", table_name="sync_job")
+    op.drop_table("rate_limit_state")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import secrets
 import socket
@@ -43,6 +44,7 @@ from services.xero.convert import (
     ElementResult,
     credit_note_model,
     document_state,
+    element_from_json,
     element_result,
     invoice_model,
     quote_model,
@@ -126,6 +128,20 @@ class CallStats:
     # Bytes Xero sent back (response bodies, error bodies included), in all and per kind.
     bytes: int = 0
     bytes_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def _payment_record(p) -> PaymentRecord:
+    invoice = p.invoice
+    return PaymentRecord(
+        payment_id=str(p.payment_id),
+        invoice_id=str(invoice.invoice_id) if invoice else "",
+        date=p.date,
+        amount=to_decimal(p.amount) or Decimal(0),
+        currency_rate=to_decimal(p.currency_rate),
+        reference=p.reference,
+        status=str(getattr(p.status, "value", p.status) or ""),
+        updated_at=p.updated_date_utc,
+    )
 
 
 def new_pkce_pair() -> tuple[str, str]:
@@ -296,7 +312,7 @@ class XeroAdapter:
     ) -> list[ElementResult]:
         """Create or update up to 50 invoices in ONE call; one result per document, in order."""
         body = Invoices(invoices=[invoice_model(d) for d in documents])
-        answer = self._api(
+        answer = self._api_json(
             self.accounting.update_or_create_invoices,
             tenant_id,
             body,
@@ -304,33 +320,33 @@ class XeroAdapter:
             unitdp=UNIT_DECIMAL_PLACES,
             idempotency_key=idempotency_key,
         )
-        return [element_result(i, DocumentType.INVOICE) for i in answer.invoices or []]
+        return [element_from_json(i, DocumentType.INVOICE) for i in answer.get("Invoices") or []]
 
     def save_quotes(
         self, tenant_id: str, documents: list[dict], *, idempotency_key: str
     ) -> list[ElementResult]:
         body = Quotes(quotes=[quote_model(d) for d in documents])
-        answer = self._api(
+        answer = self._api_json(
             self.accounting.update_or_create_quotes,
             tenant_id,
             body,
             summarize_errors=False,
             idempotency_key=idempotency_key,
         )
-        return [element_result(q, DocumentType.QUOTE) for q in answer.quotes or []]
+        return [element_from_json(q, DocumentType.QUOTE) for q in answer.get("Quotes") or []]
 
     def find_invoices(self, tenant_id: str, numbers: list[str]) -> list[ElementResult]:
         """Invoices with these numbers, in one call (used to reconcile a lost answer)."""
         if not numbers:
             return []
-        answer = self._api(
+        answer = self._api_json(
             self.accounting.get_invoices,
             tenant_id,
             invoice_numbers=numbers,
             page=1,
             unitdp=UNIT_DECIMAL_PLACES,
         )
-        return [element_result(i, DocumentType.INVOICE) for i in answer.invoices or []]
+        return [element_from_json(i, DocumentType.INVOICE) for i in answer.get("Invoices") or []]
 
     def invoices_by_id(self, tenant_id: str, ids: list[str]) -> list[ElementResult]:
         if not ids:
@@ -355,7 +371,7 @@ class XeroAdapter:
     ) -> list[ElementResult]:
         """Create or update sales credit notes in ONE call; one result per document, in order."""
         body = CreditNotes(credit_notes=[credit_note_model(d) for d in documents])
-        answer = self._api(
+        answer = self._api_json(
             self.accounting.update_or_create_credit_notes,
             tenant_id,
             body,
@@ -363,7 +379,8 @@ class XeroAdapter:
             unitdp=UNIT_DECIMAL_PLACES,
             idempotency_key=idempotency_key,
         )
-        return [element_result(c, DocumentType.CREDIT_NOTE) for c in answer.credit_notes or []]
+        notes = answer.get("CreditNotes") or []
+        return [element_from_json(c, DocumentType.CREDIT_NOTE) for c in notes]
 
     def find_credit_notes(self, tenant_id: str, numbers: list[str]) -> list[ElementResult]:
         """Credit notes with these numbers, in one call (used to reconcile a lost answer)."""
@@ -384,29 +401,24 @@ class XeroAdapter:
         self, tenant_id: str, *, modified_since: datetime | None = None
     ) -> list[PaymentRecord]:
         """Payments on sales invoices changed since `modified_since` (all pages)."""
-        found: list[PaymentRecord] = []
+        return [
+            p for page in self.payment_pages(tenant_id, modified_since=modified_since) for p in page
+        ]
+
+    def payment_pages(
+        self, tenant_id: str, *, modified_since: datetime | None = None
+    ) -> Iterator[list[PaymentRecord]]:
+        """The same, a page (Xero's 100) at a time: the next page is asked for only when the
+        caller is done with this one, so a pull holds one page in memory."""
         page = 1
         while True:
-            kwargs = {"page": page, "where": 'PaymentType=="ACCRECPAYMENT"'}
+            kwargs: dict[str, Any] = {"page": page, "where": 'PaymentType=="ACCRECPAYMENT"'}
             if modified_since:
                 kwargs["if_modified_since"] = modified_since
             rows = self._api(self.accounting.get_payments, tenant_id, **kwargs).payments or []
-            for p in rows:
-                invoice = p.invoice
-                found.append(
-                    PaymentRecord(
-                        payment_id=str(p.payment_id),
-                        invoice_id=str(invoice.invoice_id) if invoice else "",
-                        date=p.date,
-                        amount=to_decimal(p.amount) or Decimal(0),
-                        currency_rate=to_decimal(p.currency_rate),
-                        reference=p.reference,
-                        status=str(getattr(p.status, "value", p.status) or ""),
-                        updated_at=p.updated_date_utc,
-                    )
-                )
+            yield [_payment_record(p) for p in rows]
             if len(rows) < 100:
-                return found
+                return
             page += 1
 
     def quotes_changed(
@@ -497,8 +509,6 @@ class XeroAdapter:
             auth_settings=None,
             _preload_content=False,
         )
-        import json
-
         body = json.loads(response.data.decode() or "{}")
         if status != 200:
             raise XeroAuthError(
@@ -520,6 +530,13 @@ class XeroAdapter:
                 raise
             self.refresh()
             return self._api_once(method, tenant_id, *args, **kwargs)
+
+    def _api_json(self, method, tenant_id: str, *args, **kwargs) -> dict[str, Any]:
+        """`_api`, answering Xero's JSON as received: the SDK is asked not to build its
+        models (`_preload_content=False`), so a send's answer is parsed once, not built into
+        models and serialised back for the log."""
+        response = self._api(method, tenant_id, *args, _preload_content=False, **kwargs)
+        return json.loads(response.data or b"{}")
 
     def _api_once(self, method, tenant_id: str, *args, **kwargs):
         kwargs["_return_http_data_only"] = False

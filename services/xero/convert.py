@@ -5,8 +5,9 @@ Part of the Xero boundary: only `services.xero` modules import `xero_python`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -186,3 +187,49 @@ def element_result(model, kind: DocumentType) -> ElementResult:
 
 def _text(value) -> str | None:
     return str(value) if value else None
+
+
+# Xero's JSON names for each kind: (ID, number, amount left to pay, amount paid).
+_JSON_FIELDS: dict[DocumentType, tuple[str, str, str | None, str | None]] = {
+    DocumentType.INVOICE: ("InvoiceID", "InvoiceNumber", "AmountDue", "AmountPaid"),
+    # What is left of a credit note is the credit not yet allocated to invoices.
+    DocumentType.CREDIT_NOTE: ("CreditNoteID", "CreditNoteNumber", "RemainingCredit", None),
+    DocumentType.QUOTE: ("QuoteID", "QuoteNumber", None, None),
+}
+_MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{2,4})?\)/")
+
+
+def json_day(value) -> date | None:
+    """A date as Xero's JSON spells it (`/Date(1767225600000+0000)/`, or an ISO string)."""
+    if not value or not isinstance(value, str):
+        return None
+    stamp = _MS_DATE.fullmatch(value)
+    if stamp:
+        return datetime.fromtimestamp(int(stamp.group(1)) / 1000, tz=UTC).date()
+    return date.fromisoformat(value[:10])
+
+
+def element_from_json(element: dict[str, Any], kind: DocumentType) -> ElementResult:
+    """The outcome of one document in Xero's answer, read straight from the JSON Xero sent
+    (no SDK models built and serialised back): `raw` is Xero's own element, as received."""
+    id_key, number_key, due_key, paid_key = _JSON_FIELDS[kind]
+    errors = [e["Message"] for e in element.get("ValidationErrors") or [] if e.get("Message")]
+    warnings = [w["Message"] for w in element.get("Warnings") or [] if w.get("Message")]
+    contact = element.get("Contact") or {}
+    return ElementResult(
+        ok=not errors and not element.get("HasErrors", False),
+        document_id=_text(element.get(id_key)),
+        number=element.get(number_key),
+        status=_text(element.get("Status")),
+        total=to_decimal(element.get("Total")),
+        amount_due=to_decimal(element.get(due_key)) if due_key else None,
+        amount_paid=to_decimal(element.get(paid_key)) if paid_key else None,
+        errors=errors,
+        warnings=warnings,
+        raw=element,
+        fully_paid_on=json_day(element.get("FullyPaidOnDate")),
+        currency_rate=to_decimal(element.get("CurrencyRate")),
+        due_date=json_day(element.get("DueDate") or element.get("ExpiryDate")),
+        contact_name=contact.get("Name"),
+        contact_id=_text(contact.get("ContactID")),
+    )

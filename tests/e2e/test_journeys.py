@@ -54,6 +54,8 @@ def test_foundation_connect_send_three_and_see_them_logged(page, servers, snap):
     ui.select_shipments(page, numbers)
     snap("selected")
     page.locator(ui.key("send_selected")).get_by_role("button").click()
+    # Bulk actions list what they will touch and ask first (issue 15 item 3).
+    page.locator(ui.key("bulk_confirm_button")).get_by_role("button").click()
     sent = {number: xero_number_in(processed_alert(page, number)) for number in numbers}
     assert len(set(sent.values())) == 3, sent
     expect(page.get_by_text("0 of 10 selected", exact=True)).to_be_visible()
@@ -296,6 +298,7 @@ def test_admin_disconnects_reconnects_and_recovers_an_expired_connection(
         ui.open_page(page, "Shipments")
         ui.select_shipments(page, ["SHP-1011"])
         page.locator(ui.key("send_selected")).get_by_role("button").click()
+        page.locator(ui.key("bulk_confirm_button")).get_by_role("button").click()
         held = page.get_by_test_id("stAlert").filter(has_text="SHP-1011: Held")
         expect(held).to_contain_text("reconnect")
         expect(banner).to_be_visible()
@@ -376,6 +379,8 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
     for row in range(3):
         ui.tick_row(page, row, selected_after=row + 1)
     page.locator(ui.key("send_selected")).get_by_role("button").click()
+    # Bulk actions list what they will touch and ask first (issue 15 item 3).
+    page.locator(ui.key("bulk_confirm_button")).get_by_role("button").click()
     numbers = ["FIN-3001", "FIN-3002", "FIN-3003"]
     for number in numbers:
         expect(processed_alert(page, number)).to_contain_text(", AUTHORISED.")

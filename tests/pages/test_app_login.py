@@ -93,19 +93,7 @@ def test_operations_cannot_reach_connect_or_dashboard_by_file(app_as):
             at.switch_page(page)
 
 
-def test_an_unreachable_database_is_reported_in_plain_words(monkeypatch):
-    from services import db, settings
-
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1")
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    at = new_app().run()
-    assert not at.exception
-    assert [e.value for e in at.error] == [
-        "Shipbridge cannot open its database (OperationalError): check DATABASE_URL and that "
-        "the database server is running, then reload the page."
-    ]
-    assert not at.text_input
+# An unreachable database is waited for, not reported: tests/pages/test_app_database_wait.py.
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import re
 
 from services import payments
 from services.xero.errors import XeroUnavailable
+from tests.pages.helpers import add_connection
 from ui import state
 
 APOLOGY = re.compile(
@@ -21,6 +22,8 @@ def _pull_fails_with(monkeypatch, error: Exception) -> None:
         raise error
 
     monkeypatch.setattr(payments, "pull_all", pull_all)
+    # The Pull button is offered only while an organisation is connected (issue 15 item 8).
+    add_connection("Demo Exports Ltd")
 
 
 def test_a_user_error_is_shown_in_its_own_words(app_as, monkeypatch, caplog):

@@ -180,10 +180,12 @@ def test_pin_and_the_pinned_view(app_as):
 
 def test_pull_payments_says_what_went_wrong_in_plain_words(app_as):
     at = app_as("finance", "dashboard")
-    at.button(key=state.PULL_PAYMENTS).click().run()
     assert_clean(at)
-    assert "No Xero organisation is connected: there is nothing to pull." in texts(at)
+    # Nothing connected: said once, with no Pull button to click (issue 15 item 8).
+    assert state.PULL_PAYMENTS not in [b.key for b in at.button]
+    assert texts(at).count("No Xero organisation is connected") == 1
     add_connection("Demo Exports Ltd", tenant_id="t1")  # a row without tokens
+    at.run()
     at.button(key=state.PULL_PAYMENTS).click().run()
     assert_clean(at, allow_errors=True)
     assert any("Demo Exports Ltd needs reconnecting" in e.value for e in at.error), texts(at)
@@ -200,6 +202,7 @@ def test_pull_payments_summary(app_as, monkeypatch):
         return {"Demo Exports Ltd": PullSummary(3, 1, 2, 2)}
 
     monkeypatch.setattr(payments, "pull_all", pull_all)
+    add_connection("Demo Exports Ltd", tenant_id="t1")
     at = app_as("admin", "dashboard")
     at.checkbox(key=state.PULL_FULL).check()
     at.button(key=state.PULL_PAYMENTS).click().run()

@@ -26,7 +26,8 @@ def test_shows_the_selection_made_on_the_shipments_page(app_as):
     assert_clean(at)
     assert at.title[0].value == "Send to Accounting"
     assert len(at.dataframe[0].value) == 3
-    assert "3 of 10 selected" in texts(at)
+    assert "3 selected: 3 to send now." in texts(at)
+    assert at.button(key=state.SEND_BUTTON).label == "Send 3 to Accounting"
 
 
 def test_nothing_selected_disables_send(app_as):

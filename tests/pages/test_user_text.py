@@ -1,5 +1,6 @@
 """User text is text on every page: a shipment number, customer code, description or Xero
-error holding Markdown link or image syntax is shown escaped, never as a link or image."""
+error holding Markdown link or image syntax is shown escaped, never as a link or image; and
+the whole corpus (tests/pages/user_text_corpus.py) in every field goes through every page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from models import SyncState
 from services.db import session_scope
+from tests.pages import user_text_corpus as corpus
+from tests.pages.conftest import APP_URL, logged_in_as, new_app
 from tests.pages.helpers import (
     add_connection,
     add_reference_data,
@@ -19,7 +22,7 @@ from tests.pages.helpers import (
 )
 from tests.utils.factories import line, make_shipment
 from ui import state
-from ui.text import md_text
+from ui.text import md_code, md_text
 
 IMAGE = "![t](http://127.0.0.1:9/track.png)"
 LINK = "[click](http://evil.example)"
@@ -97,4 +100,97 @@ def test_a_shipments_number_is_kept_as_typed_where_it_is_not_markdown(app_as):
     at = app_as("operations", "shipments")
     table = at.dataframe[0].value
     assert NUMBER in list(table["Shipment"])
-    assert IMAGE in list(table["Customer"])
+    assert IMAGE in list(table["Customer code"])
+
+
+# --- the corpus through every page ----------------------------------------------------------
+
+
+def admin_on(page: str, **session_state) -> AppTest:
+    """The app as the admin, whose own name is Markdown too, on `page`, run once."""
+    at = new_app()
+    logged_in_as(at, "admin", name=corpus.USER_NAME)
+    for key, value in session_state.items():
+        at.session_state[key] = value
+    at.switch_page(f"pages/{page}.py")
+    at.context["url"] = f"{APP_URL}/{page}"
+    return at.run()
+
+
+def assert_text_only(at: AppTest, *, shows: str) -> None:
+    """No Markdown the run drew reads the corpus as Markdown, and `shows` (escaped) is there:
+    the page did draw the user's data."""
+    assert_clean(at, allow_errors=True)
+    assert corpus.unescaped(at) == []
+    assert md_text(shows) in "\n".join(corpus.markdown_shown(at))
+
+
+def test_the_corpus_is_text_on_the_dashboard(app_as):
+    corpus.hostile_world()
+    at = admin_on("dashboard")
+    # Every page: the reconnect banner names the organisation, the sidebar the user.
+    assert_text_only(at, shows=corpus.GONE)
+    assert any(md_text(corpus.USER_NAME) in text for text in corpus.markdown_shown(at))
+    at.button(key=state.DRIFT_CHECK).click().run()
+    assert_text_only(at, shows=corpus.ORGANISATION)
+    at.button(key=state.PULL_PAYMENTS).click().run()
+    assert_text_only(at, shows=corpus.ORGANISATION)
+
+
+def test_the_corpus_is_text_on_shipments(app_as):
+    ids = corpus.hostile_world()
+    # Both selected: the bulk actions say which cannot be sent, and why.
+    at = admin_on("shipments", **{state.SELECTED_IDS: [ids["rejected"], ids["sent"]]})
+    assert_text_only(at, shows=corpus.GONE)
+    at.selectbox(key=state.OPEN_SHIPMENT).set_value(ids["sent"]).run()
+    assert_text_only(at, shows=f"Contact {corpus.ERROR}")  # how it differs from Xero
+    at.selectbox(key=state.OPEN_SHIPMENT).set_value(ids["rejected"]).run()
+    assert_text_only(at, shows=corpus.ERROR)  # what the last attempt said
+    at.button(key=f"{state.VIEW_ERROR_PREFIX}{ids['entry']}").click().run()
+    assert_text_only(at, shows=corpus.NUMBER)
+
+
+def test_the_corpus_is_text_on_send_to_accounting(app_as):
+    ids = corpus.hostile_world()
+    at = admin_on("send", **{state.SELECTED_IDS: [ids["rejected"], ids["sent"]]})
+    assert_text_only(at, shows=corpus.NUMBER)
+    # The one that can be sent is previewed as its document, to its Xero contact.
+    print([w.value for w in at.warning], [e.label for e in at.expander])
+    assert any(md_text(corpus.CONTACT) in e.label for e in at.expander)
+    # The queue's last run names its rejected shipment; Needs attention counts the other.
+    assert any("Rejected, not sent: " + md_text(corpus.NUMBER) in w.value for w in at.warning)
+
+
+def test_the_corpus_is_text_on_accounting_logs(app_as):
+    ids = corpus.hostile_world()
+    at = admin_on("logs")
+    assert_text_only(at, shows=corpus.NUMBER)
+    at.button(key=f"{state.VIEW_ERROR_PREFIX}{ids['entry']}").click().run()
+    assert_text_only(at, shows=corpus.ERROR)
+
+
+def test_the_corpus_is_text_on_mapping(app_as):
+    corpus.hostile_world()
+    at = admin_on("mapping")
+    assert_text_only(at, shows=corpus.TAX_TYPE)  # the settings' summary
+    assert any(md_text(corpus.USER_NAME) in c.value for c in at.caption)  # last changed by
+    at.button(key=state.CHECK_ALL).click().run()
+    assert_text_only(at, shows=corpus.NUMBER)  # an unmapped product code and its shipment
+    assert any(md_code(corpus.UNMAPPED) in m.value for m in at.markdown)
+    at.selectbox(key=state.CUSTOMER_MAP_PICK).set_value(corpus.CODE).run()
+    assert_text_only(at, shows=corpus.CODE)  # "Delete the mapping of …"
+    at.text_input(key=state.PRODUCT_MAP_SEARCH).set_value(f"Q {corpus.IMAGE}").run()
+    assert_text_only(at, shows=f"Q {corpus.IMAGE}")  # "No product mapping matches …"
+    # The organisation's own settings: named in the summary, the notes and the buttons.
+    at.selectbox(key=state.MAPPING_TENANT).set_value(corpus.TENANT).run()
+    assert_text_only(at, shows=corpus.ORGANISATION)
+
+
+def test_the_corpus_is_text_on_connect(app_as):
+    corpus.hostile_world()
+    at = admin_on("connect")
+    assert_text_only(at, shows=corpus.ORGANISATION)
+    hostile = next(b for b in at.button if b.key and b.key.startswith(state.DISCONNECT_PREFIX))
+    hostile.click().run()
+    assert_text_only(at, shows=corpus.ORGANISATION)  # "Disconnect …?"
+    assert any(md_text(corpus.ORGANISATION) in w.value for w in at.warning)

@@ -97,7 +97,7 @@ def test_a_file_that_is_fine_is_imported(database, name):
     assert run.returncode == 0, run.stderr
     assert said(run) == []
     count = EXPECTED[name]["shipments"]
-    assert run.stdout == f"imported {count} shipment(s); skipped rows: none\n"
+    assert run.stdout == f"Imported {count} shipment(s).\n"
 
 
 def test_a_missing_file_is_named_without_a_traceback(database, tmp_path):
@@ -131,5 +131,5 @@ def test_every_file_that_is_fine_is_imported(engine, logging_restored, capsys, n
     code, lines, out = main_says(capsys, name)
     assert (code, lines) == (0, [])
     count = EXPECTED[name]["shipments"]
-    assert out == f"imported {count} shipment(s); skipped rows: none\n"
+    assert out == f"Imported {count} shipment(s).\n"
     assert shipments_in(str(engine.url)) == count

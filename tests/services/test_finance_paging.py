@@ -36,12 +36,18 @@ def test_customer_rows_page_in_sql_and_add_up(engine):
     with session_scope(engine) as session:
         assert finance.customer_rows(session=session) == 10
         everything = finance.customer_balances(session=session, today=TODAY)
-        pages = [
-            finance.customer_balances(session=session, today=TODAY, page=n, page_size=4)
-            for n in (1, 2, 3)
-        ]
-        assert [len(p) for p in pages] == [4, 4, 2]
+        pages, after = [], None
+        for _ in range(4):  # keyset: each page starts after the last row of the one before
+            page = finance.customer_balances(session=session, today=TODAY, after=after, limit=4)
+            pages.append(page)
+            after = finance.key_of(page[-1]) if page else after
+        assert [len(p) for p in pages] == [4, 4, 2, 0]
         assert [b for p in pages for b in p] == everything
+        assert [(b.customer, b.currency) for b in everything[:3]] == [
+            ("ACME", "EUR"),
+            ("ACME", "USD"),
+            ("BOLT", "EUR"),
+        ]
         assert finance.customers(session=session) == ["ACME", "BOLT", "CASC", "DELTA", "EVER"]
         amounts = finance.amounts_by_currency_and_status(session=session, today=TODAY)
     assert amounts == [

@@ -17,13 +17,22 @@ from sqlmodel import SQLModel, select
 import models  # noqa: F401 - registers every table on SQLModel.metadata
 from models import IntegrationLog, Shipment
 from services.db import migrate, session_scope
+from services.search import UNMODELLED_PREFIX
 from services.settings import PROJECT_ROOT
 from tests.utils.factories import make_shipment
 
 
+def _modelled(name, _type, _parents) -> bool:
+    """Search tables and indexes the models cannot declare on both databases (FTS5, trigram,
+    expression indexes: migration f2b8d4a01c23) are left out of the comparison."""
+    return not (name or "").startswith(UNMODELLED_PREFIX)
+
+
 def differences(engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": _modelled}
+        )
         return compare_metadata(context, SQLModel.metadata)
 
 

@@ -17,6 +17,7 @@ from models import (
     Trigger,
     XeroConnection,
     XeroPayment,
+    as_utc,
     utcnow,
 )
 from services import aliases, audit, connections, finance, integration_log, shipments
@@ -82,14 +83,22 @@ def test_get_connection_reads_the_row_again_and_says_when_it_is_gone(session):
         connections.get_connection(session=session, connection_id=id_of(row) + 1)
 
 
-def test_attempts_since_leaves_out_older_attempts(session):
+def test_attempts_since_are_counted_per_quarter_hour_and_outcome_leaving_out_older(session):
     attempt(session, outcome=Outcome.PROCESSED, age=timedelta(days=40))
     attempt(session, outcome=Outcome.REJECTED, age=timedelta(days=2))
-    attempt(session, outcome=Outcome.HELD, age=timedelta(hours=1))
+    attempt(session, outcome=Outcome.REJECTED, age=timedelta(days=2))
+    held = attempt(session, outcome=Outcome.HELD, age=timedelta(hours=1))
 
     found = integration_log.attempts_since(session=session, since=utcnow() - timedelta(days=30))
 
-    assert [outcome for _, outcome in found] == [Outcome.REJECTED, Outcome.HELD]
+    assert [(outcome, n) for _, outcome, n in found] == [
+        (Outcome.REJECTED, 2),
+        (Outcome.HELD, 1),
+    ]
+    quarter = found[-1][0]
+    # The quarter hour holds the attempt: it starts at most 15 minutes before it.
+    assert timedelta(0) <= as_utc(held.created_at) - quarter < timedelta(minutes=15)
+    assert quarter.minute % 15 == 0 and quarter.second == 0
 
 
 def test_rejection_reasons_are_the_first_fix_of_each_newest_first(session):

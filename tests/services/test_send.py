@@ -269,3 +269,25 @@ def test_a_send_reports_its_progress(engine, connected, sandbox):
         (0.4, f"Sending 3 document(s) to {connected.tenant_name} in one call…"),
         (1.0, "Done."),
     ]
+
+
+def test_the_log_keeps_xeros_answer_as_xero_sent_it(engine, connected, sandbox):
+    """The log's response is the element of Xero's JSON body as received (issue 16: no SDK
+    models serialised back): Xero's own date format (`/Date(ms+0000)/`, as xero-python's
+    deserializer expects it, MS_DATETIME_RE, and the sandbox sends it, xero_sandbox/formats.py)
+    and its field names, the totals as Xero gave them."""
+    import json
+
+    [sid] = shipments(engine, 1)
+    [outcome] = send_shipments(shipment_ids=[sid], trigger="bulk", user="ops").outcomes
+    assert outcome.outcome == "Processed", outcome.messages
+    with session_scope(engine) as session:
+        [entry] = session.exec(select(IntegrationLog).where(IntegrationLog.shipment_id == sid))
+        shipment = stored(session, Shipment, sid)
+    assert entry.response is not None
+    answer = json.loads(entry.response)
+    assert answer["InvoiceID"] == shipment.xero_document_id == outcome.document_id
+    assert answer["InvoiceNumber"] == shipment.xero_document_number
+    assert answer["Date"].startswith("/Date(") and answer["DueDate"].startswith("/Date(")
+    assert Decimal(str(answer["Total"])) == shipment.xero_total
+    assert Decimal(str(answer["AmountDue"])) == shipment.xero_amount_due

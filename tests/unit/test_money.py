@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from services import money, validation
-from ui import shipment_editor
+from ui import shipment_form
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_the_item_value_the_form_fills_in_is_the_one_validation_expects(quantity
     )
     problems: list[str] = []
 
-    (line,) = shipment_editor._read_lines(frame, problems)
+    (line,) = shipment_form._read_lines(shipment_form._rows(frame), problems)
 
     assert problems == []
     assert line.item_value == money.line_amount(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xero_sandbox.accounting import (
+    allocations,
     contacts,
     credit_notes,
     invoices,
@@ -66,6 +67,7 @@ class Route:
 
 def _route(method: str, path: str, handler: Handler, family: str) -> Route:
     regex = "^" + path.replace("{id}", "(?P<id>[^/]+)") + "/?$"
+    regex = regex.replace("{allocation}", "(?P<allocation>[^/]+)")
     return Route(method, re.compile(regex, re.IGNORECASE), handler, family)
 
 
@@ -103,7 +105,13 @@ ROUTES: list[Route] = [
         "get_credit_notes",
         "get_credit_note",
     ),
-    _route("PUT", "CreditNotes/{id}/Allocations", credit_notes.allocate, "invoices"),
+    _route("PUT", "CreditNotes/{id}/Allocations", allocations.allocate, "invoices"),
+    _route(
+        "DELETE",
+        "CreditNotes/{id}/Allocations/{allocation}",
+        allocations.delete_allocation,
+        "invoices",
+    ),
     _route("GET", "Payments", payments.get_payments, "payments"),
     _route("GET", "Payments/{id}", payments.get_payment, "payments"),
     _route("PUT", "Payments", payments.save_payments, "payments"),

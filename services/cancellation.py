@@ -1,0 +1,386 @@
+"""Cancelling a shipment whose invoice is in Xero: void it, delete the draft, or raise a
+credit note (whole or chosen lines) allocated to it when Xero allows.
+
+What to do is decided from the invoice as Xero holds it at the moment of acting (its
+Status and AmountPaid), never from Shipbridge's copy alone: xero-facts.md §9 (DELETE only
+for DRAFT/SUBMITTED, VOID only for AUTHORISED without payments; a paid or part-paid invoice
+can only be credited). The calls go out as a send does: the shipments are claimed, each
+organisation's batch (at most the batch size) goes in ONE call with an Idempotency-Key from
+its content, and every shipment gets an integration-log row with Xero's words and the fix.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models import Outcome, Shipment, Trigger
+from services import claims, connections, integration_log
+from services.credits import build_credit_note, save_credit_note, shown
+from services.db import get_engine, session_scope
+from services.document_kinds import CREDIT_NOTE, INVOICE
+from services.errors import UserError
+from services.explain import explain
+from services.retired_numbers import retire
+from services.settings import Settings, get_settings
+from services.sync import batch_size, idempotency_key
+from services.xero import credit_notes as xero_credit
+from services.xero.adapter import XeroAdapter
+from services.xero.convert import ElementResult
+from services.xero.errors import XeroAuthError, XeroRateLimited, XeroUnavailable
+
+TRIGGER = Trigger.CANCEL
+
+
+class Action(StrEnum):
+    VOID = "void"
+    DELETE = "delete"
+    CREDIT = "credit"
+
+
+WHAT_IT_DOES: dict[str, str] = {
+    Action.VOID: "Void the invoice in Xero (it stays there, marked VOIDED, owing nothing)",
+    Action.DELETE: "Delete the draft invoice in Xero",
+    Action.CREDIT: "Raise a credit note in Xero against the invoice",
+}
+
+
+class CancelError(UserError):
+    """A cancellation that cannot start; the message says what to do."""
+
+
+def actions_for(status: str | None, amount_paid: object = 0, amount_credited: object = 0) -> list:
+    """What Xero allows for an invoice in this state (xero-facts.md §9), best first."""
+    taken = bool(amount_paid) or bool(amount_credited)
+    if status in ("DRAFT", "SUBMITTED"):
+        return [Action.DELETE]
+    if status == "AUTHORISED" and not taken:
+        return [Action.VOID, Action.CREDIT]
+    if status in ("AUTHORISED", "PAID"):
+        return [Action.CREDIT]
+    return []
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    shipment_id: int
+    action: Action
+    line_numbers: tuple[int, ...] = ()  # invoice lines to credit; () is the whole invoice
+
+
+@dataclass
+class CancelOutcome:
+    shipment_id: int
+    shipment_number: str
+    done: bool
+    message: str  # what happened to this shipment and what to do next
+
+
+@dataclass
+class CancelResult:
+    batch_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    outcomes: list[CancelOutcome] = field(default_factory=list)
+    api_calls: int = 0
+
+
+@dataclass
+class _Group:
+    session: Session
+    adapter: XeroAdapter
+    tenant_id: str
+    user: str | None
+    result: CancelResult
+
+
+def cancel_in_xero(
+    *,
+    requests: list[CancelRequest],
+    user: str | None,
+    engine: Engine | None = None,
+    settings: Settings | None = None,
+) -> CancelResult:
+    """Do each request in Xero, at most a batch of them; one outcome per shipment."""
+    settings = settings or get_settings()
+    by_id = {r.shipment_id: r for r in requests}
+    if not by_id:
+        raise CancelError("Choose at least one shipment to cancel in Xero.")
+    if len(by_id) > batch_size(settings):
+        raise CancelError(
+            f"{len(by_id)} shipments are chosen; cancel at most {batch_size(settings)} at a "
+            "time in Xero. Nothing was changed."
+        )
+    engine = engine or get_engine()
+    result = CancelResult()
+    claim = claims.claim(engine=engine, shipment_ids=list(by_id), token=claims.new_token("cancel"))
+    try:
+        with session_scope(engine) as session:
+            shipments = list(session.exec(select(Shipment).where(col(Shipment.id).in_(by_id))))
+            groups: dict[str, list[Shipment]] = {}
+            for s in shipments:
+                assert s.id is not None
+                if s.id not in claim.fences:
+                    _say(
+                        result,
+                        s,
+                        False,
+                        "Another send holds it right now: nothing was "
+                        "changed in Xero. Try again in a moment.",
+                    )
+                elif not (s.xero_document_id and s.tenant_id):
+                    _say(result, s, False, "It is not in Xero: there is nothing to cancel there.")
+                elif s.xero_document_type not in (None, INVOICE.document_type):
+                    _say(
+                        result,
+                        s,
+                        False,
+                        f"It went to Xero as a {s.xero_document_type}, not an "
+                        "invoice: cancel it in Xero itself.",
+                    )
+                else:
+                    groups.setdefault(s.tenant_id, []).append(s)
+            for tenant_id, group in groups.items():
+                _cancel_group(session, settings, tenant_id, group, by_id, user, result)
+    finally:
+        claims.release(engine=engine, claim=claim)
+    order = {r.shipment_id: n for n, r in enumerate(requests)}
+    result.outcomes.sort(key=lambda o: order.get(o.shipment_id, 0))
+    return result
+
+
+def _say(result: CancelResult, shipment: Shipment, done: bool, message: str) -> None:
+    assert shipment.id is not None
+    result.outcomes.append(CancelOutcome(shipment.id, shipment.shipment_number, done, message))
+
+
+def _cancel_group(
+    session: Session,
+    settings: Settings,
+    tenant_id: str,
+    shipments: list[Shipment],
+    by_id: dict[int, CancelRequest],
+    user: str | None,
+    result: CancelResult,
+) -> None:
+    connection = connections.connection_for(session=session, tenant_id=tenant_id)
+    try:
+        if connection is None:
+            raise XeroAuthError(connections.NOT_CONNECTED)
+        adapter = connections.adapter_for(connection, session=session, settings=settings)
+    except XeroAuthError as error:
+        for s in shipments:
+            _say(result, s, False, f"Nothing was changed in Xero: {error}")
+        return
+    group = _Group(session, adapter, tenant_id, user, result)
+    calls_before = adapter.stats.calls
+    session.commit()  # no write transaction stays open across API calls
+    try:
+        invoices = {
+            a.document_id: a
+            for a in adapter.invoices_by_id(
+                tenant_id, [s.xero_document_id or "" for s in shipments]
+            )
+        }
+        voids, credits = _sort_out(group, shipments, by_id, invoices)
+        if voids:
+            _void_or_delete(group, voids)
+        if credits:
+            _credit(group, credits)
+    except (XeroUnavailable, XeroRateLimited, XeroAuthError) as error:
+        done = {o.shipment_id for o in result.outcomes}
+        for s in shipments:
+            if s.id not in done:
+                _say(
+                    result,
+                    s,
+                    False,
+                    f"Xero did not answer ({error}): nothing is known to "
+                    "have changed. Try again; a repeat is never done twice.",
+                )
+    result.api_calls += adapter.stats.calls - calls_before
+
+
+def _sort_out(
+    group: _Group,
+    shipments: list[Shipment],
+    by_id: dict[int, CancelRequest],
+    invoices: dict[str | None, ElementResult],
+) -> tuple[list, list]:
+    """Check each request against the invoice as Xero holds it now."""
+    voids, credits = [], []
+    for s in shipments:
+        assert s.id is not None
+        request, invoice = by_id[s.id], invoices.get(s.xero_document_id)
+        if invoice is None:
+            _say(
+                group.result,
+                s,
+                False,
+                f"Xero no longer has invoice {s.xero_document_number}: nothing was changed.",
+            )
+            continue
+        _refresh(s, invoice)
+        credited = invoice.raw.get("AmountCredited") or 0
+        currency = invoice.raw.get("CurrencyCode")
+        allowed = actions_for(invoice.status, invoice.amount_paid, credited)
+        if request.action not in allowed:
+            what = " or ".join(a.value for a in allowed) or "nothing more can be done"
+            _say(
+                group.result,
+                s,
+                False,
+                f"Xero holds {s.xero_document_number} as "
+                f"{invoice.status}, {shown(invoice.amount_paid, currency)} paid: it cannot "
+                f"{request.action.value} it (Xero allows: {what}). Nothing was changed; "
+                "choose again.",
+            )
+        elif request.action == Action.CREDIT:
+            credits.append((s, request, invoice))
+        else:
+            status = "VOIDED" if request.action == Action.VOID else "DELETED"
+            voids.append((s, request, invoice, status))
+    return voids, credits
+
+
+def _refresh(shipment: Shipment, invoice: ElementResult) -> None:
+    shipment.xero_status = invoice.status
+    shipment.xero_amount_paid = invoice.amount_paid
+    shipment.xero_amount_due = invoice.amount_due
+
+
+def _log(group: _Group, shipment: Shipment, outcome: str, **fields) -> None:
+    integration_log.write(
+        session=group.session,
+        shipment_id=shipment.id,
+        shipment_number=shipment.shipment_number,
+        batch_id=group.result.batch_id,
+        tenant_id=group.tenant_id,
+        trigger=TRIGGER,
+        triggered_by=group.user,
+        outcome=outcome,
+        **fields,
+    )
+
+
+def _void_or_delete(group: _Group, voids: list) -> None:
+    changes = [(invoice.document_id, status) for _s, _r, invoice, status in voids]
+    started = time.monotonic()
+    key = idempotency_key(group.tenant_id, [{"status-change": changes}])
+    group.session.commit()
+    answers = xero_credit.set_invoice_statuses(
+        group.adapter, group.tenant_id, changes, idempotency_key=key
+    )
+    duration = int((time.monotonic() - started) * 1000)
+    for (shipment, request, invoice, status), answer in zip(voids, answers, strict=False):
+        payload = {"InvoiceID": invoice.document_id, "Status": status}
+        common = dict(
+            document_type=INVOICE.document_type,
+            action=request.action.value,
+            document_id=invoice.document_id,
+            document_number=invoice.number,
+            payload=payload,
+            response=answer.raw,
+            duration_ms=duration,
+        )
+        if not answer.ok:
+            plain = [explain(m) for m in answer.errors]
+            _log(
+                group,
+                shipment,
+                Outcome.REJECTED,
+                errors_xero=answer.errors,
+                errors_plain=plain,
+                **common,
+            )
+            _say(
+                group.result,
+                shipment,
+                False,
+                f"Xero refused to {request.action.value} "
+                f"{invoice.number}: {' '.join(answer.errors)} Nothing was changed; see "
+                "Accounting Logs (View error).",
+            )
+            continue
+        _refresh(shipment, answer)
+        shipment.sent_hash = None  # sent again, it goes as a new document
+        retire(
+            session=group.session,
+            shipment=shipment,
+            tenant_id=group.tenant_id,
+            number=invoice.number or "",
+            status=status,
+            document_id=invoice.document_id,
+        )
+        verb = "Voided" if status == "VOIDED" else "Deleted"
+        note = (
+            f"{verb} {invoice.number} in Xero. Xero never reuses that number: sent again, "
+            "the shipment gets a new one."
+        )
+        _log(group, shipment, Outcome.PROCESSED, note=note, **common)
+        group.session.add(shipment)
+        _say(group.result, shipment, True, note)
+
+
+def _credit(group: _Group, credits: list) -> None:
+    built = []
+    for shipment, request, invoice in credits:
+        document, problem = build_credit_note(
+            session=group.session, shipment=shipment, invoice=invoice, lines=request.line_numbers
+        )
+        if problem:
+            _say(group.result, shipment, False, problem)
+        else:
+            built.append((shipment, request, invoice, document))
+    if not built:
+        return
+    documents = [d for *_rest, d in built]
+    key = idempotency_key(group.tenant_id, documents)
+    group.session.commit()
+    started = time.monotonic()
+    answers = CREDIT_NOTE.save(group.adapter, group.tenant_id, documents, idempotency_key=key)
+    duration = int((time.monotonic() - started) * 1000)
+    for (shipment, request, invoice, document), answer in zip(built, answers, strict=False):
+        common = dict(
+            document_type=CREDIT_NOTE.document_type,
+            action=Action.CREDIT.value,
+            payload=document,
+            response=answer.raw,
+            duration_ms=duration,
+            document_number=answer.number or document.get("CreditNoteNumber"),
+            document_id=answer.document_id,
+        )
+        if not answer.ok:
+            plain = [explain(m) for m in answer.errors]
+            _log(
+                group,
+                shipment,
+                Outcome.REJECTED,
+                errors_xero=answer.errors,
+                errors_plain=plain,
+                **common,
+            )
+            _say(
+                group.result,
+                shipment,
+                False,
+                "Xero refused the credit note: "
+                f"{' '.join(answer.errors)} Nothing was credited; fix it and try again "
+                "(Accounting Logs → View error).",
+            )
+            continue
+        note = save_credit_note(
+            session=group.session,
+            adapter=group.adapter,
+            tenant_id=group.tenant_id,
+            shipment=shipment,
+            invoice=invoice,
+            answer=answer,
+            lines=request.line_numbers,
+            user=group.user,
+        )
+        _log(group, shipment, Outcome.PROCESSED, note=note, **common)
+        _say(group.result, shipment, True, note)

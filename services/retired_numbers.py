@@ -1,0 +1,114 @@
+"""Numbers Xero will not give back: a voided or deleted invoice keeps its number in Xero, and
+a POST with that number reaches the voided document (refused: "Invoice not of valid status
+for modification", xero-facts.md §8/§9). A shipment sent again after a void goes as a new
+document with a new number: its own number with "-2", "-3", … added."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from models import RetiredNumber, Shipment
+from services.document_kinds import DocumentKind
+
+
+def _key(number: str) -> str:
+    return number.strip().casefold()
+
+
+def retire(
+    *,
+    session: Session,
+    shipment: Shipment,
+    tenant_id: str,
+    number: str,
+    status: str,
+    document_id: str | None,
+) -> None:
+    """Remember that `number` is spent in this organisation (idempotent)."""
+    assert shipment.id is not None
+    if not number or _key(number) in retired_keys(session=session, tenant_id=tenant_id):
+        return
+    session.add(
+        RetiredNumber(
+            shipment_id=shipment.id,
+            tenant_id=tenant_id,
+            number=number,
+            number_key=_key(number),
+            xero_status=status,
+            document_id=document_id,
+        )
+    )
+    session.flush()
+
+
+def retired_keys(*, session: Session, tenant_id: str) -> set[str]:
+    rows = session.exec(
+        select(RetiredNumber.number_key).where(col(RetiredNumber.tenant_id) == tenant_id)
+    )
+    return set(rows)
+
+
+def retired_for(*, session: Session, shipment_id: int) -> list[RetiredNumber]:
+    """The numbers this shipment's voided or deleted documents keep in Xero."""
+    return list(
+        session.exec(
+            select(RetiredNumber)
+            .where(col(RetiredNumber.shipment_id) == shipment_id)
+            .order_by(col(RetiredNumber.retired_at))
+        )
+    )
+
+
+def fresh_number(number: str, taken: set[str]) -> str:
+    """`number` if Xero can still use it, else the first of number-2, number-3, … it can."""
+    if _key(number) not in taken:
+        return number
+    n = 2
+    while _key(f"{number}-{n}") in taken:
+        n += 1
+    return f"{number}-{n}"
+
+
+def renumber(
+    *,
+    session: Session,
+    tenant_id: str | None,
+    shipment: Shipment,
+    document: dict,
+    kind: DocumentKind,
+) -> dict:
+    """The document to send: unchanged, unless its number is spent on a voided or deleted
+    document in Xero; then a new document (no ID) under a fresh number."""
+    number = document.get(kind.number_field)
+    if not tenant_id or not number:
+        return document
+    taken = retired_keys(session=session, tenant_id=tenant_id)
+    fresh = fresh_number(number, taken)
+    if fresh == number and _key(shipment.xero_document_number or "") not in taken:
+        return document
+    renumbered = dict(document)
+    renumbered[kind.number_field] = fresh
+    if _key(shipment.xero_document_number or "") in taken:
+        renumbered.pop(kind.id_field, None)  # the voided document stays as it is in Xero
+    return renumbered
+
+
+def resend_note(*, session: Session, shipment: Shipment) -> str | None:
+    """What the page says about a shipment whose number Xero keeps on a voided or deleted
+    document: the number a send will use instead. None when nothing is retired."""
+    if shipment.id is None or not shipment.tenant_id:
+        return None
+    retired = retired_for(session=session, shipment_id=shipment.id)
+    if not retired:
+        return None
+    last = retired[-1]
+    if _key(shipment.xero_document_number or "") != last.number_key:
+        return None  # already sent again under a new number
+    # The send renumbers the shipment's own number (the first it went to Xero with).
+    taken = retired_keys(session=session, tenant_id=shipment.tenant_id)
+    fresh = fresh_number(retired[0].number, taken)
+    status = last.xero_status.lower()
+    return (
+        f"Xero keeps {last.number} on the {status} invoice and never uses a number twice: "
+        f"sent again, {shipment.shipment_number} goes to Xero as a new invoice, {fresh}."
+    )
