@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.controllers import AuthenticationController, CookieController
 
 from services import connections, liveness, sessions, users
 from services.db import get_engine, migrate
@@ -57,6 +58,9 @@ PER_USER_KEYS = (
     state.DISCONNECT_ASKED,
     state.PUSH_PENDING,
     state.REFUSED_PAGE,
+    state.EDIT_BASE,  # the Shipments page's open edit, its
+    state.BULK_PENDING,  # bulk action awaiting confirmation and
+    state.NEW_DRAFT_START,  # new shipment's starting values
     *state.KEPT_ACROSS_PAGES,
 )
 
@@ -82,17 +86,31 @@ def _open_database() -> bool:
         return users.has_users(session=db_session)
 
 
+class _Authenticator(stauth.Authenticate):
+    """streamlit-authenticator's session-state keys now, its cookie component only when a
+    cookie is written or deleted (inside the cookie box).
+
+    Authenticate() draws the cookie manager's "getAll" component on every run; on a fresh
+    page its first answer starts a second script run (doubling a fresh load's time), and the
+    app never reads it: the login cookie comes from st.context.cookies."""
+
+    def __init__(self) -> None:  # not Authenticate's: that draws the component at once
+        self.authentication_controller = AuthenticationController(
+            {"usernames": {}}, auto_hash=False, secret_key=get_settings().cookie_key
+        )
+        self._cookies: CookieController | None = None
+
+    @property
+    def cookie_controller(self) -> CookieController:
+        if self._cookies is None:
+            self._cookies = CookieController(COOKIE_NAME, get_settings().cookie_key, 1, None)
+        return self._cookies
+
+
 def _authenticator() -> stauth.Authenticate:
-    """streamlit-authenticator's session-state keys and its cookie component; the password
-    check, the sessions and the cookie's contents are services.sessions'."""
-    return stauth.Authenticate(
-        {"usernames": {}},
-        cookie_name=COOKIE_NAME,
-        cookie_key=get_settings().cookie_key,
-        cookie_expiry_days=1,
-        auto_hash=False,
-        login_sleep_time=0,
-    )
+    """streamlit-authenticator's session-state keys and (when needed) its cookie component;
+    the password check, the sessions and the cookie's contents are services.sessions'."""
+    return _Authenticator()
 
 
 def _check_login(authenticator: stauth.Authenticate) -> None:

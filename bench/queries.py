@@ -172,8 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip", action="append", default=[], help="leave out queries whose name has this"
     )
+    parser.add_argument(
+        "--only", action="append", default=[], help="run only queries whose name has this"
+    )
     args = parser.parse_args(argv)
     for name in [n for n in QUERIES if any(part in n for part in args.skip)]:
+        del QUERIES[name]
+    for name in [n for n in QUERIES if args.only and not any(p in n for p in args.only)]:
         del QUERIES[name]
     results = {}
     dialect = "SQLite" if args.database_url.startswith("sqlite") else "PostgreSQL"

@@ -7,6 +7,7 @@ from models.drift import XeroDifference
 from models.enums import (
     ConnectionStatus,
     DocumentType,
+    JobKind,
     JobStatus,
     Outcome,
     Role,
@@ -14,6 +15,7 @@ from models.enums import (
     Trigger,
     WorkflowStatus,
 )
+from models.finance_summary import FinanceSummaryDelta
 from models.login import CookieKey, LoginAttempt, LoginSession
 from models.shipment import Shipment, ShipmentFields, ShipmentLine, ShipmentLineFields
 from models.sync import (
@@ -59,7 +61,9 @@ __all__ = [
     "LoginSession",
     "CustomerMapping",
     "DocumentType",
+    "FinanceSummaryDelta",
     "IntegrationLog",
+    "JobKind",
     "JobStatus",
     "OAuthState",
     "PinnedDocument",

@@ -23,6 +23,7 @@ class WorkflowStatus(StrEnum):
     SHIPPED = "Shipped"
     DELIVERED = "Delivered"
     CANCELLED = "Cancelled"
+    RETURNED = "Returned"  # goods came back: asks what to do in Xero, as Cancelled does
 
 
 class DocumentType(StrEnum):
@@ -59,6 +60,13 @@ class JobStatus(StrEnum):
     HELD = "held"
     # Retried `sync_max_attempts` times without an outcome: a person must look and Retry.
     NEEDS_ATTENTION = "attention"
+
+
+class JobKind(StrEnum):
+    """What a queued job does: send the shipment, or cancel its invoice in Xero."""
+
+    SEND = "send"
+    CANCEL = "cancel"  # void, delete or credit (services.cancel_jobs)
 
 
 class ConnectionStatus(StrEnum):

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from models.clock import utcnow
-from models.enums import DocumentType, JobStatus, WorkflowStatus
+from models.enums import DocumentType, JobKind, JobStatus, WorkflowStatus
 
 
 class SyncSettingsFields(SQLModel):
@@ -89,6 +89,11 @@ class SyncJob(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # A "cancel" job voids, deletes or credits the shipment's invoice (services.cancel_jobs):
+    # the chosen action and, for a credit note, the invoice lines (JSON list; none: whole).
+    kind: str = Field(default=JobKind.SEND, max_length=10)
+    cancel_action: str | None = Field(default=None, max_length=10)
+    cancel_lines: str | None = Field(default=None, max_length=400)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -14,7 +14,7 @@ from services.budget import OrganisationUsage
 from services.connections import ConnectionActivity
 from services.settings import get_settings
 from services.usage import readable_bytes
-from ui import common, drift_view, state, users_admin
+from ui import common, drift_view, state, users_admin, xero_status
 from ui.text import md_text
 
 # A link the browser follows in this tab: st.link_button always opens a new one, and the
@@ -261,6 +261,7 @@ if not rows:
     users_admin.section(user)
     st.stop()
 
+live = xero_status.connected(user, "connect")  # one word on the connection, said once
 st.dataframe(connection_rows(rows, default), hide_index=True)
 can_edit = user.can_edit("connect")
 asked = st.session_state.get(state.DISCONNECT_ASKED)
@@ -294,7 +295,8 @@ st.caption(
 
 st.subheader("To and from Xero")
 st.dataframe(activity_rows(rows, activity), hide_index=True)
-drift_view.check_button(user, key=state.DRIFT_CHECK_CONNECT)
+if live:  # with none connected there is nothing to check (said above)
+    drift_view.check_button(user, key=state.DRIFT_CHECK_CONNECT)
 st.caption(
     "Documents pushed: shipments in Xero (invoices and quotes by kind; credit notes raised "
     "for cancelled ones). Failing: shipments rejected, waiting to be fixed. "

@@ -16,7 +16,7 @@ from services.integration_log import LogFilter
 from services.paging import Page
 from services.shipments import ShipmentFilter
 from services.sync import batch_size
-from ui import attention, common, panels, state
+from ui import attention, common, panels, state, xero_status
 
 PAGE_SIZE = 50
 OUTCOME_PARAM = "outcome"  # ?outcome=Rejected opens the page filtered to that outcome
@@ -142,6 +142,7 @@ def retry_all(user: common.CurrentUser) -> None:
 user = common.require("logs")
 can_send = user.can_edit("send")
 st.title("Accounting Logs")
+xero_status.connected(user, "logs")  # one word on the connection, said once
 outcome_from_link()
 flt = log_filter()
 if can_send:

@@ -10,7 +10,7 @@ from functools import partial
 import streamlit as st
 
 from models import ConnectionStatus, SyncSettings, WorkflowStatus, XeroConnection
-from services import connections, mapping, reference_data, users, validation
+from services import connections, mapping, reference_data, validation
 from services.document_kinds import INVOICE, SEND_AS, kind_of
 from services.reference_data import ReferenceData
 from services.validation import (
@@ -19,7 +19,14 @@ from services.validation import (
     REFERENCE_SOURCES,
     XERO_REFERENCE_SOURCES,
 )
-from ui import common, effective_settings, mapping_aliases, mapping_reference, state
+from ui import (
+    common,
+    effective_settings,
+    mapping_aliases,
+    mapping_reference,
+    state,
+    xero_status,
+)
 from ui.text import md_text
 
 CHOICES: dict[str, tuple[str, dict[str, str]]] = {
@@ -273,15 +280,10 @@ def settings_section(
 
 
 def no_organisation(user: common.CurrentUser) -> None:
-    st.info(
-        "No Xero organisation is connected: customer and product mappings and the check "
-        "against Xero's codes need one."
-    )
-    if users.can_open(user.role, "connect"):
-        with st.container(key=state.MAPPING_CONNECT_LINK):
-            st.page_link("pages/connect.py", label="Connect to Xero", icon=":material/link:")
-    else:
-        st.caption("Ask an admin to connect one on the Connect page.")
+    """Say once that no organisation is connected (with the action), or, when the one chosen
+    is not, that its mappings need it connected."""
+    if xero_status.connected(user, "mapping"):
+        st.info("This organisation is not connected: reconnect it on the Connect page.")
 
 
 user = common.require("mapping")
@@ -336,7 +338,7 @@ with settings_tab:
 
 if organisation is None:
     for tab in (customers_tab, products_tab, check_tab):
-        tab.caption("Connect a Xero organisation first.")
+        tab.caption("Shown once an organisation is connected (see above).")
 else:
     with customers_tab:
         mapping_aliases.customers(organisation, ref, user=user, can_edit=can_edit)

@@ -10,7 +10,7 @@ from services import preview, queue, shipments
 from services.preview import PushGroup
 from services.queue import Progress
 from services.sync import batch_size
-from ui import attention, common, panels, send_preview, send_selection, state
+from ui import attention, common, panels, send_preview, send_selection, state, xero_status
 from ui.panels import counted
 from ui.text import md_text
 
@@ -174,6 +174,7 @@ def confirm_push(ids: list[int], user: common.CurrentUser, *, from_selection: in
 
 user = common.require("send")
 st.title("Send to Accounting")
+xero_status.connected(user, "send")  # one word on the connection, said once
 
 st.subheader("Selection")
 selection = send_selection.rows()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy import and_, func, or_, union
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -17,10 +17,11 @@ from models import (
     SyncState,
     XeroConnection,
 )
-from services import audit, reference_data, validation
+from services import audit, reference_data
 from services.errors import UserError
 from services.mapping import get_sync_settings
 from services.paging import Page
+from services.suggestions import Suggestions
 
 
 class AliasError(UserError):
@@ -182,7 +183,8 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
     From indexes, whatever the number of shipments: the distinct customer and product codes
     in use (one index probe per code: a loose index scan), checked against Xero's codes in
     memory; then, for the codes that do not map only, the waiting shipments that use them
-    (their counts, up to EXAMPLES shipment numbers each, and the number touched)."""
+    (their counts, up to EXAMPLES shipment numbers each, and the number touched), read once
+    and counted in memory; suggestions worked out once per missing code (services.suggestions)."""
     ref = reference_data.load(session=session, connection=connection)
     settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
     column = col(getattr(Shipment, settings.customer_code_source))
@@ -191,7 +193,7 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
         or_(col(Shipment.tenant_id) == connection.tenant_id, col(Shipment.tenant_id).is_(None)),
     )
     found: dict[tuple[str, str], UnmappedCode] = {}
-    unmapped: dict[str, list[str]] = {}
+    touched: set[int] = set()  # waiting shipments with a code that does not map
     for kind, in_use, aliases_, known in (
         ("customer", column, ref.customer_aliases, ref.customers),
         ("product", col(ShipmentLine.product_code), ref.product_aliases, ref.items),
@@ -203,23 +205,23 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
         ]
         if not raws:
             continue
-        rows = _waiting_pairs(kind, column, waiting, raws).subquery()
-        counted: set[str] = set()
-        for raw, number, count in session.exec(_examples(rows)):
+        suggest = Suggestions(known)  # the known codes sorted once for every missing code
+        numbers: dict[str, list[str]] = {}
+        for sid, number, raw in session.exec(_waiting_pairs(kind, column, waiting, raws)):
+            touched.add(sid)
+            numbers.setdefault(raw, []).append(number)
+        for raw in sorted(numbers):  # each spelling (" ALOK", "ALOK") counted once
             code = raw.strip()
-            if (kind, code) not in found:  # suggested once per code, not once per example
-                found[kind, code] = UnmappedCode(kind, code, [], validation.nearest(code, known))
+            if (kind, code) not in found:  # suggested once per code, not once per spelling
+                found[kind, code] = UnmappedCode(kind, code, [], suggest(code))
             entry = found[kind, code]
-            entry.shipment_numbers.append(number)
-            if raw not in counted:  # each spelling's count once
-                counted.add(raw)
-                unmapped.setdefault(kind, []).append(raw)
-                entry.shipment_count += count
+            entry.shipment_numbers += sorted(numbers[raw])[:EXAMPLES]
+            entry.shipment_count += len(numbers[raw])
     # The codes holding back the most shipments first.
     codes = sorted(found.values(), key=lambda c: (-c.shipment_count, c.kind, c.code))
     for each in codes:  # spellings of one code (" ALOK", "ALOK") each brought their own
         each.shipment_numbers = sorted(set(each.shipment_numbers))[:EXAMPLES]
-    return CheckResult(codes, _touched(session, column, waiting, unmapped))
+    return CheckResult(codes, len(touched))
 
 
 def _distinct(session: Session, codes) -> list[str]:
@@ -250,34 +252,3 @@ def _waiting_pairs(kind: str, column, waiting, raws: list[str]) -> Select:
         .where(waiting, col(ShipmentLine.product_code).in_(raws))
         .distinct()
     )
-
-
-def _examples(rows) -> Select:
-    """(code, shipment number, shipments with that code): up to EXAMPLES numbers per code,
-    A to Z, with the exact count, in one read."""
-    ranked = select(
-        rows.c.raw,
-        rows.c.number,
-        func.row_number().over(partition_by=rows.c.raw, order_by=rows.c.number).label("n"),
-        func.count().over(partition_by=rows.c.raw).label("shipments"),
-    ).subquery()
-    return (
-        select(ranked.c.raw, ranked.c.number, ranked.c.shipments)
-        .where(ranked.c.n <= EXAMPLES)
-        .order_by(ranked.c.raw, ranked.c.number)
-    )
-
-
-def _touched(session: Session, column, waiting, unmapped: dict[str, list[str]]) -> int:
-    """How many waiting shipments have at least one code that does not map: the shipments
-    of each unmapped code, from the code's index, united."""
-    if not unmapped:
-        return 0
-    by_customer = select(col(Shipment.id)).where(waiting, column.in_(unmapped.get("customer", [])))
-    by_product = (
-        select(col(Shipment.id))
-        .join(ShipmentLine, col(ShipmentLine.shipment_id) == Shipment.id)
-        .where(waiting, col(ShipmentLine.product_code).in_(unmapped.get("product", [])))
-    )
-    ids = union(by_customer, by_product).subquery()
-    return session.exec(select(func.count()).select_from(ids)).one()

@@ -79,6 +79,10 @@ class CancelOutcome:
     shipment_number: str
     done: bool
     message: str  # what happened to this shipment and what to do next
+    # Nothing happened for a passing reason (Xero down, 429, the shipment busy): try later.
+    retry: bool = False
+    retry_after: float = 0.0
+    taken_over: bool = False  # the claim was lost: the new holder carries on, not this one
 
 
 @dataclass
@@ -95,6 +99,7 @@ class _Group:
     tenant_id: str
     user: str | None
     result: CancelResult
+    claim: claims.Claim
 
 
 def cancel_in_xero(
@@ -103,8 +108,10 @@ def cancel_in_xero(
     user: str | None,
     engine: Engine | None = None,
     settings: Settings | None = None,
+    claim: claims.Claim | None = None,
 ) -> CancelResult:
-    """Do each request in Xero, at most a batch of them; one outcome per shipment."""
+    """Do each request in Xero, at most a batch of them; one outcome per shipment. `claim`:
+    one the worker's lease took already (services/cancel_jobs.py); released at the end."""
     settings = settings or get_settings()
     by_id = {r.shipment_id: r for r in requests}
     if not by_id:
@@ -116,9 +123,11 @@ def cancel_in_xero(
         )
     engine = engine or get_engine()
     result = CancelResult()
-    claim = claims.claim(engine=engine, shipment_ids=list(by_id), token=claims.new_token("cancel"))
+    if claim is None:
+        token = claims.new_token("cancel")
+        claim = claims.claim(engine=engine, shipment_ids=list(by_id), token=token)
     try:
-        with session_scope(engine) as session:
+        with session_scope(engine) as session, claims.Heartbeat(engine=engine, claim=claim):
             shipments = list(session.exec(select(Shipment).where(col(Shipment.id).in_(by_id))))
             groups: dict[str, list[Shipment]] = {}
             for s in shipments:
@@ -130,6 +139,7 @@ def cancel_in_xero(
                         False,
                         "Another send holds it right now: nothing was "
                         "changed in Xero. Try again in a moment.",
+                        retry=True,
                     )
                 elif not (s.xero_document_id and s.tenant_id):
                     _say(result, s, False, "It is not in Xero: there is nothing to cancel there.")
@@ -144,7 +154,7 @@ def cancel_in_xero(
                 else:
                     groups.setdefault(s.tenant_id, []).append(s)
             for tenant_id, group in groups.items():
-                _cancel_group(session, settings, tenant_id, group, by_id, user, result)
+                _cancel_group(session, settings, tenant_id, group, by_id, user, result, claim)
     finally:
         claims.release(engine=engine, claim=claim)
     order = {r.shipment_id: n for n, r in enumerate(requests)}
@@ -152,9 +162,12 @@ def cancel_in_xero(
     return result
 
 
-def _say(result: CancelResult, shipment: Shipment, done: bool, message: str) -> None:
+def _say(
+    result: CancelResult, shipment: Shipment, done: bool, message: str, **later: object
+) -> None:
     assert shipment.id is not None
-    result.outcomes.append(CancelOutcome(shipment.id, shipment.shipment_number, done, message))
+    number = shipment.shipment_number
+    result.outcomes.append(CancelOutcome(shipment.id, number, done, message, **later))  # type: ignore[arg-type]
 
 
 def _cancel_group(
@@ -165,6 +178,7 @@ def _cancel_group(
     by_id: dict[int, CancelRequest],
     user: str | None,
     result: CancelResult,
+    claim: claims.Claim,
 ) -> None:
     connection = connections.connection_for(session=session, tenant_id=tenant_id)
     try:
@@ -175,8 +189,9 @@ def _cancel_group(
         for s in shipments:
             _say(result, s, False, f"Nothing was changed in Xero: {error}")
         return
-    group = _Group(session, adapter, tenant_id, user, result)
+    group = _Group(session, adapter, tenant_id, user, result, claim)
     calls_before = adapter.stats.calls
+    shipments = _still_held(group, shipments)
     session.commit()  # no write transaction stays open across API calls
     try:
         invoices = {
@@ -192,6 +207,7 @@ def _cancel_group(
             _credit(group, credits)
     except (XeroUnavailable, XeroRateLimited, XeroAuthError) as error:
         done = {o.shipment_id for o in result.outcomes}
+        wait = error.retry_after if isinstance(error, XeroRateLimited) else 0.0
         for s in shipments:
             if s.id not in done:
                 _say(
@@ -200,8 +216,22 @@ def _cancel_group(
                     False,
                     f"Xero did not answer ({error}): nothing is known to "
                     "have changed. Try again; a repeat is never done twice.",
+                    retry=True,
+                    retry_after=wait or 0.0,
                 )
     result.api_calls += adapter.stats.calls - calls_before
+
+
+def _still_held(group: _Group, shipments: list[Shipment]) -> list[Shipment]:
+    """The fence, checked before any call: a holder whose claim was taken over (its lease ran
+    out) changes nothing in Xero; the new holder does the work."""
+    held = claims.hold(
+        session=group.session, claim=group.claim, shipment_ids=[s.id for s in shipments if s.id]
+    )
+    for s in shipments:
+        if s.id not in held:
+            _say(group.result, s, False, "Taken over by another worker.", taken_over=True)
+    return [s for s in shipments if s.id in held]
 
 
 def _sort_out(
@@ -224,6 +254,8 @@ def _sort_out(
             )
             continue
         _refresh(s, invoice)
+        if _done_already(group, s, request, invoice):
+            continue
         credited = invoice.raw.get("AmountCredited") or 0
         currency = invoice.raw.get("CurrencyCode")
         allowed = actions_for(invoice.status, invoice.amount_paid, credited)
@@ -244,6 +276,34 @@ def _sort_out(
             status = "VOIDED" if request.action == Action.VOID else "DELETED"
             voids.append((s, request, invoice, status))
     return voids, credits
+
+
+def _done_already(
+    group: _Group, shipment: Shipment, request: CancelRequest, invoice: ElementResult
+) -> bool:
+    """A void or delete Xero already holds (an earlier try whose answer was lost): done, and
+    not asked again."""
+    status = {Action.VOID: "VOIDED", Action.DELETE: "DELETED"}.get(request.action)
+    if status is None or invoice.status != status:
+        return False
+    _retire(group, shipment, invoice, status)
+    note = f"Xero already holds {invoice.number} as {status}: nothing more to do there."
+    _log(group, shipment, Outcome.PROCESSED, note=note, action=request.action.value)
+    _say(group.result, shipment, True, note)
+    return True
+
+
+def _retire(group: _Group, shipment: Shipment, invoice: ElementResult, status: str) -> None:
+    shipment.sent_hash = None  # sent again, it goes as a new document
+    retire(
+        session=group.session,
+        shipment=shipment,
+        tenant_id=group.tenant_id,
+        number=invoice.number or "",
+        status=status,
+        document_id=invoice.document_id,
+    )
+    group.session.add(shipment)
 
 
 def _refresh(shipment: Shipment, invoice: ElementResult) -> None:
@@ -306,15 +366,7 @@ def _void_or_delete(group: _Group, voids: list) -> None:
             )
             continue
         _refresh(shipment, answer)
-        shipment.sent_hash = None  # sent again, it goes as a new document
-        retire(
-            session=group.session,
-            shipment=shipment,
-            tenant_id=group.tenant_id,
-            number=invoice.number or "",
-            status=status,
-            document_id=invoice.document_id,
-        )
+        _retire(group, shipment, invoice, status)
         verb = "Voided" if status == "VOIDED" else "Deleted"
         note = (
             f"{verb} {invoice.number} in Xero. Xero never reuses that number: sent again, "

@@ -124,22 +124,27 @@ def compare(
 
 
 def cancelled_but_owed(shipment: Shipment) -> Difference | None:
-    """A shipment cancelled here whose invoice Xero still holds as owed (or as a draft)."""
-    if shipment.workflow_status != WorkflowStatus.CANCELLED:
+    """A shipment cancelled (or returned) here whose invoice Xero still holds as owed (or as
+    a draft)."""
+    if shipment.workflow_status not in (WorkflowStatus.CANCELLED, WorkflowStatus.RETURNED):
         return None
+    here = "returned" if shipment.workflow_status == WorkflowStatus.RETURNED else "cancelled"
     kind = kind_of(shipment.xero_document_type)
     status = shipment.xero_status or ""
     if not kind.takes_payments or status in (*GONE, "PAID"):
         return None
     if status == "DRAFT":
         in_xero = f"draft {kind.label}"
-        detail = f"cancelled here, still a draft {kind.label} in Xero: delete it there"
+        detail = f"{here} here, still a draft {kind.label} in Xero: delete it from the shipment"
     else:
         due = shipment.xero_amount_due
         due = due if due is not None else (shipment.xero_total or Decimal(0))
         in_xero = f"{format_amount(due)} due"
-        detail = f"cancelled here, still owed in Xero: {format_amount(due)} due ({status})"
-    return Difference(CANCELLED, WorkflowStatus.CANCELLED, in_xero, detail)
+        detail = (
+            f"{here} here, still owed in Xero: {format_amount(due)} due ({status}); "
+            "void it or credit it from the shipment"
+        )
+    return Difference(CANCELLED, shipment.workflow_status, in_xero, detail)
 
 
 def _on(moment) -> str:

@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from models import Shipment, SyncState, as_utc, utcnow
 from services import claims, queue
-from services.db import session_scope
 from services.outcomes import SKIPPED, BatchResult, SendContext, ShipmentOutcome, requeue
 from services.xero.convert import ElementResult
 from services.xero.errors import XeroUnavailable
@@ -99,7 +98,7 @@ def still_held(ctx: SendContext, shipments: list[Shipment]) -> list[Shipment]:
     commits) and return the shipments still held; the others are reported taken over and
     left alone."""
     assert ctx.claim is not None
-    held = claims.hold(session=ctx.session, claim=ctx.claim, shipment_ids=_ids(shipments))
+    held = claims.check(ctx.session.connection(), claim=ctx.claim, shipment_ids=_ids(shipments))
     for shipment in shipments:
         if shipment.id not in held:
             ctx.session.expunge(shipment)  # nothing of this send may reach its row
@@ -135,8 +134,8 @@ def still_ours(ctx: SendContext, shipments: list[Shipment]) -> bool:
     assert ctx.claim is not None
     engine = ctx.session.get_bind()
     assert isinstance(engine, Engine)
-    with session_scope(engine) as session:
-        held = claims.hold(session=session, claim=ctx.claim, shipment_ids=_ids(shipments))
+    with engine.begin() as connection:  # one statement, committed: no lock held across the call
+        held = claims.check(connection, claim=ctx.claim, shipment_ids=_ids(shipments))
     return held >= set(_ids(shipments))
 
 
@@ -199,16 +198,19 @@ def fenced(ctx: SendContext, shipments: list[Shipment]) -> Iterator[None]:
     assert ctx.adapter is not None
     ctx.session.commit()  # nothing of this send holds a write lock while the fence is checked
 
-    def check() -> None:
-        if not still_ours(ctx, shipments):
+    def check(connection: Connection) -> None:
+        assert ctx.claim is not None
+        ids = _ids(shipments)
+        if not claims.check(connection, claim=ctx.claim, shipment_ids=ids) >= set(ids):
             raise FenceLost()
 
     limiter = ctx.adapter.limiter
     if limiter is None:
-        check()
+        if not still_ours(ctx, shipments):
+            raise FenceLost()
         yield
         return
-    limiter.preflight = check
+    limiter.preflight = check  # in the limiter's own commit that takes the slot
     try:
         yield
     finally:

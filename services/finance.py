@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, literal, literal_column, or_, tuple_
 from sqlmodel import Session, col, select
 
 from models import DocumentType, PinnedDocument, Shipment
-from services import money
+from services import finance_summary, money
 from services.paging import Page, counted
 
 
@@ -80,6 +80,20 @@ def _invoices():
         col(Shipment.xero_document_id).is_not(None),
         Shipment.xero_document_type == DocumentType.INVOICE,
         col(Shipment.xero_status).not_in(["VOIDED", "DELETED"]),
+    )
+
+
+def _overdue_invoices(today: date):
+    """The Overdue view's documents, written with literals exactly as migration b8e2fad4c6a9's
+    partial index `scale_shipment_overdue` (due date, id) is, so both databases walk that index
+    (SQLite matches a partial index only on the same literal terms). Approved with a balance
+    implies not voided or deleted."""
+    return select(Shipment).where(
+        col(Shipment.xero_document_id).is_not(None),
+        col(Shipment.xero_document_type) == literal_column(f"'{DocumentType.INVOICE.value}'"),
+        col(Shipment.xero_status).in_([literal_column(f"'{s}'") for s in APPROVED]),
+        col(Shipment.xero_amount_due) > literal_column("0"),
+        col(Shipment.due_date) < today,
     )
 
 
@@ -222,10 +236,11 @@ def documents(
     page_size: int = 50,
     count_cap: int | None = None,
 ) -> tuple[list[Shipment], int]:
-    """A customer's documents (or everyone's), newest first, in one of the saved views, and
-    how many there are; a page past the last (the filter shrank the result) reads as the last.
-    With `count_cap`, counting stops past that many and the count is `count_cap + 1`."""
-    query = _invoices()
+    """A customer's documents (or everyone's), newest first (Overdue: by due date), in one of
+    the saved views, and how many there are; a page past the last (the filter shrank the
+    result) reads as the last. With `count_cap`, counting stops past that many and the count
+    is `count_cap + 1`."""
+    query = _overdue_invoices(today) if view == View.OVERDUE else _invoices()
     due = _due()
     if customer:
         query = query.where(_customer() == customer)
@@ -245,22 +260,25 @@ def documents(
             due > 0,
             or_(col(Shipment.due_date).is_(None), col(Shipment.due_date) >= today),
         )
-    elif view == View.OVERDUE:
-        query = query.where(_overdue(today))
     elif view == View.NOT_APPROVED:
         query = query.where(col(Shipment.xero_status).not_in(APPROVED))
     elif view == View.PINNED:
         pinned = select(PinnedDocument.shipment_id).where(PinnedDocument.username == username)
         query = query.where(col(Shipment.id).in_(pinned))
-    total, capped = counted(session, query, count_cap)
+    # Counted by id alone: SQLite then counts from the index without reading each row.
+    total, capped = counted(session, query.with_only_columns(col(Shipment.id)), count_cap)
     total += capped
     shown = Page(page, page_size, int(total)).clamped()
-    rows = session.exec(
-        query.order_by(col(Shipment.invoice_date).desc(), col(Shipment.id).desc())
-        .offset(shown.offset)
-        .limit(page_size)
-    ).all()
+    rows = session.exec(query.order_by(*_order(view)).offset(shown.offset).limit(page_size)).all()
     return list(rows), int(total)
+
+
+def _order(view: View) -> list:
+    """Newest first: by invoice date, or for Overdue by due date (the most recently due
+    first), the order of its index, so page 1 reads 25 overdue documents and stops."""
+    if view == View.OVERDUE:
+        return [col(Shipment.due_date).desc(), col(Shipment.id).desc()]
+    return [col(Shipment.invoice_date).desc(), col(Shipment.id).desc()]
 
 
 def pin(*, session: Session, username: str, shipment_id: int) -> None:
@@ -299,24 +317,19 @@ def unpin(*, session: Session, username: str, shipment_id: int) -> None:
 def amounts_by_currency_and_status(
     *, session: Session, today: date
 ) -> list[tuple[str, View, Decimal]]:
-    """(currency, status, amount) across sent invoices, summed per currency in SQL, for each
-    of STATUSES: Paid, Open (approved, not yet due), Overdue, Not yet approved. Open + Overdue
-    is what the Unpaid view and the customers' Unpaid column show."""
-    query = (
-        _sent_invoices(select(Shipment.currency, *_sums(today)))
-        .group_by(Shipment.currency)
-        .order_by(Shipment.currency)
-    )
+    """(currency, status, amount) across sent invoices, per currency, for each of STATUSES:
+    Paid, Open (approved, not yet due), Overdue, Not yet approved. Open + Overdue is what the
+    Unpaid view and the customers' Unpaid column show. Read from the summary kept on write
+    (services/finance_summary.py), not from every invoice."""
     result = []
-    for currency, _, _, paid, unpaid, overdue, not_approved, _ in session.exec(query).all():
-        currency = currency or "—"
+    for row in finance_summary.invoice_amounts(session=session, today=today):
         amounts = {
-            View.PAID: _d(paid),
-            View.OPEN: _d(unpaid) - _d(overdue),
-            View.OVERDUE: _d(overdue),
-            View.NOT_APPROVED: _d(not_approved),
+            View.PAID: row.paid,
+            View.OPEN: row.unpaid - row.overdue,
+            View.OVERDUE: row.overdue,
+            View.NOT_APPROVED: row.not_approved,
         }
-        result += [(currency, status, amounts[status]) for status in STATUSES]
+        result += [(row.currency or "—", status, amounts[status]) for status in STATUSES]
     return result
 
 

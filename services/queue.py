@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models import JobStatus, Shipment, SyncJob, SyncState, utcnow
+from models import JobKind, JobStatus, Shipment, SyncJob, SyncState, utcnow
 from services import claims, turns
 from services.db import session_scope
 
@@ -103,10 +103,20 @@ def enqueue(
         added += 1
     session.exec(
         update(Shipment)
-        .where(col(Shipment.id).in_(shipment_ids))
+        .where(col(Shipment.id).in_(shipment_ids), _not_cancelling())
         .values(sync_state=SyncState.QUEUED)
     )
     return added
+
+
+def _not_cancelling():
+    """Shipments with no cancel job waiting: a cancel job leaves the shipment's sync state
+    (Processed) as it is (services/cancel_jobs.py)."""
+    waiting = (*OPEN, JobStatus.NEEDS_ATTENTION)
+    cancelling = select(SyncJob.shipment_id).where(
+        SyncJob.kind == JobKind.CANCEL, col(SyncJob.status).in_(waiting)
+    )
+    return col(Shipment.id).not_in(cancelling)
 
 
 def backoff(*, attempts: int, retry_after: float = 0.0) -> float:
@@ -152,7 +162,9 @@ def retry_later(
             )
         )
         session.exec(
-            update(Shipment).where(col(Shipment.id).in_(stuck)).values(sync_state=SyncState.QUEUED)
+            update(Shipment)
+            .where(col(Shipment.id).in_(stuck), _not_cancelling())
+            .values(sync_state=SyncState.QUEUED)
         )
     for shipment_id in shipment_ids:
         if shipment_id in stuck:
@@ -246,23 +258,28 @@ class Lease:
         return len(self.jobs)
 
 
-def lease_batch(*, engine: Engine, worker_id: str, size: int | None = None) -> Lease:
+def lease_batch(
+    *, engine: Engine, worker_id: str, size: int | None = None, recover: bool = False
+) -> Lease:
     """Take up to `size` due jobs (one batch, `sync_batch_size`, unless told) of ONE
     organisation and claim their shipments in the same transaction. Organisations take turns:
     of those with due jobs that Xero's limits let call now (services/rate_limit.py), the one
     leased least recently goes next; one at its limit is skipped until its window opens, so
     no worker waits holding a lease. Jobs whose lease ran out (their worker died) are taken
-    over. A job whose shipment another sender holds stays queued."""
+    over. A job whose shipment another sender holds stays queued. `recover`: first queue what
+    a dead send left Sending (`recover_abandoned`), in the same transaction."""
     size = size or get_settings().sync_batch_size
-    now = utcnow()
     token = claims.new_token(worker_id)
     with session_scope(engine) as session:
+        if recover:
+            recover_abandoned(session=session)
+        now = utcnow()  # after the recovery: the jobs it queued are due in this lease
         order = turns.organisations_in_turn(session=session, due=_due(now), now=now)
         for tenant in order.ready:
             jobs = _due_jobs(session, engine, tenant, now, size)
             if not jobs:
                 continue  # another worker is leasing them right now
-            turns.leased(session=session, tenant_id=tenant, now=now)
+            turns.leased(session=session, tenant_id=tenant, now=now, turns=order)
             return _take(session, jobs, token, now)
         return Lease([], claims.Claim(token), next_opening=order.next_opening)
 
@@ -286,7 +303,9 @@ def _due_jobs(
     )
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    return list(session.exec(due))
+    jobs = list(session.exec(due))
+    # A batch is one kind: sends, or cancellations (the rest wait for the next lease).
+    return [j for j in jobs if j.kind == jobs[0].kind] if jobs else []
 
 
 def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) -> Lease:
@@ -307,6 +326,25 @@ def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) ->
             job.not_before = now + timedelta(seconds=5)
         session.add(job)
     return Lease(leased, claim)
+
+
+def unfinished_back(*, session: Session, token: str, shipment_ids: list[int]) -> None:
+    """After a worker's send, in the transaction that applied its answers: the lease's jobs
+    that reached no outcome (their shipment taken over by another sender meanwhile) stay
+    queued for a later pass (one statement)."""
+    session.exec(
+        update(SyncJob)
+        .where(
+            col(SyncJob.shipment_id).in_(shipment_ids),
+            col(SyncJob.leased_by) == token,
+            col(SyncJob.status) == JobStatus.RUNNING,
+        )
+        .values(
+            status=JobStatus.QUEUED,
+            not_before=utcnow() + timedelta(seconds=10),
+            leased_by=None,
+        )
+    )
 
 
 def defer(*, engine: Engine, lease: Lease, until: datetime) -> int:

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
 
 from models import ApiCallSlot, RateLimitBlock, RateLimitState, as_utc, utcnow
-from services import metrics
+from services import deferred_writes, metrics
 from services.db import session_scope
 from services.xero.errors import XeroRateLimited
 
@@ -111,24 +111,27 @@ class RateLimiter:
         # A caller that must not block (a page) gets XeroRateLimited instead of a long wait.
         self.max_wait = max_wait
         # Checked after the slot is taken, immediately before the call goes (the send's fence).
-        self.preflight: Callable[[], None] | None = None
+        self.preflight: Callable[[Connection], None] | None = None
         self._recent: dict[str, str] = {}  # each organisation's `recent` as last taken
 
     @contextmanager
     def slot(self, tenant_id: str) -> Iterator[None]:
+        # The preflight runs in the transaction that takes the slot (`_take`).
         self._acquire(tenant_id)
         try:
-            if self.preflight is not None:
-                self.preflight()
             yield
         finally:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    update(RateLimitState)
-                    .where(col(RateLimitState.tenant_id) == tenant_id)
-                    .where(col(RateLimitState.in_flight) > 0)
-                    .values(in_flight=col(RateLimitState.in_flight) - 1)
-                )
+            release = (
+                update(RateLimitState)
+                .where(col(RateLimitState.tenant_id) == tenant_id)
+                .where(col(RateLimitState.in_flight) > 0)
+                .values(in_flight=col(RateLimitState.in_flight) - 1)
+            )
+            # Inside a send: given back in the transaction that applies its answers (one
+            # slot a send at most; services/deferred_writes.py), else committed now.
+            if not deferred_writes.add(release, once="slot"):
+                with self.engine.begin() as connection:
+                    connection.execute(release)
 
     # -- taking a slot -------------------------------------------------------------------
 
@@ -154,6 +157,10 @@ class RateLimiter:
             n = self.limits.per_minute
             if taken is None and self._made_ready(connection, tenant_id, n):
                 taken = connection.execute(self._taking(tenant_id, utcnow())).scalar()
+            if taken is not None and self.preflight is not None:
+                # Immediately before the call, in the same commit as the slot; raising here
+                # (a send's fence lost) rolls the slot back: nothing is sent.
+                self.preflight(connection)
         if taken is not None:
             self._recent[tenant_id] = taken
         return taken is not None

@@ -83,6 +83,13 @@ def renumber(
     if not tenant_id or not number:
         return document
     taken = retired_keys(session=session, tenant_id=tenant_id)
+    return _renumbered(shipment, document, kind, taken)
+
+
+def _renumbered(shipment: Shipment, document: dict, kind: DocumentKind, taken: set[str]) -> dict:
+    number = document.get(kind.number_field)
+    if not number:
+        return document
     fresh = fresh_number(number, taken)
     if fresh == number and _key(shipment.xero_document_number or "") not in taken:
         return document
@@ -91,6 +98,41 @@ def renumber(
     if _key(shipment.xero_document_number or "") in taken:
         renumbered.pop(kind.id_field, None)  # the voided document stays as it is in Xero
     return renumbered
+
+
+def taken_among(*, session: Session, tenant_id: str | None, numbers: list[str]) -> set[str]:
+    """Of a batch's numbers (each shipment's number and the one its last document went to
+    Xero with): the keys spent in this organisation, in ONE statement. Empty in the usual case,
+    when none is; then no document of the batch is renumbered."""
+    keys = {_key(n) for n in numbers if n}
+    if not tenant_id or not keys:
+        return set()
+    return set(
+        session.exec(
+            select(RetiredNumber.number_key).where(
+                col(RetiredNumber.tenant_id) == tenant_id,
+                col(RetiredNumber.number_key).in_(sorted(keys)),
+            )
+        )
+    )
+
+
+def renumber_batch(
+    *,
+    session: Session,
+    tenant_id: str | None,
+    batch: list[tuple[Shipment, dict]],
+    kind: DocumentKind,
+) -> list[dict]:
+    """`renumber` for a whole batch: one statement finds whether any of its numbers is spent
+    (usually none is); only a batch with a spent number reads the organisation's spent
+    numbers (once) to find the fresh ones."""
+    numbers = [n for s, d in batch for n in (d.get(kind.number_field), s.xero_document_number)]
+    if not taken_among(session=session, tenant_id=tenant_id, numbers=[n for n in numbers if n]):
+        return [document for _, document in batch]
+    assert tenant_id is not None  # taken_among finds nothing without one
+    taken = retired_keys(session=session, tenant_id=tenant_id)
+    return [_renumbered(shipment, document, kind, taken) for shipment, document in batch]
 
 
 def resend_note(*, session: Session, shipment: Shipment) -> str | None:

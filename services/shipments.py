@@ -23,7 +23,7 @@ from models import (
     utcnow,
 )
 from models.shipment import amount_columns, number_key
-from services import audit, claims, money, queue, search, versions
+from services import audit, claims, finance_summary, money, queue, search, versions
 from services.errors import UserError
 from services.mapping import get_sync_settings
 from services.paging import Page, count_text, counted
@@ -106,6 +106,16 @@ def create_shipment(
     return shipment
 
 
+def _drop_lines(session: Session, shipment: Shipment) -> None:
+    """Delete a shipment's lines ahead of its new ones (which reuse their numbers). Only the
+    lines are flushed here, not the shipment, so one save stays one version step."""
+    for old in list(shipment.lines):
+        session.delete(old)
+    session.flush()
+    # Reloaded now (empty): loading it after the fields change would autoflush them early.
+    session.refresh(shipment, ["lines"])
+
+
 def update_shipment(
     *,
     session: Session,
@@ -133,10 +143,9 @@ def update_shipment(
         # A Save with nothing changed: the shipment is not "changed since" anything.
         return shipment
     before = shipment.model_dump(mode="json")
+    _drop_lines(session, shipment)
     shipment.sqlmodel_update(fields.model_dump())
     shipment.number_key = number_key(fields.shipment_number)
-    shipment.lines.clear()
-    session.flush()
     shipment.lines = _numbered(lines)
     if shipment.sync_state == SyncState.PROCESSED:
         shipment.sync_state = SyncState.CHANGED
@@ -382,21 +391,10 @@ def unsent_ids(*, session: Session) -> list[int]:
 
 def totals_by_currency(*, session: Session) -> list[tuple[str, str, Decimal, int]]:
     """(currency, sync state, total, shipments), a shipment's total being what its document
-    adds up to: its lines plus freight. Never adds currencies together."""
-    lines = (
-        select(col(ShipmentLine.shipment_id), func.sum(ShipmentLine.item_value).label("value"))
-        .group_by(col(ShipmentLine.shipment_id))
-        .subquery()
-    )
-    total = func.coalesce(lines.c.value, 0) + func.coalesce(Shipment.freight_amount, 0)
-    rows = session.exec(
-        select(
-            Shipment.currency, Shipment.sync_state, func.sum(total), func.count(col(Shipment.id))
-        )
-        .join(lines, lines.c.shipment_id == Shipment.id, isouter=True)
-        .group_by(col(Shipment.currency), col(Shipment.sync_state))
-    ).all()
-    return [(c or "—", s, Decimal(str(v or 0)), n) for c, s, v, n in rows]
+    adds up to: its lines plus freight. Never adds currencies together. From the summary kept
+    on write (services/finance_summary.py), not from every shipment."""
+    rows = finance_summary.totals_by_currency(session=session)
+    return [(c or "—", state or "", total, n) for c, state, total, n in rows]
 
 
 def shipment_total(shipment: Shipment) -> Decimal | None:
@@ -420,14 +418,18 @@ def _trimmed(fields: ShipmentFields) -> ShipmentFields:
 
 
 def _check_storable(fields: ShipmentFields, lines: list[ShipmentLineFields]) -> None:
-    """Refuse an amount outside its column's range or with more decimals than it keeps: the
-    database would store a different number (SQLite without a word)."""
+    """Refuse an amount outside its column's range or with more decimals than it keeps (the
+    database would store a different number, SQLite without a word), and a currency that is
+    not three letters (it is shown in Markdown, where `$x$` would read as maths)."""
     problems = [
         f"{name.replace('_', ' ').capitalize()} {refused}."
         for name, digits in amount_columns(Shipment).items()
         if name in ShipmentFields.model_fields
         and (refused := money.storage_problem(getattr(fields, name), digits))
     ]
+    currency = fields.currency or ""
+    if currency and not (len(currency) == 3 and currency.isalpha()):  # as the CSV import
+        problems.append("Currency is not a currency code: use three letters, e.g. USD.")
     line_digits = amount_columns(ShipmentLine)
     for n, line in enumerate(lines, start=1):
         problems += [

@@ -24,6 +24,7 @@ from models import (
 from services import (
     claims,
     connections,
+    deferred_writes,
     fencing,
     queue,
     reference_data,
@@ -126,7 +127,7 @@ def send_shipments(
                 )
             fencing.say_skipped(session=session, shipment_ids=ids, claim=claim, result=result)
             claimed = [i for i in ids if i in claim.fences]
-            with claims.Heartbeat(engine=engine, claim=claim):
+            with claims.Heartbeat(engine=engine, claim=claim), deferred_writes.deferred(engine):
                 groups = _by_organisation(session, claimed)
                 for n, (tenant_id, loaded) in enumerate(groups.items()):
                     group = [s.id for s in loaded if s.id is not None]  # read: each has one
@@ -137,6 +138,10 @@ def send_shipments(
                             session, settings, tenant_id, loaded, result, options, share, claim
                         )
                     _release(session, claim, group)
+                    if not take_claim:  # a worker's lease: jobs with no outcome go back
+                        queue.unfinished_back(
+                            session=session, token=claim.token, shipment_ids=group
+                        )
                     session.commit()  # the answers applied, logged and the claim given back
                     released.update(group)
         options.progress(1.0, "Done.")
@@ -213,7 +218,7 @@ def _send_group(
     except XeroUnavailable as error:
         requeue(ctx, shipments, str(error), 30)
         return
-    ready = []
+    built = []
     for shipment, problems, resolved in checked:
         if problems:
             note = "Rejected by Shipbridge before sending: not sent to Xero."
@@ -223,17 +228,17 @@ def _send_group(
             document = build_document(
                 shipment, ctx.sync_settings, resolved, base_currency=base_currency
             )
-            # A number spent on a voided or deleted document goes as a new one, renumbered.
-            document = retired_numbers.renumber(
-                session=session,
-                tenant_id=connection.tenant_id,
-                shipment=shipment,
-                document=document,
-                kind=ctx.kind,
-            )
-            if fencing.unchanged_in_xero(ctx, shipment, document):
-                continue
-            ready.append((shipment, document))
+            built.append((shipment, document))
+    # A number spent on a voided or deleted document goes as a new one, renumbered (one
+    # look for the whole batch).
+    documents = retired_numbers.renumber_batch(
+        session=session, tenant_id=connection.tenant_id, batch=built, kind=ctx.kind
+    )
+    ready = [
+        (shipment, document)
+        for (shipment, _), document in zip(built, documents, strict=True)
+        if not fencing.unchanged_in_xero(ctx, shipment, document)
+    ]
     if ready:
         if any(fencing.awaiting_answer(s) for s, _ in ready):
             session.commit()  # they are looked up in Xero first
@@ -244,6 +249,8 @@ def _send_group(
         _send_documents(ctx, ready)
     calls = adapter.stats.calls - calls_before
     result.api_calls += calls
+    # Xero's responses counted and the limiter's slots given back with the answers.
+    deferred_writes.write(session)
     # Each entry of the batch records the calls the whole batch used: those still pending
     # go in one INSERT with it; any written at an earlier commit get it by one UPDATE.
     write_log(session, api_calls=calls)

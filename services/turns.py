@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, select
 
 from models import RateLimitBlock, RateLimitState, SyncJob, as_utc
 from services import rate_limit
@@ -34,6 +35,8 @@ class Turns:
 
     ready: list[str | None] = field(default_factory=list)
     next_opening: datetime | None = None
+    # The default organisation's tenant id (a job without one goes to it), read once.
+    default: str | None = None
 
 
 def organisations_in_turn(*, session: Session, due: ColumnElement[bool], now: datetime) -> Turns:
@@ -43,20 +46,21 @@ def organisations_in_turn(*, session: Session, due: ColumnElement[bool], now: da
     default = _default_tenant(session)
     key = {t: t or default or "" for t in tenants}
     names = [*key.values(), rate_limit.APP_ROW]
+    # Plain rows (no ORM objects): only read here.
+    connection = session.connection()
+    tables = SQLModel.metadata.tables
+    state = tables[RateLimitState.__tablename__]
+    block = tables[RateLimitBlock.__tablename__]
     rows = {
         r.tenant_id: r
-        for r in session.exec(
-            select(RateLimitState).where(col(RateLimitState.tenant_id).in_(names))
-        )
+        for r in connection.execute(core_select(state).where(state.c.tenant_id.in_(names)))
     }
     blocks = {
         b.tenant_id: b
-        for b in session.exec(
-            select(RateLimitBlock).where(col(RateLimitBlock.tenant_id).in_(names))
-        )
+        for b in connection.execute(core_select(block).where(block.c.tenant_id.in_(names)))
     }
     app, lim = rows.get(rate_limit.APP_ROW), limits()
-    turns = Turns()
+    turns = Turns(default=default)
     for tenant in tenants:
         at, _why = rate_limit.ready_at(
             lim, rows.get(key[tenant]), blocks.get(key[tenant]), app, now
@@ -74,10 +78,14 @@ def organisations_in_turn(*, session: Session, due: ColumnElement[bool], now: da
     return turns
 
 
-def leased(*, session: Session, tenant_id: str | None, now: datetime) -> None:
+def leased(
+    *, session: Session, tenant_id: str | None, now: datetime, turns: Turns | None = None
+) -> None:
     """Note that the organisation's jobs were just handed out: it goes to the back (one
-    upsert: the organisation's row may not exist yet)."""
-    name = tenant_id or _default_tenant(session) or ""
+    upsert: the organisation's row may not exist yet). `turns`: the order it was picked from
+    (its default organisation, so it is not read again)."""
+    default = turns.default if turns is not None else _default_tenant(session)
+    name = tenant_id or default or ""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     row = {"tenant_id": name, "recent": "0" * rate_limit.STAMP * limits().per_minute}

@@ -16,13 +16,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
 from models import XeroUsage, utcnow
+from services import deferred_writes
 
 # Calls that belong to no organisation: sign-in, token refresh, the connections list.
 NO_ORGANISATION = ""
 
 
 class UsageRecorder:
-    """Adds one Xero response to the day's counts: one upsert statement per call."""
+    """Adds one Xero response to the day's counts: one upsert statement per call (inside a
+    send's `deferred_writes.deferred()`, in the transaction that applies its answers)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -32,6 +34,13 @@ class UsageRecorder:
     def __call__(
         self, *, tenant_id: str, kind: str, size: int, day_remaining: int | None = None
     ) -> None:
+        statement = self._statement(tenant_id, kind, size, day_remaining)
+        if deferred_writes.add(statement):  # inside a send: written with its answers
+            return
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+
+    def _statement(self, tenant_id: str, kind: str, size: int, day_remaining: int | None):
         now = utcnow()
         table = SQLModel.metadata.tables[XeroUsage.__tablename__]
         statement = self._insert(table).values(
@@ -54,8 +63,7 @@ class UsageRecorder:
                 "last_call_at": excluded.last_call_at,
             },
         )
-        with self.engine.begin() as connection:
-            connection.execute(statement)
+        return statement
 
 
 @dataclass

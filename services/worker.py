@@ -12,14 +12,23 @@ import signal
 import socket
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from wsgiref.simple_server import WSGIServer
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import JobStatus, Outcome, SyncJob, XeroConnection, utcnow
-from services import budget, connections, liveness, metrics, queue, rate_limit, reference_data
+from models import JobKind, Outcome, XeroConnection, utcnow
+from services import (
+    budget,
+    connections,
+    finance_summary,
+    liveness,
+    metrics,
+    queue,
+    rate_limit,
+    reference_data,
+)
 from services.db import get_engine, migrate, session_scope
 from services.observability import configure_logging
 from services.settings import get_settings
@@ -37,9 +46,8 @@ _next_opening: dict[str, datetime | None] = {}
 
 def run_once(*, engine: Engine, worker_id: str) -> int:
     """Send one leased batch; returns how many jobs it took (0 when the queue is idle)."""
-    with session_scope(engine) as session:
-        queue.recover_abandoned(session=session)
-    lease = queue.lease_batch(engine=engine, worker_id=worker_id)
+    # What a dead send left Sending is queued again in the lease's own transaction.
+    lease = queue.lease_batch(engine=engine, worker_id=worker_id, recover=True)
     if not lease.jobs:
         _next_opening[worker_id] = lease.next_opening
         return 0
@@ -49,6 +57,10 @@ def run_once(*, engine: Engine, worker_id: str) -> int:
 def send_lease(*, engine: Engine, lease: queue.Lease) -> int:
     """Send one leased batch; returns how many jobs it held."""
     jobs = lease.jobs
+    if jobs[0].kind == JobKind.CANCEL:  # a lease is one kind (queue.lease_batch)
+        from services import cancel_jobs
+
+        return cancel_jobs.run_lease(engine=engine, lease=lease)
     ids = [j.shipment_id for j in jobs]
     try:
         # A lease holder never sleeps for a rate limit: a call that would wait raises
@@ -84,14 +96,8 @@ def send_lease(*, engine: Engine, lease: queue.Lease) -> int:
                 held=True,
             )
         return len(jobs)
-    # Jobs whose shipment another send held stay queued for a later pass.
-    with session_scope(engine) as session:
-        for job in session.exec(select(SyncJob).where(col(SyncJob.id).in_([j.id for j in jobs]))):
-            if job.status == JobStatus.RUNNING and job.leased_by == lease.claim.token:
-                job.status = JobStatus.QUEUED
-                job.not_before = utcnow() + timedelta(seconds=10)
-                job.leased_by = None
-                session.add(job)
+    # Jobs whose shipment another send took over went back to the queue in the send's last
+    # transaction (queue.unfinished_back).
     return len(jobs)
 
 
@@ -178,6 +184,8 @@ def scheduled_reads(*, engine: Engine) -> None:
         ("reference data refresh", refresh_reference_data),
         ("payment pull", pull_payments),
         ("drift check", check_drift),
+        # Not a read: folds the finance summary's rows written since the last turn.
+        ("finance summary compaction", finance_summary.compact),
     )
     for what, read in reads:
         try:

@@ -1,21 +1,21 @@
 """The cancel panel: a shipment moved to Cancelled (or Returned) whose invoice is in Xero asks
 what should happen there (void, delete the draft, or a credit note for the whole invoice or
-chosen lines) and does it; a voided shipment says which number a new send will use."""
+chosen lines) and queues it for the worker (services/cancel_jobs.py), like a send; a voided
+shipment says which number a new send will use."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from models import Shipment, WorkflowStatus
-from services import cancellation, retired_numbers
+from services import cancel_jobs, cancellation, retired_numbers
 from services.cancellation import Action, CancelRequest
 from services.document_kinds import kind_of
 from ui import common, state
 from ui.text import md_text
 
-# The workflow statuses that mean the goods are not (or no longer) sold. "Returned" is
-# matched by name so the panel works once such a status exists.
-CANCELLED = {str(WorkflowStatus.CANCELLED), "Returned"}
+# The workflow statuses that mean the goods are not (or no longer) sold.
+CANCELLED = {str(WorkflowStatus.CANCELLED), str(WorkflowStatus.RETURNED)}
 LEAVE = "leave"
 
 
@@ -26,6 +26,12 @@ def show(shipment: Shipment, *, user: common.CurrentUser, can_edit: bool = True)
     if note:
         st.info(md_text(note), icon=":material/tag:")
     if shipment.workflow_status not in CANCELLED or not shipment.xero_document_id:
+        return
+    assert shipment.id is not None
+    with common.session() as db_session:
+        waiting = cancel_jobs.waiting_note(session=db_session, shipment_id=shipment.id)
+    if waiting:
+        st.info(md_text(waiting), icon=":material/schedule:")
         return
     number = md_text(shipment.xero_document_number or shipment.xero_document_id)
     kind = kind_of(shipment.xero_document_type)
@@ -54,7 +60,7 @@ def _paid_words(shipment: Shipment) -> str:
     paid = shipment.xero_amount_paid or 0
     if not paid:
         return "nothing paid"
-    return f"{common.money(paid, shipment.currency)} paid"
+    return f"{common.money_md(paid, shipment.currency)} paid"
 
 
 def _choose_and_do(
@@ -84,7 +90,7 @@ def _choose_and_do(
             f"Xero never reuses a voided invoice's number: sent again later, the shipment "
             f"goes as a new invoice with a new number, not {number}."
         )
-    if st.button("Do it in Xero", key=f"{state.CANCEL_DO}_{sid}", type="primary"):
+    if st.button("Queue it for Xero", key=f"{state.CANCEL_DO}_{sid}", type="primary"):
         assert sid is not None
         _do(CancelRequest(sid, Action(action), lines), user)
 
@@ -119,16 +125,10 @@ def _chosen_lines(shipment: Shipment) -> tuple[int, ...]:
 
 
 def _do(request: CancelRequest, user: common.CurrentUser) -> None:
-    result = None
-    with common.shown_errors():
-        result = cancellation.cancel_in_xero(requests=[request], user=user.username)
-    if result is None:
-        return
-    for outcome in result.outcomes:
-        text = f"{md_text(outcome.shipment_number)}: {md_text(outcome.message)}"
-        if outcome.done:
-            common.flash("success", text)
-        else:
-            st.error(text)
-    if all(o.done for o in result.outcomes):
-        st.rerun()
+    said = None
+    with common.shown_errors(), common.session() as db_session:
+        said = cancel_jobs.enqueue_cancel(session=db_session, request=request, user=user.username)
+    if said is None:
+        return  # the reason is on screen
+    common.flash("info", md_text(said))
+    st.rerun()

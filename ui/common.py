@@ -252,6 +252,11 @@ def money(amount: Decimal | int | None, currency: str | None) -> str:
     return f"{format_amount(Decimal(amount))} {currency or ''}".strip()
 
 
+def money_md(amount: Decimal | int | None, currency: str | None) -> str:
+    """`money` for Markdown (captions, labels, metric values): the currency code as text."""
+    return money(amount, md_text(currency) if currency else None)
+
+
 def start_of_day(day: date) -> datetime:
     """Midnight of a local date, in UTC, for filtering stored moments."""
     return datetime.combine(day, datetime.min.time(), tzinfo=local_zone()).astimezone(UTC)

@@ -95,8 +95,7 @@ def refresh_frame(done: list[tuple[str, RefreshSummary]]) -> pd.DataFrame:
 def reference_counts(rows: list[XeroConnection]) -> None:
     if not rows:
         st.caption(
-            "No Xero organisation is connected yet: its contacts, items and accounts "
-            "are cached here after connecting."
+            "Each organisation's contacts, items and accounts are cached here once it is connected."
         )
         return
     with common.session() as db_session:

@@ -108,7 +108,7 @@ def _document(p: Preview) -> None:
     contact = md_text(p.contact_name) if p.contact_name else "its contact"
     title = (
         f"{md_text(p.shipment_number)} → {kind} {md_text(number)} to {contact} · "
-        f"{len(lines)} line(s) · {common.money(p.lines_total, currency)}"
+        f"{len(lines)} line(s) · {common.money_md(p.lines_total, currency)}"
     )
     if p.existing_in_xero:
         # Before the document: the user must see it without opening anything.

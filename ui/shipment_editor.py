@@ -90,11 +90,11 @@ def _xero_state(s: Shipment, *, can_edit: bool) -> None:
     if s.xero_status:
         cells.append(f"Xero status {md_text(s.xero_status)}")
     if s.xero_total is not None:
-        cells.append(f"total {common.money(s.xero_total, s.currency)}")
+        cells.append(f"total {common.money_md(s.xero_total, s.currency)}")
     if s.xero_amount_paid:
-        cells.append(f"paid {common.money(s.xero_amount_paid, s.currency)}")
+        cells.append(f"paid {common.money_md(s.xero_amount_paid, s.currency)}")
     if s.xero_amount_due is not None and s.xero_document_number:
-        cells.append(f"due {common.money(s.xero_amount_due, s.currency)}")
+        cells.append(f"due {common.money_md(s.xero_amount_due, s.currency)}")
     if s.sent_at:
         cells.append(f"sent {common.local_time(s.sent_at)}")
     if attempted_at is not None:

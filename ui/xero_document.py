@@ -93,13 +93,13 @@ def panel(shipment: Shipment) -> None:
         st.markdown(f"Xero {kind.label} [{number}]({document_url(shipment)})")
         currency = shipment.currency
         status, total, paid, balance = st.columns(4)
-        status.metric("Status", shipment.xero_status or "—")
-        total.metric("Total", common.money(shipment.xero_total, currency) or "—")
+        status.metric("Status", md_text(shipment.xero_status or "—"))
+        total.metric("Total", common.money_md(shipment.xero_total, currency) or "—")
         if not kind.takes_payments:
             st.caption(f"{kind.plural.capitalize()} take no payments.")
             return
-        paid.metric("Paid", common.money(shipment.xero_amount_paid or 0, currency))
-        balance.metric("Balance", common.money(shipment.xero_amount_due, currency) or "—")
+        paid.metric("Paid", common.money_md(shipment.xero_amount_paid or 0, currency))
+        balance.metric("Balance", common.money_md(shipment.xero_amount_due, currency) or "—")
         if shipment.xero_fully_paid_on:
             st.caption(f"Fully paid on {common.local_date(shipment.xero_fully_paid_on)}.")
         _payments(shipment)
@@ -134,7 +134,8 @@ def credit_notes(shipment: Shipment) -> None:
             hide_index=True,
         )
         total = sum((n.total or 0 for n in notes), start=0)
-        st.caption(f"{len(notes)} credit note(s), {common.money(total, currency)} credited in all.")
+        credited = common.money_md(total, currency)
+        st.caption(f"{len(notes)} credit note(s), {credited} credited in all.")
 
 
 def _payments(shipment: Shipment) -> None:

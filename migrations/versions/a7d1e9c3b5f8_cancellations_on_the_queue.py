@@ -20,8 +20,20 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    # Existing jobs are sends; the server default fills them, then is dropped (the model
+    # sets the kind on every new job).
+    with op.batch_alter_table("sync_job") as batch:
+        batch.add_column(
+            sa.Column("kind", sa.String(length=10), nullable=False, server_default="send")
+        )
+        batch.add_column(sa.Column("cancel_action", sa.String(length=10), nullable=True))
+        batch.add_column(sa.Column("cancel_lines", sa.String(length=400), nullable=True))
+    with op.batch_alter_table("sync_job") as batch:
+        batch.alter_column("kind", server_default=None)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("sync_job") as batch:
+        batch.drop_column("cancel_lines")
+        batch.drop_column("cancel_action")
+        batch.drop_column("kind")

@@ -143,14 +143,33 @@ def link_texts(*names: str) -> list[re.Pattern]:
     return [re.compile(rf"(^|[a-z_]){re.escape(name)}$") for name in names]
 
 
+def hide_sidebar(page: Page) -> None:
+    """Collapse the sidebar, as a user does to give a wide table the whole window (at 1,400
+    px the Shipments table's last columns are off screen, and a glide grid draws, and
+    mirrors in its accessible table, only the columns on screen)."""
+    page.get_by_test_id("stSidebar").hover()
+    page.get_by_test_id("stSidebarCollapseButton").get_by_role("button").click()
+    expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+
+
+def show_sidebar(page: Page) -> None:
+    """Open the sidebar again if it is collapsed."""
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.is_visible():
+        expand.click()
+    expect(page.get_by_role("navigation", name="App pages")).to_be_visible()
+
+
 def open_page(page: Page, link: str) -> None:
-    """Click a sidebar link and wait for the page's title.
+    """Click a sidebar link (opening the sidebar first if it is collapsed) and wait for the
+    page's title.
 
     A click that lands while Streamlit is still applying the previous run (just after the
     login, say) is sometimes dropped by the browser app; the user would click again, and so
     does this helper, at most twice more."""
     heading = PAGE_TITLES[link]
     settle(page)
+    show_sidebar(page)
     for attempt in range(3):
         page.get_by_role("navigation", name="App pages").get_by_role(
             "link", name=link, exact=True

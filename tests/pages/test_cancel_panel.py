@@ -84,16 +84,35 @@ def test_a_draft_offers_delete_and_a_shipped_one_no_panel(app_as):
         at.get_by_key(state.CANCEL_PANEL)
 
 
-def test_doing_it_without_a_working_connection_says_nothing_changed(app_as):
-    add_connection("Demo Exports Ltd")  # a row with no tokens: Xero cannot be reached
+def test_doing_it_queues_it_for_the_worker_and_says_so(app_as):
+    """Issue 15 item 1: cancellations go through the queue like sends; the panel only queues
+    (the worker's part is tested in tests/services/test_cancel_queue.py)."""
+    add_connection("Demo Exports Ltd")
     sid = mark_sent(
         "SHP-1005", "INV-0005", total="10.00", workflow_status="Cancelled", tenant_id=TENANT
     )
     at = open_shipment(app_as, sid)
     at.button(key=f"{state.CANCEL_DO}_{sid}").click().run()
-    assert_clean(at, allow_errors=True)
-    [said] = [e.value for e in at.error if "SHP-1005" in e.value]
-    assert said.startswith("SHP-1005: Nothing was changed in Xero:")
+    assert_clean(at)
+    infos = [i.value for i in at.info]
+    assert (
+        "Queued: void INV-0005 in Xero; the worker will do it within seconds. The result shows "
+        "on the shipment's Integration tab and in Accounting Logs."
+    ) in infos
+    # While it waits, the panel says so instead of offering the choice again.
+    assert "Queued: void the invoice in Xero; the worker will do it within seconds." in infos
+    with pytest.raises(KeyError):
+        at.get_by_key(f"{state.CANCEL_DO}_{sid}")
+
+
+def test_a_returned_shipment_opens_the_same_panel(app_as):
+    sid = mark_sent("SHP-1007", "INV-0007", total="100.00", workflow_status="Returned")
+    at = open_shipment(app_as, sid)
+    assert_clean(at)
+    assert "Returned: what should happen in Xero?" in texts(at)
+    assert radio_options(at, sid)[0] == (
+        "Void the invoice in Xero (it stays there, marked VOIDED, owing nothing)"
+    )
 
 
 def test_the_shipment_shows_its_credit_notes_and_finance_nets_them(app_as):

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from models import SyncState
+from models import Shipment, SyncState
+from services import shipments
+from services.csv_import import parse_csv
 from services.db import session_scope
+from services.shipments import ShipmentError
 from tests.pages import user_text_corpus as corpus
 from tests.pages.conftest import APP_URL, logged_in_as, new_app
 from tests.pages.helpers import (
@@ -20,7 +25,7 @@ from tests.pages.helpers import (
     shipment_by_number,
     texts,
 )
-from tests.utils.factories import line, make_shipment
+from tests.utils.factories import id_of, line, make_shipment, shipment_fields
 from ui import state
 from ui.text import md_code, md_text
 
@@ -144,6 +149,9 @@ def test_the_corpus_is_text_on_shipments(app_as):
     assert_text_only(at, shows=corpus.GONE)
     at.selectbox(key=state.OPEN_SHIPMENT).set_value(ids["sent"]).run()
     assert_text_only(at, shows=f"Contact {corpus.ERROR}")  # how it differs from Xero
+    # Its amounts carry its (legacy, not three-letter) currency as text, metrics included.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Total"] == f"50.00 {md_text(corpus.LEGACY_CURRENCY)}"
     at.selectbox(key=state.OPEN_SHIPMENT).set_value(ids["rejected"]).run()
     assert_text_only(at, shows=corpus.ERROR)  # what the last attempt said
     at.button(key=f"{state.VIEW_ERROR_PREFIX}{ids['entry']}").click().run()
@@ -194,3 +202,59 @@ def test_the_corpus_is_text_on_connect(app_as):
     hostile.click().run()
     assert_text_only(at, shows=corpus.ORGANISATION)  # "Disconnect …?"
     assert any(md_text(corpus.ORGANISATION) in w.value for w in at.warning)
+
+
+# --- A currency is three letters: Markdown's `$x$` (3 characters, maths) cannot be stored ---
+NOT_A_CURRENCY = ("$x$", "**B", "`T`", "<i>", "![t", "1.5")
+
+
+@pytest.mark.parametrize("currency", NOT_A_CURRENCY)
+def test_the_service_refuses_a_currency_that_is_not_three_letters(database, currency):
+    with session_scope() as session, pytest.raises(ShipmentError, match="Currency is not a"):
+        make_shipment(session, shipment_number="CUR-1", currency=currency)
+    with session_scope() as session:
+        saved = make_shipment(session, shipment_number="CUR-2", currency="USD")
+        shipment_id, version = id_of(saved), saved.version
+    with session_scope() as session, pytest.raises(ShipmentError, match="Nothing was saved"):
+        shipments.update_shipment(
+            session=session,
+            shipment_id=shipment_id,
+            fields=shipment_fields(shipment_number="CUR-2", currency=currency),
+            lines=[line()],
+            user="ops",
+            expected_version=version,
+        )
+    assert shipment_by_number("CUR-2").currency == "USD"
+    assert not stored("CUR-1")
+
+
+@pytest.mark.parametrize("currency", NOT_A_CURRENCY)
+def test_the_csv_import_refuses_a_currency_naming_row_and_column(database, currency):
+    text = (
+        "shipment_number,buyer_code,currency,product_code,quantity,unit_price,item_value\n"
+        f'CUR-3,ACME,"{currency}",WIDGET-A,1,2.00,2.00\n'
+    )
+    with session_scope() as session:
+        preview = parse_csv(text, session=session)
+    assert [(e.row, e.column) for e in preview.errors] == [(2, "currency")]
+    assert "is not a currency code: use three letters, e.g. USD" in preview.errors[0].message
+
+
+def test_the_new_shipment_form_refuses_a_maths_currency(app_as):
+    at = app_as("operations", "shipments")
+    for label, value in (("Shipment number", "CUR-4"), ("Buyer code", "ACME")):
+        field = next(t for t in at.text_input if t.label == label and t.key.startswith("new"))
+        field.input(value).run()
+    currency = next(t for t in at.text_input if t.label == "Currency" and t.key.startswith("new"))
+    currency.input("$x$").run()
+    at.button(key=state.CREATE_SHIPMENT).click().run()
+    assert_clean(at, allow_errors=True)
+    refused = [e.value for e in at.error if "Currency is not a currency code" in e.value]
+    assert len(refused) == 1
+    assert not stored("CUR-4")
+
+
+def stored(number: str) -> bool:
+    with session_scope() as session:
+        found = session.exec(select(Shipment).where(Shipment.shipment_number == number))
+        return found.first() is not None

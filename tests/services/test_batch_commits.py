@@ -15,16 +15,37 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from models import IntegrationLog, Shipment, SyncState
-from services import queue
+from models import IntegrationLog, JobStatus, Shipment, SyncJob, SyncState
+from services import queue, usage
 from services.db import session_scope
 from services.sync import send_shipments
+from services.worker import run_once
 from tests.utils.factories import id_of, make_shipment, stored
 
 # The send path's own commits per batch of ten (validation, claim and Sending mark; the
 # fence check before the request; the response counter; answers, log and release).
 MOST_COMMITS = 4
 LIMITER = "services/rate_limit.py"
+# A whole worker batch (issue 16, goal 2), everything on the engine counted, the limiter's
+# too: the lease with its claim; the shipments marked Sending after the fence check; the
+# limiter's slot with the fence checked immediately before the request (one commit); the
+# answers applied with the log, the response counted, the slot given back and the claim
+# released.
+WORKER_COMMITS = 4
+# Its statements, by step of the design (services/queue.py, services/sync.py):
+WORKER_STATEMENTS = sum(
+    (
+        9,  # lease: abandoned sends, organisations in turn (4), due jobs, turn, claim, jobs
+        8,  # connections, skipped ones, the shipments and their lines, mapping settings
+        4,  # reference data (codes, customer and product mappings)
+        1,  # retired numbers: one look for the whole batch
+        2,  # fence check and Sending mark
+        2,  # limiter: the slot, the fence check in its transaction
+        1,  # fence check at apply
+        10,  # each shipment's answer (its own values; a first send also raises its version)
+        6,  # jobs done, response counted, slot given back, log, claim released, unfinished back
+    )
+)
 
 
 @contextmanager
@@ -86,6 +107,62 @@ def test_a_leased_batch_of_ten_commits_at_most_four_times(engine, connected):
     assert seen["send"] <= MOST_COMMITS, seen
     # Everything the batch wrote is there: one log row each, every shipment given back.
     with session_scope(engine) as session:
+        logged = session.exec(
+            select(IntegrationLog).where(col(IntegrationLog.shipment_id).in_(ids))
+        ).all()
+        assert len(logged) == 10 and all(entry.api_calls == 1 for entry in logged)
+        assert all(stored(session, Shipment, i).claim_token is None for i in ids)
+
+
+def day_calls(engine: Engine, tenant_id: str) -> int:
+    """The organisation's calls counted today (services/usage.py)."""
+    with session_scope(engine) as session:
+        return usage.day_count(session=session, tenant_id=tenant_id).calls
+
+
+@contextmanager
+def everything_on(engine: Engine) -> Iterator[Counter]:
+    """Every commit and every statement on `engine` while the block runs (the limiter's, the
+    lease's and the send's alike)."""
+    seen: Counter = Counter()
+
+    def commit(_connection) -> None:
+        seen["commits"] += 1
+
+    def statement(*_args) -> None:
+        seen["statements"] += 1
+
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "commit", commit)
+        event.remove(engine, "before_cursor_execute", statement)
+
+
+def test_a_whole_worker_batch_commits_at_most_four_times(engine, connected):
+    """Lease, send and apply of ten queued shipments, as the worker's loop runs them: at most
+    four commits and the statements the design needs, all counted (a statement or commit
+    added back anywhere on the path fails here)."""
+    # Warm: the first send reads Xero's reference data (calls a batch does not make).
+    send_shipments(shipment_ids=ten_shipments(engine), trigger="bulk", user="ops")
+    ids = ten_shipments(engine)
+    with session_scope(engine) as session:
+        queue.enqueue(session=session, shipment_ids=ids, trigger="push remaining", user=None)
+    calls_before = day_calls(engine, connected.tenant_id)
+    with everything_on(engine) as seen:
+        took = run_once(engine=engine, worker_id="commits")
+    assert took == 10
+    assert processed(engine, ids) == 10
+    assert seen["commits"] <= WORKER_COMMITS, seen
+    assert seen["statements"] <= WORKER_STATEMENTS, seen
+    # Nothing was left for later: every job done, every shipment given back, each logged once
+    # with the batch's one call, and the call counted in Xero's usage.
+    assert day_calls(engine, connected.tenant_id) == calls_before + 1
+    with session_scope(engine) as session:
+        statuses = session.exec(select(SyncJob.status).where(col(SyncJob.shipment_id).in_(ids)))
+        assert sorted(statuses) == [JobStatus.DONE] * 10
         logged = session.exec(
             select(IntegrationLog).where(col(IntegrationLog.shipment_id).in_(ids))
         ).all()

@@ -198,7 +198,10 @@ def test_a_shipment_cancelled_here_but_still_owed_in_xero_is_shown(engine, conne
     summary = check(engine)
     assert summary.api_calls == 1  # nothing changed in Xero: the cancellation costs no call
     assert found(engine) == {
-        sid: {"cancelled": "cancelled here, still owed in Xero: 120.00 due (AUTHORISED)"}
+        sid: {
+            "cancelled": "cancelled here, still owed in Xero: 120.00 due (AUTHORISED); "
+            "void it or credit it from the shipment"
+        }
     }
     # Voided in Xero: no longer owed, and the void itself is what differs now.
     Xero(sandbox, engine).set_status(engine, sid, "VOIDED")

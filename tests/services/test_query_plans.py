@@ -203,11 +203,58 @@ def test_check_all_reads_the_codes_in_use_from_their_indexes(seeded):
     assert_indexed(seeded, check, "ix_shipment_buyer_code", "ix_shipment_line_product_shipment")
 
 
+def _overdue_page(session: Session) -> None:
+    finance.documents(
+        session=session, today=TODAY, view=finance.View.OVERDUE, page_size=25, count_cap=COUNT_CAP
+    )
+
+
+def test_the_overdue_view_walks_overdue_documents_only(seeded):
+    """Its partial index holds approved invoices with a balance, by due date: page 1 and the
+    capped count read overdue documents and nothing else (migration b8e2fad4c6a9)."""
+    assert_indexed(seeded, _overdue_page, "scale_shipment_overdue")
+
+
+SUMMARY = "finance_summary_delta"
+
+
+def _totals(session: Session) -> None:
+    shipments.totals_by_currency(session=session)
+
+
+def _paid_unpaid(session: Session) -> None:
+    finance.amounts_by_currency_and_status(session=session, today=TODAY)
+
+
+def assert_from_summary(engine, run: Callable[[Session], object]) -> None:
+    """Every statement reads the summary kept on write and no big table, not even through
+    an index: the figures cost the same at a thousand shipments as at a million."""
+    everything = "\n".join(plans(engine, run))
+    assert SUMMARY in everything, everything
+    read = re.compile(rf"\b({'|'.join(BIG)})\b")
+    assert [x for x in everything.splitlines() if read.search(x)] == []
+
+
+@pytest.mark.parametrize("run", [_totals, _paid_unpaid], ids=["totals", "paid-unpaid"])
+def test_dashboard_totals_read_the_summary_not_the_shipments(seeded, run):
+    assert_from_summary(seeded, run)
+
+
+def test_a_full_scan_fails_the_summary_guard(seeded):
+    """The guard can fail: the figures summed from the shipments (as the per-customer rows
+    are) read the shipment table."""
+    with pytest.raises(AssertionError):
+        assert_from_summary(
+            seeded, lambda s: finance.customer_balances(session=s, today=TODAY, limit=26)
+        )
+
+
 @pytest.mark.parametrize(
     ("run", "index", "dialect"),
     [
         (_customer_pages, "scale_shipment_customer_key", None),
         (_search(RARE_CUSTOMER), "scale_shipment_buyer_trgm", "postgresql"),
+        (_overdue_page, "scale_shipment_overdue", None),
     ],
 )
 def test_a_dropped_index_fails_the_guard(seeded, run, index, dialect):

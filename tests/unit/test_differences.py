@@ -73,7 +73,19 @@ def test_only_a_cancelled_shipment_still_owed_differs_without_a_read():
     shipment.xero_amount_due = Decimal("50.00")
     owed = cancelled_but_owed(shipment)
     assert owed is not None
-    assert owed.detail == "cancelled here, still owed in Xero: 50.00 due (AUTHORISED)"
+    assert owed.detail == (
+        "cancelled here, still owed in Xero: 50.00 due (AUTHORISED); "
+        "void it or credit it from the shipment"
+    )
     shipment.xero_status = "VOIDED"
     assert cancelled_but_owed(shipment) is None
     assert cancelled_but_owed(sent()) is None
+
+
+def test_a_returned_shipment_still_owed_differs_too():
+    shipment = sent(status="Returned")
+    shipment.xero_amount_due = Decimal("20.00")
+    owed = cancelled_but_owed(shipment)
+    assert owed is not None
+    assert owed.here == "Returned"
+    assert owed.detail.startswith("returned here, still owed in Xero: 20.00 due")
