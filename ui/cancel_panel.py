@@ -31,7 +31,9 @@ def show(shipment: Shipment, *, user: common.CurrentUser, can_edit: bool = True)
     with common.session() as db_session:
         waiting = cancel_jobs.waiting_note(session=db_session, shipment_id=shipment.id)
     if waiting:
-        st.info(md_text(waiting), icon=":material/schedule:")
+        # Just queued: say it once, in the words naming the invoice, not twice.
+        just_said = st.session_state.pop(_said_key(shipment.id), None)
+        st.info(md_text(just_said or waiting), icon=":material/schedule:")
         return
     number = md_text(shipment.xero_document_number or shipment.xero_document_id)
     kind = kind_of(shipment.xero_document_type)
@@ -130,5 +132,9 @@ def _do(request: CancelRequest, user: common.CurrentUser) -> None:
         said = cancel_jobs.enqueue_cancel(session=db_session, request=request, user=user.username)
     if said is None:
         return  # the reason is on screen
-    common.flash("info", md_text(said))
+    st.session_state[_said_key(request.shipment_id)] = said
     st.rerun()
+
+
+def _said_key(shipment_id: int) -> str:
+    return f"{state.CANCEL_DO}_said_{shipment_id}"

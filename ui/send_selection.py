@@ -179,7 +179,8 @@ def after_send(result: BatchResult) -> None:
     left = len(common.selected_ids())
     text = f"Sent {sent} of the {took} chosen"
     if took - sent:
-        text += f" ({took - sent} not sent stay selected, see below)"
+        unsent = took - sent
+        text += f" ({unsent} not sent {'stays' if unsent == 1 else 'stay'} selected, see below)"
     text += f"; {left} still selected." if left else "; nothing is selected now."
     st.session_state[state.SEND_AFTER] = text
 

@@ -202,6 +202,7 @@ def test_the_result_says_how_many_were_sent_and_how_many_stay_selected(app_as, s
     sent = sum(1 for o in outcomes.values() if o == Outcome.PROCESSED)
     assert sent > 0
     left = 12 - sent
-    not_sent = f" ({10 - sent} not sent stay selected, see below)" if sent < 10 else ""
+    verb = "stays" if 10 - sent == 1 else "stay"
+    not_sent = f" ({10 - sent} not sent {verb} selected, see below)" if sent < 10 else ""
     assert f"**Sent {sent} of the 10 chosen{not_sent}; {left} still selected.**" in texts(at)
     assert len(at.session_state[state.SELECTED_IDS]) == left
