@@ -250,8 +250,8 @@ def needing_reconnect(*, session: Session) -> list[XeroConnection]:
 
 
 NOT_CONNECTED = (
-    "The shipment's Xero organisation is not connected: connect it on the Connect page, or "
-    "move the shipment to a connected organisation."
+    "The shipment's Xero organisation is not connected: an admin must connect it on the "
+    "Connect page, or move the shipment to a connected organisation."
 )
 
 

@@ -196,7 +196,6 @@ MAPPING_TENANT = "mapping_tenant"
 MAPPING_TABS = "mapping_tabs"
 MAPPING_FORM = "mapping_form"
 MAPPING_SAVE = "mapping_save"
-MAPPING_CONNECT_LINK = "mapping_connect_link"
 # Mapping: Xero reference data
 REFERENCE_FULL = "reference_full"
 REFERENCE_REFRESH = "reference_refresh"

@@ -207,6 +207,8 @@ def test_preview_without_an_organisation_says_it_will_be_refused(app_as):
     [refused] = [w for w in at.warning if "will be refused" in w.value]  # and ui.xero_status
     assert refused.value.startswith("**SHP-1002** will be refused:")
     assert "Xero organisation is not connected" in refused.value
+    # Said to operations, who cannot connect: it names who can (issue 15 item 8).
+    assert "an admin must connect it on the Connect page" in refused.value
     assert count_rows(IntegrationLog) == 0  # a preview sends and records nothing
 
 
