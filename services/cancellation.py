@@ -312,6 +312,16 @@ def _refresh(shipment: Shipment, invoice: ElementResult) -> None:
     shipment.xero_amount_due = invoice.amount_due
 
 
+def _refused(
+    group: _Group, shipment: Shipment, errors: list[str], fields: dict, sentence: str
+) -> None:
+    """Xero refused the shipment's void, delete or credit note: log its words and the fix,
+    and say so."""
+    plain = [explain(m) for m in errors]
+    _log(group, shipment, Outcome.REJECTED, errors_xero=errors, errors_plain=plain, **fields)
+    _say(group.result, shipment, False, sentence)
+
+
 def _log(group: _Group, shipment: Shipment, outcome: str, **fields) -> None:
     integration_log.write(
         session=group.session,
@@ -347,22 +357,14 @@ def _void_or_delete(group: _Group, voids: list) -> None:
             duration_ms=duration,
         )
         if not answer.ok:
-            plain = [explain(m) for m in answer.errors]
-            _log(
+            _refused(
                 group,
                 shipment,
-                Outcome.REJECTED,
-                errors_xero=answer.errors,
-                errors_plain=plain,
-                **common,
-            )
-            _say(
-                group.result,
-                shipment,
-                False,
-                f"Xero refused to {request.action.value} "
-                f"{invoice.number}: {' '.join(answer.errors)} Nothing was changed; see "
-                "Accounting Logs (View error).",
+                answer.errors,
+                common,
+                f"Xero refused to {request.action.value} {invoice.number}: "
+                f"{' '.join(answer.errors)} Nothing was changed; see Accounting Logs "
+                "(View error).",
             )
             continue
         _refresh(shipment, answer)
@@ -406,19 +408,11 @@ def _credit(group: _Group, credits: list) -> None:
             document_id=answer.document_id,
         )
         if not answer.ok:
-            plain = [explain(m) for m in answer.errors]
-            _log(
+            _refused(
                 group,
                 shipment,
-                Outcome.REJECTED,
-                errors_xero=answer.errors,
-                errors_plain=plain,
-                **common,
-            )
-            _say(
-                group.result,
-                shipment,
-                False,
+                answer.errors,
+                common,
                 "Xero refused the credit note: "
                 f"{' '.join(answer.errors)} Nothing was credited; fix it and try again "
                 "(Accounting Logs → View error).",
