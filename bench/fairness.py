@@ -28,6 +28,8 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
+from bench.sandbox import free_port, wait_until_up
+
 ROOT = Path(__file__).resolve().parent.parent
 CEILING = 600  # shipments a Xero minute per organisation: 60 calls of ten
 # Each organisation's codes for the same shipment (xero_sandbox/seed.py).
@@ -58,7 +60,7 @@ def main(argv=None) -> int:
     # In memory where the machine has it: the figures are about the queue, not the disk.
     shm = Path("/dev/shm")
     work = Path(tempfile.mkdtemp(prefix="shipbridge-fair-", dir=shm if shm.is_dir() else None))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     os.environ.update(
         XERO_SANDBOX_URL=url,
@@ -76,7 +78,7 @@ def main(argv=None) -> int:
     )
     results = []
     try:
-        _wait(url)
+        wait_until_up(url)
         for n, run in enumerate(args.runs.split(",")):
             orgs, workers = (int(x) for x in run.split("x"))
             database = fresh_database(args.database_url, work / f"run{n}.sqlite3")
@@ -256,24 +258,6 @@ def _calls(url: str, since: int) -> list[dict]:
 def _last_call(url: str) -> int:
     calls = _calls(url, 0)
     return calls[-1]["id"] if calls else 0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str) -> None:
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/_sandbox/calls", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the sandbox did not start")
 
 
 def _row(f: Figures) -> str:
