@@ -17,6 +17,7 @@ from services.paging import Page
 from services.shipments import ShipmentFilter
 from services.sync import batch_size
 from ui import attention, common, panels, state, xero_status
+from ui.text import md_text
 
 PAGE_SIZE = 50
 OUTCOME_PARAM = "outcome"  # ?outcome=Rejected opens the page filtered to that outcome
@@ -130,13 +131,25 @@ def retry_all(user: common.CurrentUser) -> None:
     if len(ids) <= batch_size():
         panels.retry(ids, user=user)
         return
-    common.save_then_rerun(
-        lambda db_session: queue.enqueue(
+
+    def work(db_session) -> None:
+        answer = queue.enqueue(
             session=db_session, shipment_ids=ids, trigger=Trigger.RETRY, user=user.username
-        ),
-        f"{len(ids)} rejected shipments are queued for the worker, which sends them "
-        f"{batch_size()} at a time; their outcomes appear here as they go.",
-    )
+        )
+        common.flash(
+            "success",
+            f"{len(ids) - len(answer.cancelling)} rejected shipments are queued for the "
+            f"worker, which sends them {batch_size()} at a time; their outcomes appear here "
+            "as they go.",
+        )
+        if answer.cancelling:
+            waiting = shipments.shipments_by_id(session=db_session, shipment_ids=answer.cancelling)
+            numbers = [s.shipment_number for s in waiting]
+            common.flash(
+                "warning", f"Not queued: {md_text(', '.join(numbers))}. {queue.CANCELLATION_WAITS}"
+            )
+
+    common.save_then_rerun(work)
 
 
 user = common.require("logs")

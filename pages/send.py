@@ -145,13 +145,22 @@ def confirm_push(ids: list[int], user: common.CurrentUser, *, from_selection: in
             else:
                 still = set(shipments.unsent_ids(session=db_session))
             chosen = [i for i in ids if i in still]
-            queue.enqueue(
+            answer = queue.enqueue(
                 session=db_session,
                 shipment_ids=chosen,
                 trigger=Trigger.BULK if from_selection else Trigger.PUSH_REMAINING,
                 user=user.username,
             )
-        queued = chosen  # committed
+            if answer.cancelling:
+                waiting = shipments.shipments_by_id(
+                    session=db_session, shipment_ids=answer.cancelling
+                )
+                numbers = [s.shipment_number for s in waiting]
+                common.flash(
+                    "warning",
+                    f"Not queued: {md_text(', '.join(numbers))}. {queue.CANCELLATION_WAITS}",
+                )
+        queued = [i for i in chosen if i not in answer.cancelling]  # committed
     if queued is None:
         return  # the reason is on screen; the question stays
     if queued:
@@ -166,7 +175,7 @@ def confirm_push(ids: list[int], user: common.CurrentUser, *, from_selection: in
             f"{batch_size()} at a time; the queue below counts how many are sent and rejected."
             + left,
         )
-    else:
+    elif len(queued) == len(chosen):  # none queued for another reason: the warning says why
         common.flash("info", "They have all been sent since: nothing was queued.")
     stop_asking()
     st.rerun()

@@ -89,10 +89,14 @@ def main(argv: list[str] | None = None) -> int:
 
         with session_scope() as session:
             ids = shipments.unsent_ids(session=session)
-            added = queue.enqueue(
+            answer = queue.enqueue(
                 session=session, shipment_ids=ids, trigger=Trigger.PUSH_REMAINING, user="cli"
             )
-        print(f"queued {added} shipment(s)")
+            waiting = shipments.shipments_by_id(session=session, shipment_ids=answer.cancelling)
+        print(f"queued {len(ids) - len(waiting)} shipment(s) ({answer.added} new in the queue)")
+        if waiting:
+            numbers = ", ".join(s.shipment_number for s in waiting)
+            print(f"not queued: {numbers}. {queue.CANCELLATION_WAITS}", file=sys.stderr)
     elif args.command == "drift-check":
         return _drift_check(full=args.full)
     elif args.command == "worker":

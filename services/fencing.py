@@ -61,6 +61,32 @@ def say_skipped(
         )
 
 
+def leave_cancelling(
+    *, session: Session, shipment_ids: list[int], result: BatchResult
+) -> list[int]:
+    """A page's send leaves out the shipments whose cancellation waits in the queue (said in
+    the result); returns the rest. (A worker's lease never holds one: a shipment has one open
+    job at a time.)"""
+    cancelling = queue.cancelling_ids(session=session, shipment_ids=shipment_ids)
+    if not cancelling:
+        return shipment_ids
+    numbers = dict(
+        session.exec(
+            select(Shipment.id, Shipment.shipment_number).where(col(Shipment.id).in_(cancelling))
+        ).all()
+    )
+    for shipment_id in sorted(cancelling):
+        result.outcomes.append(
+            ShipmentOutcome(
+                shipment_id,
+                numbers.get(shipment_id, ""),
+                SKIPPED,
+                [f"Not sent. {queue.CANCELLATION_WAITS}"],
+            )
+        )
+    return [i for i in shipment_ids if i not in cancelling]
+
+
 def document_hash(ctx: SendContext, document: dict) -> str:
     """The content sent for one shipment to its organisation, as a stable digest (without
     Xero's ID, which an update carries and a create does not)."""

@@ -37,6 +37,24 @@ __all__ = [
 ]
 
 
+# Why a shipment was not queued (or sent): sending it now would change the invoice the
+# worker is about to void or credit.
+CANCELLATION_WAITS = (
+    "Its cancellation (void, delete or credit note) waits in the queue: send it again once "
+    "that is done (its Integration tab says when)."
+)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What a request to queue shipments for sending did."""
+
+    added: int  # new jobs
+    # Shipments not queued because their cancellation waits in the queue (or needs
+    # attention): CANCELLATION_WAITS, which the caller says.
+    cancelling: tuple[int, ...] = ()
+
+
 def enqueue(
     *,
     session: Session,
@@ -46,15 +64,21 @@ def enqueue(
     delay: timedelta = timedelta(0),
     error: str | None = None,
     held: bool = False,
-) -> int:
-    """Queue shipments for the worker (once each); returns how many new jobs were added."""
+) -> Queued:
+    """Queue shipments to be sent by the worker (one job each: a shipment already queued
+    keeps its job, due again after `delay`). A shipment whose cancellation waits is not
+    queued, and is named in the answer."""
     if not shipment_ids:
-        return 0
-    # Retry of a job that needed attention: it starts counting its tries again.
+        return Queued(0)
+    cancelling = cancelling_ids(session=session, shipment_ids=shipment_ids)
+    wanted = [i for i in dict.fromkeys(shipment_ids) if i not in cancelling]
+    if not wanted:
+        return Queued(0, tuple(sorted(cancelling)))
+    # Retry of a send that needed attention: it starts counting its tries again.
     session.exec(
         update(SyncJob)
         .where(
-            col(SyncJob.shipment_id).in_(shipment_ids),
+            col(SyncJob.shipment_id).in_(wanted),
             col(SyncJob.status) == JobStatus.NEEDS_ATTENTION,
         )
         .values(status=JobStatus.QUEUED, attempts=0)
@@ -62,51 +86,71 @@ def enqueue(
     open_ids = set(
         session.exec(
             select(SyncJob.shipment_id).where(
-                col(SyncJob.shipment_id).in_(shipment_ids), col(SyncJob.status).in_(OPEN)
+                col(SyncJob.shipment_id).in_(wanted), col(SyncJob.status).in_(OPEN)
             )
         )
+    )
+    _reschedule(session, [i for i in wanted if i in open_ids], delay, error, held)
+    tenants = dict(
+        session.exec(
+            select(Shipment.id, Shipment.tenant_id).where(col(Shipment.id).in_(wanted))
+        ).all()
     )
     now = utcnow()
-    added = 0
-    tenants = {
-        shipment_id: tenant
-        for shipment_id, tenant in session.exec(
-            select(Shipment.id, Shipment.tenant_id).where(col(Shipment.id).in_(shipment_ids))
+    new = [i for i in wanted if i not in open_ids]
+    session.add_all(
+        SyncJob(
+            shipment_id=shipment_id,
+            tenant_id=tenants.get(shipment_id),
+            trigger=trigger,
+            requested_by=user,
+            not_before=now + delay,
+            last_error=error,
+            status=JobStatus.HELD if held else JobStatus.QUEUED,
         )
-    }
-    for shipment_id in shipment_ids:
-        if shipment_id in open_ids:
-            session.exec(
-                update(SyncJob)
-                .where(col(SyncJob.shipment_id) == shipment_id, col(SyncJob.status).in_(OPEN))
-                .values(
-                    not_before=now + delay,
-                    last_error=error,
-                    status=JobStatus.HELD if held else JobStatus.QUEUED,
-                    leased_by=None,
-                    lease_expires_at=None,
-                    updated_at=now,
-                )
-            )
-            continue
-        session.add(
-            SyncJob(
-                shipment_id=shipment_id,
-                tenant_id=tenants.get(shipment_id),
-                trigger=trigger,
-                requested_by=user,
-                not_before=now + delay,
-                last_error=error,
-                status=JobStatus.HELD if held else JobStatus.QUEUED,
-            )
-        )
-        added += 1
-    session.exec(
-        update(Shipment)
-        .where(col(Shipment.id).in_(shipment_ids), _not_cancelling())
-        .values(sync_state=SyncState.QUEUED)
+        for shipment_id in new
     )
-    return added
+    session.exec(
+        update(Shipment).where(col(Shipment.id).in_(wanted)).values(sync_state=SyncState.QUEUED)
+    )
+    return Queued(len(new), tuple(sorted(cancelling)))
+
+
+def _reschedule(
+    session: Session, shipment_ids: list[int], delay: timedelta, error: str | None, held: bool
+) -> None:
+    """The open jobs (of either kind) of these shipments go again after `delay`."""
+    if not shipment_ids:
+        return
+    now = utcnow()
+    session.exec(
+        update(SyncJob)
+        .where(col(SyncJob.shipment_id).in_(shipment_ids), col(SyncJob.status).in_(OPEN))
+        .values(
+            not_before=now + delay,
+            last_error=error,
+            status=JobStatus.HELD if held else JobStatus.QUEUED,
+            leased_by=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    )
+
+
+def cancelling_ids(*, session: Session, shipment_ids: list[int]) -> set[int]:
+    """Of these shipments, those with a cancellation waiting in the queue or needing
+    attention."""
+    if not shipment_ids:
+        return set()
+    return set(
+        session.exec(
+            select(SyncJob.shipment_id).where(
+                col(SyncJob.shipment_id).in_(shipment_ids),
+                SyncJob.kind == JobKind.CANCEL,
+                col(SyncJob.status).in_((*OPEN, JobStatus.NEEDS_ATTENTION)),
+            )
+        )
+    )
 
 
 def _not_cancelling():
@@ -170,14 +214,23 @@ def retry_later(
         if shipment_id in stuck:
             continue
         wait = backoff(attempts=tried.get(shipment_id, 1), retry_after=retry_after)
-        enqueue(
-            session=session,
-            shipment_ids=[shipment_id],
-            trigger=trigger,
-            user=user,
-            error=error,
-            delay=timedelta(seconds=max(wait, 5)),
-        )
+        delay = timedelta(seconds=max(wait, 5))
+        if shipment_id in tried:  # its job (a send or a cancellation) goes again
+            _reschedule(session, [shipment_id], delay, error, held=False)
+            session.exec(
+                update(Shipment)
+                .where(col(Shipment.id) == shipment_id, _not_cancelling())
+                .values(sync_state=SyncState.QUEUED)
+            )
+        else:  # a page's send that failed: it joins the queue
+            enqueue(
+                session=session,
+                shipment_ids=[shipment_id],
+                trigger=trigger,
+                user=user,
+                error=error,
+                delay=delay,
+            )
     return stuck
 
 
@@ -215,7 +268,19 @@ def retry_needing_attention(*, session: Session, user: str | None) -> int:
     """Put every job that needs attention back in the queue, its tries counted afresh;
     returns how many."""
     ids = needing_attention(session=session)
-    enqueue(session=session, shipment_ids=ids, trigger="retry", user=user)
+    if ids:  # sends and cancellations alike go again, their tries counted afresh
+        session.exec(
+            update(SyncJob)
+            .where(
+                col(SyncJob.shipment_id).in_(ids), col(SyncJob.status) == JobStatus.NEEDS_ATTENTION
+            )
+            .values(status=JobStatus.QUEUED, attempts=0, not_before=utcnow(), updated_at=utcnow())
+        )
+        session.exec(
+            update(Shipment)
+            .where(col(Shipment.id).in_(ids), _not_cancelling())
+            .values(sync_state=SyncState.QUEUED)
+        )
     return len(ids)
 
 

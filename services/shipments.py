@@ -326,6 +326,26 @@ def _filtered(query, flt: ShipmentFilter):
     return query
 
 
+@dataclass
+class StatusChange:
+    """What a status change did: the shipments moved, and those the trigger status queued
+    for Xero or could not queue (their cancellation waits: `queue.Queued.cancelling`)."""
+
+    shipments: list[Shipment]
+    at_trigger: list[int] = field(default_factory=list)
+    queued: queue.Queued = field(default_factory=lambda: queue.Queued(0))
+
+    def numbers(self, ids: Collection[int]) -> list[str]:
+        return [s.shipment_number for s in self.shipments if s.id in ids]
+
+    def queued_numbers(self) -> list[str]:
+        left_out = set(self.queued.cancelling)
+        return self.numbers([i for i in self.at_trigger if i not in left_out])
+
+    def cancelling_numbers(self) -> list[str]:
+        return self.numbers(self.queued.cancelling)
+
+
 def change_status(
     *,
     session: Session,
@@ -333,7 +353,7 @@ def change_status(
     status: str,
     user: str | None,
     expected_versions: dict[int, int] | None = None,
-) -> list[Shipment]:
+) -> StatusChange:
     """Move up to ten shipments to a workflow status. Queues them when the settings say so.
     With `expected_versions` (id -> the version the user confirmed): nothing is changed if
     any of them has been saved since (versions.StaleShipment)."""
@@ -374,10 +394,13 @@ def change_status(
             and shipment.id is not None  # read from the database, so it always has one
         ):
             to_queue.append(shipment.id)
+    change = StatusChange(shipments, at_trigger=to_queue)
     if to_queue:
-        queue.enqueue(session=session, shipment_ids=to_queue, trigger=Trigger.STATUS, user=user)
+        change.queued = queue.enqueue(
+            session=session, shipment_ids=to_queue, trigger=Trigger.STATUS, user=user
+        )
     session.flush()
-    return shipments
+    return change
 
 
 def unsent_ids(*, session: Session) -> list[int]:

@@ -127,6 +127,10 @@ def send_shipments(
                 )
             fencing.say_skipped(session=session, shipment_ids=ids, claim=claim, result=result)
             claimed = [i for i in ids if i in claim.fences]
+            if take_claim:
+                claimed = fencing.leave_cancelling(
+                    session=session, shipment_ids=claimed, result=result
+                )
             with claims.Heartbeat(engine=engine, claim=claim), deferred_writes.deferred(engine):
                 groups = _by_organisation(session, claimed)
                 for n, (tenant_id, loaded) in enumerate(groups.items()):

@@ -11,7 +11,7 @@ import streamlit as st
 
 from models import Trigger, WorkflowStatus
 from services import preview as previews
-from services import shipments, users
+from services import queue, shipments, users
 from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
 from services.sync import batch_size
 from ui import common, panels, state
@@ -184,14 +184,23 @@ def _run(pending: dict, ids: list[int], user: common.CurrentUser) -> None:
             user=user.username,
             expected_versions=versions,
         )
-        changed = [(s.shipment_number, s.id) for s in moved]
+        changed = [s.shipment_number for s in moved.shipments]
     if changed is None:
         _refresh_versions(pending)
         return
     st.session_state.pop(state.BULK_PENDING, None)
-    names = ", ".join(md_text(number) for number, _ in changed)
-    common.flash("success", f"{len(changed)} shipment(s) moved to {status}: {names}.")
+    common.flash("success", f"{len(changed)} shipment(s) moved to {status}: {_names(changed)}.")
+    if queued := moved.queued_numbers():
+        common.flash("info", f"Queued for Xero by the trigger status: {_names(queued)}.")
+    if waiting := moved.cancelling_numbers():
+        common.flash(
+            "warning", f"Not queued for Xero: {_names(waiting)}. {queue.CANCELLATION_WAITS}"
+        )
     st.rerun()
+
+
+def _names(numbers: list[str]) -> str:
+    return ", ".join(md_text(number) for number in numbers)
 
 
 def _refresh_versions(pending: dict) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from models import Shipment, Trigger
-from services import shipments, versions
+from services import queue, shipments, versions
 from ui import common, panels, shipment_form, state
 from ui.text import md_text
 
@@ -106,20 +106,23 @@ def edit(shipment: Shipment, *, user: common.CurrentUser, trigger_status: str) -
     conflict(box, shipment, base, given)
     if not clicked or fields is None:
         return
-    saved = False
+    saved: str | None = None
     try:
         saved = _save(shipment, base, given, fields, user)
     except versions.StaleShipment as stale:
         sentences = [_sentence(c) for c in stale.changes]
         st.error(md_text(versions.refusal(stale.number, sentences)))
-    if saved:
+    if saved is not None:
         _discard()  # the next run starts from the saved version
+        if saved:
+            common.flash("info", saved)
         after_save(shipment.id, fields.shipment_number, given, user, "Saved")
 
 
-def _save(shipment: Shipment, base, given, fields, user: common.CurrentUser) -> bool:
-    """Save the form over the version it began with. A refusal for a newer version is
-    raised (the caller words it); any other error is shown here, and False returned."""
+def _save(shipment: Shipment, base, given, fields, user: common.CurrentUser) -> str | None:
+    """Save the form over the version it began with; returns what the status change queued
+    ("" for nothing to say). A refusal for a newer version is raised (the caller words it);
+    any other error is shown here, and None returned."""
     assert shipment.id is not None  # read from the database
     try:
         with common.session() as db_session:
@@ -131,16 +134,21 @@ def _save(shipment: Shipment, base, given, fields, user: common.CurrentUser) -> 
                 user=user.username,
                 expected_version=base["version"],
             )
+            note = ""
             if given.status != shipment.workflow_status:
-                shipments.change_status(
+                moved = shipments.change_status(
                     session=db_session,
                     shipment_ids=[shipment.id],
                     status=given.status,
                     user=user.username,
                 )
+                if moved.cancelling_numbers():
+                    note = f"Not queued for Xero at {given.status}: {queue.CANCELLATION_WAITS}"
+                elif moved.queued_numbers():
+                    note = f"Queued for Xero: {given.status} is the trigger status."
     except versions.StaleShipment:
         raise
     except Exception as error:  # noqa: BLE001 - the user sees plain words, the log the rest
         common.show_error(error)
-        return False
-    return True
+        return None
+    return note

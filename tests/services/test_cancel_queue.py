@@ -10,6 +10,7 @@ failure Xero did not apply (xero_sandbox/faults.py answers before touching any d
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from bench.chaos_scenarios import drain, make_due
@@ -17,6 +18,9 @@ from models import IntegrationLog, JobKind, JobStatus, Outcome, Shipment, SyncJo
 from services import cancel_jobs, claims, queue, settings
 from services.cancellation import Action, CancelError, CancelRequest
 from services.db import session_scope
+from services.mapping import update_sync_settings
+from services.shipments import change_status
+from services.sync import send_shipments
 from services.worker import run_once
 from tests.services.test_cancellation import calls_to, invoice_in_xero, sent
 from tests.utils.factories import id_of, stored
@@ -191,3 +195,77 @@ def test_a_second_request_while_one_waits_is_refused(engine, connected, sandbox)
     with pytest.raises(CancelError, match="already has a cancellation waiting"):
         queue_cancel(engine, shipment, Action.CREDIT)
     assert len(jobs_of(engine, id_of(shipment))) == 1
+
+
+def test_a_send_while_a_cancellation_waits_is_refused_and_said(engine, connected, sandbox):
+    """The cancellation stays what it was (it used to be rewritten into a send, silently):
+    Push remaining, Retry all and a status change name the shipment as not queued, and a
+    page's send leaves it out with the reason, calling Xero for nothing."""
+    shipment, other = sent(engine), sent(engine)
+    queue_cancel(engine, shipment)
+    with session_scope(engine) as session:
+        for s in (shipment, other):  # both edited since they were sent
+            session.exec(
+                update(Shipment)
+                .where(col(Shipment.id) == id_of(s))
+                .values(sync_state=SyncState.CHANGED)
+            )
+    with session_scope(engine) as session:
+        answer = queue.enqueue(
+            session=session,
+            shipment_ids=[id_of(shipment), id_of(other)],
+            trigger="bulk",
+            user="ops",
+        )
+    assert (answer.added, answer.cancelling) == (1, (id_of(shipment),))
+    [job] = jobs_of(engine, id_of(shipment))
+    assert (job.kind, job.cancel_action, job.trigger) == (JobKind.CANCEL, "void", "cancel")
+    [send_job] = jobs_of(engine, id_of(other))
+    assert send_job.kind == JobKind.SEND
+    with session_scope(engine) as session:
+        assert stored(session, Shipment, id_of(shipment)).sync_state == SyncState.CHANGED
+        assert stored(session, Shipment, id_of(other)).sync_state == SyncState.QUEUED
+
+    before = sandbox.calls()
+    result = send_shipments(shipment_ids=[id_of(shipment)], trigger="bulk", user="ops")
+    [outcome] = result.outcomes
+    assert outcome.outcome == "Skipped"
+    assert outcome.messages == [f"Not sent. {queue.CANCELLATION_WAITS}"]
+    assert sandbox.calls() == before  # nothing went to Xero
+    with session_scope(engine) as session:
+        assert stored(session, Shipment, id_of(shipment)).claim_token is None  # released
+
+    drain(engine)  # the void is done as asked, and the other shipment sent
+    assert invoice_in_xero(engine, shipment.xero_document_id)["Status"] == "VOIDED"
+    with session_scope(engine) as session:
+        answer = queue.enqueue(
+            session=session, shipment_ids=[id_of(shipment)], trigger="bulk", user="ops"
+        )
+    assert (answer.added, answer.cancelling) == (1, ())  # once done, it can be sent again
+
+
+def test_a_status_change_to_the_trigger_names_a_shipment_it_could_not_queue(
+    engine, connected, sandbox
+):
+    shipment = sent(engine)
+    queue_cancel(engine, shipment)
+    with session_scope(engine) as session:
+        update_sync_settings(
+            session=session,
+            user="admin",
+            changes={"queue_on_trigger": True, "trigger_status": "Delivered"},
+        )
+        session.exec(
+            update(Shipment)
+            .where(col(Shipment.id) == id_of(shipment))
+            .values(sync_state=SyncState.CHANGED, workflow_status="Shipped")
+        )
+    with session_scope(engine) as session:
+        moved = change_status(
+            session=session, shipment_ids=[id_of(shipment)], status="Delivered", user="ops"
+        )
+    assert moved.at_trigger == [id_of(shipment)]
+    assert moved.cancelling_numbers() == [shipment.shipment_number]
+    assert moved.queued_numbers() == []
+    [job] = jobs_of(engine, id_of(shipment))
+    assert (job.kind, job.status) == (JobKind.CANCEL, JobStatus.QUEUED)
