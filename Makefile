@@ -36,11 +36,23 @@ test-fast: install
 test-unit: install
 	$(PY) -m pytest -q tests/unit
 
-# SQLite by default; PostgreSQL: make bench BENCH_DATABASE_URL=postgresql://… (a fresh schema
-# in that database). More: BENCH_ARGS="--with fairness,queries".
+# Every figure issue 16's goals ask for (send, fairness, queries, pages, memory; then the day,
+# limiter and import benches) into bench/RESULTS.md, its goals table generated from the run
+# (bench/suite.py). SQLite by default (data/bench/); PostgreSQL:
+#   make bench BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_queries
+# (seeded schemas bench_<size> reused; `<name>_fair` dropped and created for the fairness runs).
+# BENCH_PARTS=queries,pages runs some parts only; the goals table keeps the others' last figures.
+BENCH_SIZES ?= 100000,1000000
+BENCH_SUITE = $(PY) -m bench.suite $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") \
+	$(if $(BENCH_PARTS),--parts $(BENCH_PARTS))
+.PHONY: bench-quick
 bench: install
-	$(PY) -m bench $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
-	$(PY) -m bench.import_bench
+	$(BENCH_SUITE) --sizes $(BENCH_SIZES)
+
+# The same parts at small sizes (10,000 unless BENCH_SIZES is given) and short runs, into
+# bench/RESULTS-quick.md (RESULTS.md untouched).
+bench-quick: install
+	$(BENCH_SUITE) --quick --sizes $(if $(filter command line environment,$(origin BENCH_SIZES)),$(BENCH_SIZES),10000)
 
 # The queue's fault scenarios (issue 13) at 1,000 shipments each; writes bench/CHAOS.md.
 # PostgreSQL: make chaos CHAOS_ARGS="--database-url postgresql://…"

@@ -14,6 +14,7 @@ the URL dropped and created again (use one of your own, e.g. …/bench_fair).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import signal
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,6 +57,9 @@ def main(argv=None) -> int:
     parser.add_argument("--warm-up", type=float, default=1.0, help="Xero minutes not counted")
     parser.add_argument("--scale", type=float, default=4.0)
     parser.add_argument("--runs", default="1x1,3x1,1x3,3x3", help="organisations x workers")
+    parser.add_argument(
+        "--json", type=Path, help="also write the runs' figures here (bench/suite.py)"
+    )
     args = parser.parse_args(argv)
     # In memory where the machine has it: the figures are about the queue, not the disk.
     shm = Path("/dev/shm")
@@ -88,6 +92,8 @@ def main(argv=None) -> int:
         sandbox.terminate()
         sandbox.wait(timeout=10)
     report(args, results)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(f) for f in results]))
     return 0
 
 

@@ -4,7 +4,8 @@
         [--pages dashboard,shipments,send,logs,mapping,connect] [--repeat 3]
 
 Starts the sandbox and the app (streamlit on a free port), logs in as a bench admin and
-times, per page: a fresh load (a new tab with the login cookie, to the first moment the app
+times, per page: a fresh load (a new tab of the logged-in browser, or with --cold a new
+browser profile with only the login cookie, to the first moment the app
 is idle with no stale elements and the browser asks for no further run), a rerun (the "R"
 key: what any click costs), and the Send page with 200 shipments selected. Prints a
 Markdown table (median / min over the repeats, seconds).
@@ -262,17 +263,31 @@ def login(browser, app_url: str):
     return state
 
 
-def fresh_tab(browser, cookies, url: str) -> tuple[Any, Any, Clock, float]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, storage_state=cookies)
-    page = context.new_page()
-    clock = Clock(page)
-    began = time.monotonic()
-    page.goto(url)
-    return context, page, clock, began
+class Tabs:
+    """Where a fresh load opens its tab: by default a new tab of one browser window per app
+    that has logged in (as a user opens a page: the browser's cache holds Streamlit's
+    static files); with `cold`, a new browser profile each time (nothing cached)."""
+
+    def __init__(self, browser, cookies, *, cold: bool = False) -> None:
+        self.browser, self.cookies, self.cold = browser, cookies, cold
+        self.window = None if cold else self._context()
+
+    def _context(self):
+        viewport = {"width": 1400, "height": 1000}
+        return self.browser.new_context(viewport=viewport, storage_state=self.cookies)
+
+    def open(self, url: str) -> tuple[Any, Any, Clock, float]:
+        """(what to close afterwards, the page, its clock, when the load began)."""
+        context = self._context() if self.cold else self.window
+        page = context.new_page()
+        clock = Clock(page)
+        began = time.monotonic()
+        page.goto(url)
+        return (context if self.cold else page), page, clock, began
 
 
-def time_page(browser, cookies, app_url: str, name: str) -> dict[str, float]:
-    context, page, clock, began = fresh_tab(browser, cookies, f"{app_url}/{name}")
+def time_page(tabs: Tabs, app_url: str, name: str) -> dict[str, float]:
+    context, page, clock, began = tabs.open(f"{app_url}/{name}")
     try:
         fresh = settled_after(page, clock, began)
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
@@ -284,9 +299,9 @@ def time_page(browser, cookies, app_url: str, name: str) -> dict[str, float]:
         context.close()
 
 
-def time_send_selected(browser, cookies, app_url: str, ids: list[int]) -> float:
+def time_send_selected(tabs: Tabs, app_url: str, ids: list[int]) -> float:
     url = f"{app_url}/shipments?selected={','.join(map(str, ids))}"
-    context, page, clock, began = fresh_tab(browser, cookies, url)
+    context, page, clock, began = tabs.open(url)
     try:
         settled_after(page, clock, began)
         link = page.get_by_role("navigation", name="App pages").get_by_role(
@@ -303,7 +318,9 @@ def time_send_selected(browser, cookies, app_url: str, ids: list[int]) -> float:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def measure(apps: dict[str, str], pages: list[str], repeat: int, ids: list[int]) -> dict:
+def measure(
+    apps: dict[str, str], pages: list[str], repeat: int, ids: list[int], *, cold: bool = False
+) -> dict:
     """Samples per (page, what, app); the apps (label -> URL) take turns on every step, so
     a busy machine slows each of them alike."""
     from playwright.sync_api import sync_playwright
@@ -311,15 +328,15 @@ def measure(apps: dict[str, str], pages: list[str], repeat: int, ids: list[int])
     samples: dict[tuple[str, str, str], list[float]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        cookies = {label: login(browser, url) for label, url in apps.items()}
+        tabs = {label: Tabs(browser, login(browser, url), cold=cold) for label, url in apps.items()}
         for _ in range(repeat):
             for name in pages:
                 for label, url in apps.items():
-                    for what, seconds in time_page(browser, cookies[label], url, name).items():
+                    for what, seconds in time_page(tabs[label], url, name).items():
                         samples.setdefault((name, what, label), []).append(seconds)
             if "send" in pages and ids:
                 for label, url in apps.items():
-                    seconds = time_send_selected(browser, cookies[label], url, ids)
+                    seconds = time_send_selected(tabs[label], url, ids)
                     what = f"{len(ids)} selected (click)"
                     samples.setdefault(("send", what, label), []).append(seconds)
         browser.close()
@@ -347,6 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", default=",".join(PAGES))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--selected", type=int, default=200)
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="each fresh load in a new browser profile (nothing cached), not a new tab",
+    )
     parser.add_argument(
         "--app-root",
         action="append",
@@ -380,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
                 label: stack.enter_context(running_app(env, work / f"app-{label}.log", root))
                 for label, root in zip(labels, roots, strict=True)
             }
-            samples = measure(apps, pages, args.repeat, ids)
+            samples = measure(apps, pages, args.repeat, ids, cold=args.cold)
     print(table(samples, labels))
     print(f"\n(app logs under {work})")
     return 0

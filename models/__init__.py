@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from models.clock import as_utc, utc_from_epoch, utcnow
+from models.codes_in_use import CodeInUseDelta, WaitingCodeUse
 from models.credit import RetiredNumber, XeroCreditNote
 from models.drafts import ShipmentDraft
 from models.drift import XeroDifference
@@ -56,6 +57,7 @@ __all__ = [
     "AppUser",
     "AuditEvent",
     "ConnectionStatus",
+    "CodeInUseDelta",
     "CookieKey",
     "LoginAttempt",
     "LoginSession",
@@ -81,6 +83,7 @@ __all__ = [
     "SyncSettingsFields",
     "SyncState",
     "Trigger",
+    "WaitingCodeUse",
     "WorkerHeartbeat",
     "WorkflowStatus",
     "XeroAccount",

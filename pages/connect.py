@@ -14,7 +14,7 @@ from services.budget import OrganisationUsage
 from services.connections import ConnectionActivity
 from services.settings import get_settings
 from services.usage import readable_bytes
-from ui import common, drift_view, state, users_admin, xero_status
+from ui import common, data_cache, drift_view, state, users_admin, xero_status
 from ui.text import md_text
 
 # A link the browser follows in this tab: st.link_button always opens a new one, and the
@@ -76,15 +76,10 @@ def connection_rows(rows: list[XeroConnection], default: XeroConnection | None) 
 
 
 def activity_rows(
-    rows: list[XeroConnection], activity: dict[int, ConnectionActivity]
+    rows: list[XeroConnection],
+    activity: dict[int, ConnectionActivity],
+    kinds: dict[int, credits.Pushed],
 ) -> pd.DataFrame:
-    with common.session() as db_session:
-        kinds = {
-            c.id: credits.pushed_counts(
-                session=db_session, tenant_id=c.tenant_id, is_default=c.is_default
-            )
-            for c in rows
-        }
     return pd.DataFrame(
         [
             {
@@ -254,7 +249,6 @@ with st.expander("What Shipbridge asks Xero for"):
 with common.session() as db_session:
     rows = connections.list_connections(session=db_session)
     default = connections.default_connection(session=db_session)
-    activity = connections.activity(session=db_session, connections=rows)
     used = budget.organisation_usage(session=db_session, organisations=rows)
 if not rows:
     users_admin.first_steps()
@@ -294,7 +288,7 @@ st.caption(
 )
 
 st.subheader("To and from Xero")
-st.dataframe(activity_rows(rows, activity), hide_index=True)
+st.dataframe(activity_rows(rows, *data_cache.activity(rows)), hide_index=True)
 if live:  # with none connected there is nothing to check (said above)
     drift_view.check_button(user, key=state.DRIFT_CHECK_CONNECT)
 st.caption(

@@ -14,7 +14,7 @@ import streamlit as st
 from models import Outcome, SyncState, utcnow
 from services import finance, integration_log, shipments
 from services.integration_log import LogFilter
-from ui import common, credits_view, drift_view, finance_view, state, xero_status
+from ui import common, credits_view, data_cache, drift_view, finance_view, state, xero_status
 
 RECENT = timedelta(days=7)
 DAYS = 30  # the window of the attempts chart and the rejection reasons
@@ -154,8 +154,7 @@ def attempts_per_day(today: date) -> None:
     """Every attempt in the Accounting Logs of the last DAYS days, by local day and outcome."""
     st.subheader(f"Sent, rejected and waiting, last {DAYS} days")
     since = common.start_of_day(today - timedelta(days=DAYS - 1))
-    with common.session() as db_session:
-        attempts = integration_log.attempts_since(session=db_session, since=since)
+    attempts = data_cache.attempts_since(since)
     groups = {str(outcome): group for outcome, group in ATTEMPT_GROUPS.items()}
     counts: Counter = Counter()
     for moment, outcome, n in attempts:  # counted in SQL per quarter hour: whole local days
@@ -198,10 +197,7 @@ def rejection_reasons(today: date) -> None:
     """The commonest rejections of the last DAYS days, by the first thing each says to fix."""
     st.subheader(f"Top rejection reasons, last {DAYS} days")
     since = common.start_of_day(today - timedelta(days=DAYS - 1))
-    with common.session() as db_session:
-        rejections = integration_log.rejection_reasons(
-            session=db_session, since=since, limit=REASONS_WINDOW
-        )
+    rejections = data_cache.rejection_reasons(since, REASONS_WINDOW)
     if not rejections:
         st.caption("No rejections in that time.")
         return
@@ -222,6 +218,15 @@ def rejection_reasons(today: date) -> None:
     )
 
 
+def shipments_by_state(totals) -> dict[str, int]:
+    """Shipments per sync state, added up from the per-currency totals (the same summary, so
+    the tiles and the charts always agree, and no count over every shipment is made)."""
+    counts: Counter = Counter()
+    for _, sync_state, _, n in totals:
+        counts[sync_state] += n
+    return dict(counts)
+
+
 user = common.require("dashboard")
 st.title("Dashboard")
 if xero_status.connected(user):  # one word on the connection, said once
@@ -230,13 +235,13 @@ if xero_status.connected(user):  # one word on the connection, said once
 today = common.local_today()
 
 with common.session() as db_session:
-    by_state = shipments.counts_by_sync_state(session=db_session)
     totals = shipments.totals_by_currency(session=db_session)
     _, recent_rejections = integration_log.list_entries(
         session=db_session,
         flt=LogFilter(outcome=Outcome.REJECTED, since=utcnow() - RECENT),
         page_size=1,
     )
+by_state = shipments_by_state(totals)
 
 tiles = st.columns(5)
 tiles[0].metric("Shipments", sum(by_state.values()))

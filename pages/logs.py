@@ -16,7 +16,7 @@ from services.integration_log import LogFilter
 from services.paging import Page
 from services.shipments import ShipmentFilter
 from services.sync import batch_size
-from ui import attention, common, panels, state, xero_status
+from ui import attention, common, data_cache, panels, state, xero_status
 from ui.text import md_text
 
 PAGE_SIZE = 50
@@ -41,8 +41,7 @@ def outcome_from_link() -> None:
 
 def who_filter(column) -> str | None:
     """Everyone who appears in the log, by the name the sidebar shows; filters by username."""
-    with common.session() as db_session:
-        names = dict(integration_log.users(session=db_session))
+    names = dict(data_cache.log_users())
     chosen = st.session_state.get(state.LOG_USER)
     if chosen and chosen not in names:
         names[chosen] = chosen  # kept while chosen, e.g. when nothing matches any more
@@ -162,10 +161,11 @@ if can_send:
     retry_all(user)
 attention.needs_attention(key=state.LOG_RETRY_ATTENTION, user=user, can_retry=can_send)
 
+total = data_cache.log_count(flt)  # a count over the log, kept per log version
 with common.session() as db_session:
     page = st.session_state.get(state.LOG_PAGE, 1)
     entries, total = integration_log.list_entries(
-        session=db_session, flt=flt, page=page, page_size=PAGE_SIZE
+        session=db_session, flt=flt, page=page, page_size=PAGE_SIZE, total=total
     )
     # A page past the last (the filter shrank the result) was read as the last.
     shown = Page(page, PAGE_SIZE, total).clamped()

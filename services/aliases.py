@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
 from models import (
     CustomerMapping,
     ProductMapping,
-    Shipment,
-    ShipmentLine,
     SyncState,
     XeroConnection,
 )
-from services import audit, reference_data
+from services import audit, codes_in_use, reference_data
 from services.errors import UserError
 from services.mapping import get_sync_settings
 from services.paging import Page
@@ -180,34 +177,33 @@ class CheckResult:
 def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
     """Every waiting shipment's codes that do not map to Xero, grouped by the missing code.
 
-    From indexes, whatever the number of shipments: the distinct customer and product codes
-    in use (one index probe per code: a loose index scan), checked against Xero's codes in
-    memory; then, for the codes that do not map only, the waiting shipments that use them
-    (their counts, up to EXAMPLES shipment numbers each, and the number touched), read once
-    and counted in memory; suggestions worked out once per missing code (services.suggestions)."""
+    From the codes-in-use summary kept on write (services.codes_in_use), whatever the number
+    of shipments: the customer and product codes waiting shipments use, checked against
+    Xero's codes in memory; then, for the codes that do not map only, the waiting shipments
+    that use them (their counts, up to EXAMPLES shipment numbers each, and the number
+    touched), read once from one index and counted in memory; suggestions worked out once per
+    missing code (services.suggestions)."""
     ref = reference_data.load(session=session, connection=connection)
     settings = get_sync_settings(session=session, tenant_id=connection.tenant_id)
-    column = col(getattr(Shipment, settings.customer_code_source))
-    waiting = and_(
-        col(Shipment.sync_state).in_(WAITING),
-        or_(col(Shipment.tenant_id) == connection.tenant_id, col(Shipment.tenant_id).is_(None)),
-    )
+    tenant = connection.tenant_id
     found: dict[tuple[str, str], UnmappedCode] = {}
     touched: set[int] = set()  # waiting shipments with a code that does not map
-    for kind, in_use, aliases_, known in (
-        ("customer", column, ref.customer_aliases, ref.customers),
-        ("product", col(ShipmentLine.product_code), ref.product_aliases, ref.items),
+    for kind, column, aliases_, known in (
+        ("customer", settings.customer_code_source, ref.customer_aliases, ref.customers),
+        ("product", "product_code", ref.product_aliases, ref.items),
     ):
         raws = [
             raw
-            for raw in _distinct(session, in_use)
+            for raw in codes_in_use.codes(session=session, kind=column, tenant_id=tenant)
             if (code := raw.strip()) and aliases_.get(code.upper(), code).upper() not in known
         ]
         if not raws:
             continue
         suggest = Suggestions(known)  # the known codes sorted once for every missing code
         numbers: dict[str, list[str]] = {}
-        for sid, number, raw in session.exec(_waiting_pairs(kind, column, waiting, raws)):
+        for sid, number, raw in codes_in_use.users(
+            session=session, kind=column, tenant_id=tenant, spellings=raws
+        ):
             touched.add(sid)
             numbers.setdefault(raw, []).append(number)
         for raw in sorted(numbers):  # each spelling (" ALOK", "ALOK") counted once
@@ -222,33 +218,3 @@ def check_all(*, session: Session, connection: XeroConnection) -> CheckResult:
     for each in codes:  # spellings of one code (" ALOK", "ALOK") each brought their own
         each.shipment_numbers = sorted(set(each.shipment_numbers))[:EXAMPLES]
     return CheckResult(codes, len(touched))
-
-
-def _distinct(session: Session, codes) -> list[str]:
-    """Every distinct non-empty value of an indexed column, one index probe each (a
-    recursive walk: the next value is the smallest above the last)."""
-    first = select(func.min(codes).label("code"))
-    walk = first.cte("codes", recursive=True)
-    following = select(func.min(codes)).where(codes > walk.c.code).scalar_subquery()
-    walk = walk.union_all(select(following).where(walk.c.code.is_not(None)))
-    return [c for c in session.exec(select(walk.c.code).where(walk.c.code.is_not(None))) if c]
-
-
-def _waiting_pairs(kind: str, column, waiting, raws: list[str]) -> Select:
-    """(shipment id, number, code) of the waiting shipments that use one of these codes."""
-    if kind == "customer":
-        return select(
-            col(Shipment.id).label("sid"),
-            col(Shipment.shipment_number).label("number"),
-            column.label("raw"),
-        ).where(waiting, column.in_(raws))
-    return (
-        select(
-            col(Shipment.id).label("sid"),
-            col(Shipment.shipment_number).label("number"),
-            col(ShipmentLine.product_code).label("raw"),
-        )
-        .join(ShipmentLine, col(ShipmentLine.shipment_id) == Shipment.id)
-        .where(waiting, col(ShipmentLine.product_code).in_(raws))
-        .distinct()
-    )

@@ -25,6 +25,7 @@ from services.cancellation import (
     CancelResult,
     cancel_in_xero,
 )
+from services.credits import raised_since
 from services.db import session_scope
 
 log = logging.getLogger("shipbridge.cancel_jobs")
@@ -67,8 +68,17 @@ def enqueue_cancel(*, session: Session, request: CancelRequest, user: str | None
 
 
 def request_of(job: SyncJob) -> CancelRequest:
+    """The job's request. Tried before (this lease is not its first, or a try failed): an
+    earlier try may have reached Xero, so its credit note is looked up before it is raised."""
     lines = tuple(json.loads(job.cancel_lines)) if job.cancel_lines else ()
-    return CancelRequest(job.shipment_id, Action(job.cancel_action or ""), lines)
+    retried = job.attempts > 1 or job.last_error is not None
+    return CancelRequest(
+        job.shipment_id,
+        Action(job.cancel_action or ""),
+        lines,
+        queued_at=job.created_at,
+        retried=retried,
+    )
 
 
 def run_lease(*, engine: Engine, lease: queue.Lease) -> int:
@@ -151,7 +161,7 @@ def _retry(session: Session, job: SyncJob, outcome: CancelOutcome, batch_id: str
     note = (
         "Tried too often without an answer from Xero: it needs attention; press Retry."
         if stuck
-        else "Xero did not answer: it will be tried again automatically."
+        else (outcome.next_step or "Xero did not answer") + " It is tried again automatically."
     )
     integration_log.write(
         session=session,
@@ -181,6 +191,9 @@ def waiting_note(*, session: Session, shipment_id: int) -> str | None:
     ).first()
     if job is None:
         return None
+    raised = raised_since(session=session, shipment_id=shipment_id, since=job.created_at)
+    if raised is not None and job.cancel_action == Action.CREDIT:
+        return _allocation_note(job, raised.credit_note_number)
     verb = VERBS.get(Action(job.cancel_action or ""), "cancel")
     if job.status == JobStatus.NEEDS_ATTENTION:
         return (
@@ -194,3 +207,18 @@ def waiting_note(*, session: Session, shipment_id: int) -> str | None:
             "worker tries again automatically."
         )
     return f"Queued: {verb} the invoice in Xero; the worker will do it within seconds."
+
+
+def _allocation_note(job: SyncJob, number: str) -> str:
+    """The cancellation's credit note is in Xero; allocating it to the invoice waits."""
+    last = f" The last try said: {job.last_error}" if job.last_error else ""
+    if job.status == JobStatus.NEEDS_ATTENTION:
+        return (
+            f"Credit note {number} is in Xero but not allocated to the invoice: tried too "
+            f"often.{last} Press Retry (Needs attention) on Accounting Logs or Send to "
+            "Accounting, or allocate it in Xero."
+        )
+    return (
+        f"Credit note {number} is in Xero; allocating it to the invoice waits in the queue "
+        f"and is tried again automatically (no second credit note is raised).{last}"
+    )

@@ -14,16 +14,17 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models import Outcome, Shipment, Trigger
-from services import claims, connections, integration_log
-from services.credits import build_credit_note, save_credit_note, shown
+from models import IntegrationLog, Outcome, Shipment, Trigger
+from services import claims, connections, credit_recovery, integration_log
+from services.credits import shown
 from services.db import get_engine, session_scope
-from services.document_kinds import CREDIT_NOTE, INVOICE
+from services.document_kinds import INVOICE
 from services.errors import UserError
 from services.explain import explain
 from services.retired_numbers import retire
@@ -71,6 +72,12 @@ class CancelRequest:
     shipment_id: int
     action: Action
     line_numbers: tuple[int, ...] = ()  # invoice lines to credit; () is the whole invoice
+    # When its job was queued: the credit note's date (the same document on every try) and
+    # where the credit notes raised for this request start (services.credits.raised_since).
+    queued_at: datetime | None = None
+    # An earlier try may have reached Xero without its answer coming back (or its worker
+    # died mid-call): a credit note is looked up by its number before it is raised again.
+    retried: bool = False
 
 
 @dataclass
@@ -83,6 +90,7 @@ class CancelOutcome:
     retry: bool = False
     retry_after: float = 0.0
     taken_over: bool = False  # the claim was lost: the new holder carries on, not this one
+    next_step: str = ""  # for a retry: what happens next, as the log says it
 
 
 @dataclass
@@ -208,14 +216,19 @@ def _cancel_group(
     except (XeroUnavailable, XeroRateLimited, XeroAuthError) as error:
         done = {o.shipment_id for o in result.outcomes}
         wait = error.retry_after if isinstance(error, XeroRateLimited) else 0.0
+        known = (
+            "Xero is asked what it holds before anything is done again"
+            if isinstance(error, XeroUnavailable) and error.maybe_applied
+            else "nothing is known to have changed"
+        )
         for s in shipments:
             if s.id not in done:
                 _say(
                     result,
                     s,
                     False,
-                    f"Xero did not answer ({error}): nothing is known to "
-                    "have changed. Try again; a repeat is never done twice.",
+                    f"Xero did not answer ({error}): {known}. Try again; a repeat is never "
+                    "done twice.",
                     retry=True,
                     retry_after=wait or 0.0,
                 )
@@ -255,6 +268,11 @@ def _sort_out(
             continue
         _refresh(s, invoice)
         if _done_already(group, s, request, invoice):
+            continue
+        if request.action == Action.CREDIT and credit_recovery.already_raised(
+            group, s, request, invoice
+        ):
+            credits.append((s, request, invoice))  # its allocation is what is left to do
             continue
         credited = invoice.raw.get("AmountCredited") or 0
         currency = invoice.raw.get("CurrencyCode")
@@ -322,8 +340,8 @@ def _refused(
     _say(group.result, shipment, False, sentence)
 
 
-def _log(group: _Group, shipment: Shipment, outcome: str, **fields) -> None:
-    integration_log.write(
+def _log(group: _Group, shipment: Shipment, outcome: str, **fields) -> IntegrationLog:
+    return integration_log.write(
         session=group.session,
         shipment_id=shipment.id,
         shipment_number=shipment.shipment_number,
@@ -380,53 +398,6 @@ def _void_or_delete(group: _Group, voids: list) -> None:
 
 
 def _credit(group: _Group, credits: list) -> None:
-    built = []
-    for shipment, request, invoice in credits:
-        document, problem = build_credit_note(
-            session=group.session, shipment=shipment, invoice=invoice, lines=request.line_numbers
-        )
-        if problem:
-            _say(group.result, shipment, False, problem)
-        else:
-            built.append((shipment, request, invoice, document))
-    if not built:
-        return
-    documents = [d for *_rest, d in built]
-    key = idempotency_key(group.tenant_id, documents)
-    group.session.commit()
-    started = time.monotonic()
-    answers = CREDIT_NOTE.save(group.adapter, group.tenant_id, documents, idempotency_key=key)
-    duration = int((time.monotonic() - started) * 1000)
-    for (shipment, request, invoice, document), answer in zip(built, answers, strict=False):
-        common = dict(
-            document_type=CREDIT_NOTE.document_type,
-            action=Action.CREDIT.value,
-            payload=document,
-            response=answer.raw,
-            duration_ms=duration,
-            document_number=answer.number or document.get("CreditNoteNumber"),
-            document_id=answer.document_id,
-        )
-        if not answer.ok:
-            _refused(
-                group,
-                shipment,
-                answer.errors,
-                common,
-                "Xero refused the credit note: "
-                f"{' '.join(answer.errors)} Nothing was credited; fix it and try again "
-                "(Accounting Logs → View error).",
-            )
-            continue
-        note = save_credit_note(
-            session=group.session,
-            adapter=group.adapter,
-            tenant_id=group.tenant_id,
-            shipment=shipment,
-            invoice=invoice,
-            answer=answer,
-            lines=request.line_numbers,
-            user=group.user,
-        )
-        _log(group, shipment, Outcome.PROCESSED, note=note, **common)
-        _say(group.result, shipment, True, note)
+    """Raise the credit notes (or allocate ones raised on an earlier try): in
+    services/credit_recovery.py, which looks a lost answer up before raising again."""
+    credit_recovery.credit(group, credits)

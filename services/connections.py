@@ -152,7 +152,25 @@ def finish_connect(
 
 
 def list_connections(*, session: Session) -> list[XeroConnection]:
+    remembered = session.info.get(_REMEMBERED)
+    if remembered is not None:
+        return list(remembered)
     return list(session.exec(select(XeroConnection).order_by(XeroConnection.tenant_name)))
+
+
+# A send reads the connections once (`remember_connections`) and every later look in the same
+# session (the default organisation, one by tenant, the mapping's) uses those rows: one SELECT
+# a batch instead of five (issue 16, goal 2). The rows are the session's own objects, so a
+# change the send makes to one (marked for reconnecting) is seen.
+_REMEMBERED = "shipbridge.connections"
+
+
+def remember_connections(*, session: Session) -> list[XeroConnection]:
+    """Read the connections once for the rest of this session's work (a send's session)."""
+    session.info.pop(_REMEMBERED, None)
+    rows = list_connections(session=session)
+    session.info[_REMEMBERED] = rows
+    return list(rows)
 
 
 def get_connection(*, session: Session, connection_id: int) -> XeroConnection:
@@ -238,6 +256,9 @@ def make_default(*, session: Session, connection: XeroConnection, user: str) -> 
 def connection_for(*, session: Session, tenant_id: str | None) -> XeroConnection | None:
     if tenant_id is None:
         return default_connection(session=session)
+    remembered = session.info.get(_REMEMBERED)
+    if remembered is not None:
+        return next((row for row in remembered if row.tenant_id == tenant_id), None)
     return session.exec(select(XeroConnection).where(XeroConnection.tenant_id == tenant_id)).first()
 
 

@@ -4,7 +4,8 @@ Finance."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func
@@ -16,7 +17,12 @@ from services.sync import idempotency_key
 from services.xero import credit_notes as xero_credit
 from services.xero.adapter import XeroAdapter
 from services.xero.convert import ElementResult
-from services.xero.errors import XeroRateLimited, XeroUnavailable
+from services.xero.errors import (
+    XeroAuthError,
+    XeroRateLimited,
+    XeroRequestRejected,
+    XeroUnavailable,
+)
 
 # The invoice fields a credit note's line copies, as Xero names them.
 LINE_FIELDS = ("Description", "Quantity", "UnitAmount", "ItemCode", "AccountCode", "TaxType")
@@ -44,7 +50,9 @@ def line_choices(invoice_raw: dict) -> list[tuple[int, str, Decimal]]:
 
 
 def credit_note_number(*, session: Session, shipment: Shipment, invoice_number: str) -> str:
-    """The next credit note number for the shipment: its invoice's number with -CN1, -CN2…"""
+    """The next credit note number for the shipment: its invoice's number with -CN1, -CN2…
+    Deterministic: a row is recorded only once Xero's answer (or a look-up) shows the credit
+    note, so a retry after a lost answer asks for the same number and can look it up."""
     count = session.exec(
         select(func.count()).where(col(XeroCreditNote.shipment_id) == shipment.id)
     ).one()
@@ -52,10 +60,16 @@ def credit_note_number(*, session: Session, shipment: Shipment, invoice_number: 
 
 
 def build_credit_note(
-    *, session: Session, shipment: Shipment, invoice: ElementResult, lines: tuple[int, ...]
+    *,
+    session: Session,
+    shipment: Shipment,
+    invoice: ElementResult,
+    lines: tuple[int, ...],
+    on: date | None = None,
 ) -> tuple[dict, str | None]:
-    """A sales credit note for the whole invoice or the chosen lines (numbers from 1), in
-    Xero's JSON; or a problem (why none can be built) to show."""
+    """A sales credit note for the whole invoice or the chosen lines (numbers from 1), dated
+    `on` (the day the cancellation was asked for, so a retry sends the very same document
+    under the same Idempotency-Key), in Xero's JSON; or a problem (why none can be built)."""
     raw_lines = invoice.raw.get("LineItems") or []
     chosen = [raw_lines[n - 1] for n in lines if 0 < n <= len(raw_lines)] if lines else raw_lines
     if not chosen:
@@ -70,7 +84,7 @@ def build_credit_note(
             session=session, shipment=shipment, invoice_number=invoice.number or ""
         ),
         "Contact": {"ContactID": contact.get("ContactID") or invoice.contact_id},
-        "Date": utcnow().date().isoformat(),
+        "Date": (on or utcnow().date()).isoformat(),
         "CurrencyCode": invoice.raw.get("CurrencyCode"),
         "LineAmountTypes": invoice.raw.get("LineAmountTypes") or "Exclusive",
         "Reference": f"Credit for {invoice.number} · {shipment.shipment_number}",
@@ -87,19 +101,17 @@ def build_credit_note(
     return document, None
 
 
-def save_credit_note(
+def record_credit_note(
     *,
     session: Session,
-    adapter: XeroAdapter,
     tenant_id: str,
     shipment: Shipment,
     invoice: ElementResult,
     answer: ElementResult,
     lines: tuple[int, ...],
     user: str | None,
-) -> str:
-    """Record the credit note Xero made and allocate it to the invoice when Xero allows
-    (the invoice approved and still owing, xero-facts.md §11). Says what happened."""
+) -> XeroCreditNote:
+    """Record the credit note Xero made (or was found holding), nothing allocated yet."""
     assert shipment.id is not None
     total = answer.total or Decimal(0)
     row = XeroCreditNote(
@@ -116,16 +128,94 @@ def save_credit_note(
         created_by=user,
     )
     session.add(row)
+    return row
+
+
+@dataclass
+class Allocation:
+    """What became of allocating a credit note to its invoice, and what to tell the user."""
+
+    message: str
+    # Settled: allocated, or nothing to allocate. Not settled: `retry` (a passing failure,
+    # the worker tries again) or `refused` (Xero's words: refused for good).
+    done: bool = True
+    retry: bool = False
+    retry_after: float = 0.0
+    refused: list[str] = field(default_factory=list)
+
+
+def _allocated_in_xero(in_xero: ElementResult | None, invoice_id: str | None) -> Decimal:
+    """How much of the credit note Xero already holds allocated to the invoice (an earlier
+    allocation whose answer was lost, or one made by hand in Xero)."""
+    if in_xero is None:
+        return Decimal(0)
+    allocations = in_xero.raw.get("Allocations")
+    if allocations is None:  # no list in the answer: what is gone from the credit
+        return (in_xero.total or Decimal(0)) - (in_xero.amount_due or Decimal(0))
+    return sum(
+        (
+            _dec(a.get("Amount"))
+            for a in allocations
+            if (a.get("Invoice") or {}).get("InvoiceID") == invoice_id and not a.get("IsDeleted")
+        ),
+        start=Decimal(0),
+    )
+
+
+def _apply(row: XeroCreditNote, shipment: Shipment, amount: Decimal, due: Decimal) -> None:
+    """The allocation Xero holds, on Shipbridge's copies of the credit note and invoice."""
+    total = row.total or Decimal(0)
+    row.allocated = amount
+    row.remaining = total - amount
+    row.status = "PAID" if row.remaining <= 0 else row.status
+    shipment.xero_amount_due = max(due - amount, Decimal(0))
+    if shipment.xero_amount_due <= 0:
+        shipment.xero_status = "PAID"  # Xero marks an invoice with nothing owing PAID
+
+
+PENDING = (
+    "It is not allocated to {invoice} yet ({error}): the worker tries the allocation again "
+    "automatically and never raises a second credit note; until then the credit sits "
+    "unallocated in Xero."
+)
+
+
+def allocate_to_invoice(
+    *,
+    session: Session,
+    adapter: XeroAdapter,
+    tenant_id: str,
+    shipment: Shipment,
+    invoice: ElementResult,
+    row: XeroCreditNote,
+    on: date,
+    in_xero: ElementResult | None = None,
+) -> Allocation:
+    """Allocate the recorded credit note to the invoice when Xero allows (the invoice
+    approved and still owing, xero-facts.md §11). `in_xero`: the credit note as Xero holds it
+    now, read before trying again, so an allocation that reached Xero is never made twice.
+    A failure leaves the credit note recorded and unallocated, and says so ("it": the note)."""
     currency = invoice.raw.get("CurrencyCode")
-    what = f"Raised credit note {row.credit_note_number} for {shown(total, currency)} in Xero"
+    already = _allocated_in_xero(in_xero, invoice.document_id)
     due = invoice.amount_due or Decimal(0)
-    if invoice.status != "AUTHORISED" or due <= 0:
-        return (
-            f"{what}. {invoice.number} is {invoice.status} with nothing owing, so the credit "
-            "stays on the customer's account in Xero: refund it or use it there."
+    if already > 0:
+        _apply(row, shipment, already, due + already)
+        session.add_all([row, shipment])
+        return Allocation(
+            f"Xero already holds {shown(already, currency)} of it allocated to "
+            f"{invoice.number}: nothing more to do."
         )
-    amount = min(total, due)
-    key = idempotency_key(tenant_id, [{"allocate": row.credit_note_id, "amount": str(amount)}])
+    if invoice.status != "AUTHORISED" or due <= 0:
+        return Allocation(
+            f"{invoice.number} is {invoice.status} with nothing owing, so the credit stays on "
+            "the customer's account in Xero: refund it or use it there."
+        )
+    left = in_xero.amount_due if in_xero and in_xero.amount_due is not None else row.remaining
+    amount = min(left or Decimal(0), due)
+    key = idempotency_key(
+        tenant_id,
+        [{"allocate": row.credit_note_id, "to": invoice.document_id, "amount": amount, "on": on}],
+    )
     session.commit()  # the credit note is recorded before the next call
     try:
         refused = xero_credit.allocate(
@@ -134,24 +224,74 @@ def save_credit_note(
             credit_note_id=row.credit_note_id or "",
             invoice_id=invoice.document_id or "",
             amount=amount,
-            on=utcnow().date(),
+            on=on,
             idempotency_key=key,
         )
-    except (XeroUnavailable, XeroRateLimited) as error:
+    except XeroRateLimited as error:
+        message = PENDING.format(invoice=invoice.number, error=error)
+        return Allocation(message, done=False, retry=True, retry_after=error.retry_after)
+    except (XeroUnavailable, XeroAuthError) as error:
+        return Allocation(PENDING.format(invoice=invoice.number, error=error), False, True)
+    except XeroRequestRejected as error:
         refused = [str(error)]
     if refused:
-        return (
-            f"{what}, but Xero did not allocate it to {invoice.number}: {' '.join(refused)} "
-            "Allocate it in Xero."
+        return Allocation(
+            f"Xero refused to allocate it to {invoice.number}: {' '.join(refused)} {REFUSED_FIX}",
+            done=False,
+            refused=refused,
         )
-    row.allocated = amount
-    row.remaining = total - amount
-    row.status = "PAID" if row.remaining <= 0 else row.status
-    shipment.xero_amount_due = due - amount
-    if shipment.xero_amount_due <= 0:
-        shipment.xero_status = "PAID"  # Xero marks an invoice with nothing owing PAID
-    session.add(shipment)
-    return f"{what} and allocated {shown(amount, currency)} of it to {invoice.number}."
+    _apply(row, shipment, amount, due)
+    session.add_all([row, shipment])
+    return Allocation(f"Allocated {shown(amount, currency)} of it to {invoice.number}.")
+
+
+# What to do when Xero refuses an allocation for good.
+REFUSED_FIX = (
+    "The credit stays unallocated on the customer's account in Xero: allocate it there to "
+    "what they owe, or refund it."
+)
+
+
+def raised_since(
+    *, session: Session, shipment_id: int, since: datetime | None
+) -> XeroCreditNote | None:
+    """The credit note already raised for the shipment's cancellation queued at `since` (a
+    shipment has one open job at a time, so those recorded since are that job's); None
+    when there is none, or no job to tie it to."""
+    if since is None:
+        return None
+    return session.exec(
+        select(XeroCreditNote)
+        .where(
+            col(XeroCreditNote.shipment_id) == shipment_id,
+            col(XeroCreditNote.created_at) >= since,
+        )
+        .order_by(col(XeroCreditNote.id).desc())
+    ).first()
+
+
+def unallocated_note(*, session: Session, shipment: Shipment) -> str | None:
+    """What to tell the user when a credit note of the shipment is not allocated to its
+    invoice while the invoice (as last read from Xero) still owes money; else None."""
+    if shipment.id is None or shipment.xero_status != "AUTHORISED":
+        return None
+    if not shipment.xero_amount_due or shipment.xero_amount_due <= 0:
+        return None
+    rows = [
+        n
+        for n in credit_notes_of(session=session, shipment_id=shipment.id)
+        if n.invoice_id == shipment.xero_document_id and not n.allocated and n.remaining
+    ]
+    if not rows:
+        return None
+    numbers = ", ".join(n.credit_note_number for n in rows)
+    invoice = shipment.xero_document_number or shipment.xero_document_id
+    return (
+        f"Credit note {numbers} is not allocated to {invoice}, which still owes "
+        f"{shown(shipment.xero_amount_due, shipment.currency)}: the credit sits on the "
+        "customer's account in Xero. The cancellation's result in Accounting Logs says why; "
+        "allocate it in Xero or refund it."
+    )
 
 
 def credit_notes_of(*, session: Session, shipment_id: int) -> list[XeroCreditNote]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from annotated_types import MaxLen
 
@@ -63,7 +63,10 @@ class NoSuchDay(ValueError):
 @functools.lru_cache(maxsize=4096)
 def number(text: str) -> Decimal:
     """parse_decimal, one Decimal kept for each repeated text (quantities and prices repeat;
-    a Decimal is immutable, so sharing it is safe)."""
+    a Decimal is immutable, so sharing it is safe). Python reads "1_000" as 1000; no
+    spreadsheet writes it, so it is refused as not a number rather than guessed at."""
+    if "_" in text:
+        raise InvalidOperation(text)
     return parse_decimal(text)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -39,6 +39,7 @@ from services.csv_rows import (  # the rows' shapes, here where the import's cal
 )
 from services.errors import UserError
 from services.mapping import get_sync_settings
+from services.queue import CANCELLATION_WAITS
 
 __all__ = [
     "COLUMNS",
@@ -60,6 +61,7 @@ __all__ = [
 ]
 
 WRITE_BATCH = 1000  # shipments written per flush
+NAMED = 20  # shipments a result's sentence names, by row, before it counts the rest
 
 
 class ImportError_(UserError):
@@ -183,10 +185,12 @@ class ImportResult:
     skipped_rows: list[int]
     updated: int = 0
     unchanged: int = 0  # update mode: existing shipments the file holds as they are
+    # Update mode: what happened to each existing shipment, in the file's order.
+    outcomes: list[csv_update.RowOutcome] = field(default_factory=list)
 
-    def sentence(self) -> str:
-        """What the import did, the same words on the page and in the CLI."""
-        if not self.updated and not self.unchanged:
+    def summary(self) -> str:
+        """The counts: what was created, updated, left as it was, and left out."""
+        if not self.outcomes:
             parts = [f"Imported {self.imported} shipment(s)"]
         else:
             parts = [f"Imported {self.imported} new shipment(s)"]
@@ -196,6 +200,34 @@ class ImportResult:
         if self.skipped_rows:
             text += f" Rows left out: {', '.join(map(str, self.skipped_rows))}."
         return text
+
+    def queued_text(self) -> str | None:
+        """The updated shipments the trigger status queued for Xero, by row."""
+        queued = self._named(csv_update.QUEUED)
+        return f"Queued for Xero by the trigger status: {queued}." if queued else None
+
+    def waiting_text(self) -> str | None:
+        """The updated shipments at the trigger status not queued: a cancellation waits."""
+        waiting = self._named(csv_update.NOT_QUEUED)
+        return f"Not queued for Xero: {waiting}. {CANCELLATION_WAITS}" if waiting else None
+
+    def unchanged_text(self) -> str | None:
+        """The existing shipments the file holds as they are, by row."""
+        same = self._named(csv_update.UNCHANGED)
+        return f"Unchanged: {same}." if same else None
+
+    def sentence(self) -> str:
+        """What the import did, the same words on the page and in the CLI: the counts, then
+        the shipments left unchanged, and those queued or not queued by their new status."""
+        said = [self.summary(), self.unchanged_text(), self.queued_text(), self.waiting_text()]
+        return " ".join(s for s in said if s)
+
+    def _named(self, what: str) -> str:
+        """E.g. "SHP-1 (row 2), SHP-4 (row 7)"; past NAMED, how many more (the page's table
+        lists every row)."""
+        named = [f"{o.number} (row {o.row})" for o in self.outcomes if o.what == what]
+        more = f" and {len(named) - NAMED} more" if len(named) > NAMED else ""
+        return ", ".join(named[:NAMED]) + more
 
 
 def import_shipments(
@@ -231,7 +263,7 @@ def import_shipments(
             "imported. Upload the file again to see them."
         )
     try:
-        updated, unchanged = csv_update.apply_updates(session=session, chosen=updates, user=user)
+        outcomes = csv_update.apply_updates(session=session, chosen=updates, user=user)
     except UserError as error:
         raise ImportError_(str(error)) from None
     # In batches of plain INSERTs (many rows a statement), in the caller's one transaction:
@@ -285,8 +317,13 @@ def import_shipments(
     # Left out: the shipments good_shipments left out, those with a row in error.
     bad = preview.bad_rows
     skipped = sorted({r for s in preview.shipments if not bad.isdisjoint(s.rows) for r in s.rows})
+    unchanged = sum(1 for o in outcomes if o.what == csv_update.UNCHANGED)
     return ImportResult(
-        imported=len(chosen), skipped_rows=skipped, updated=updated, unchanged=unchanged
+        imported=len(chosen),
+        skipped_rows=skipped,
+        updated=len(outcomes) - unchanged,
+        unchanged=unchanged,
+        outcomes=outcomes,
     )
 
 

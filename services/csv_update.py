@@ -6,6 +6,7 @@ the version each was read at, so a shipment saved since the preview is never ove
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.csv_rows import (
     RowError,
 )
 from services.errors import UserError
+from services.queue import CANCELLATION_WAITS
 
 CHUNK = 500  # shipments looked up per statement
 
@@ -134,8 +136,10 @@ def _changes(parsed: ParsedShipment, saved: Shipment, given: set) -> Iterable[st
             continue
         shown = parsed.organisation if column == ORGANISATION and new else _text(new)
         yield f"{column}: {_text(old)} → {shown}"
-    before = [_line_text(x) for x in saved.lines]
-    after = [_line_text(x) for x in parsed.lines]
+    # A description is shown only when one differs: most files leave it as it is.
+    described = _descriptions(saved.lines) != _descriptions(parsed.lines)
+    before = [_line_text(x, described) for x in saved.lines]
+    after = [_line_text(x, described) for x in parsed.lines]
     if before != after:
         yield f"lines: {'; '.join(before) or 'none'} → {'; '.join(after) or 'none'}"
 
@@ -148,49 +152,92 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _line_text(line: Any) -> str:
+def _descriptions(lines: Iterable[Any]) -> list[str]:
+    return [x.description or "" for x in lines]
+
+
+def _line_text(line: Any, described: bool = False) -> str:
     code = line.product_code or "(no product)"
+    if described:
+        code += f" ({_text(line.description)})"
     return f"{code} × {_text(line.quantity)} @ {_text(line.unit_price)} = {_text(line.item_value)}"
+
+
+# What an update did to a shipment (RowOutcome.what).
+UPDATED, UNCHANGED, QUEUED, NOT_QUEUED = "updated", "unchanged", "queued", "not queued"
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What an update-mode import did to one existing shipment, named by its first row."""
+
+    row: int
+    number: str
+    what: str  # UPDATED, UNCHANGED, QUEUED or NOT_QUEUED
+    status: str | None = None  # the status it moved to, when it moved
+
+    def sentence(self) -> str:
+        """E.g. "Row 2, SHP-1: updated; queued for Xero by the trigger status Shipped."."""
+        said = {
+            UPDATED: "updated.",
+            UNCHANGED: "unchanged (the file holds it as it is).",
+            QUEUED: f"updated; queued for Xero by the trigger status {self.status}.",
+            NOT_QUEUED: f"updated; not queued for Xero at {self.status}. {CANCELLATION_WAITS}",
+        }[self.what]
+        return f"Row {self.row}, {self.number}: {said}"
 
 
 def apply_updates(
     *, session: Session, chosen: list[ParsedShipment], user: str | None
-) -> tuple[int, int]:
+) -> list[RowOutcome]:
     """Save each update with the version its preview read: one saved since is refused, with
-    its row, and nothing of the file is saved (the caller's one transaction). Returns
-    (updated, unchanged)."""
-    updated = unchanged = 0
+    its row, and nothing of the file is saved (the caller's one transaction). One row is one
+    version step and one audit record; a row that moves the status to the trigger status
+    queues the shipment as the Shipments page's status change does. Returns what happened to
+    each shipment, in the file's order."""
+    outcomes = []
     for parsed in chosen:
         assert parsed.existing_id is not None
-        if not parsed.changes:
-            unchanged += 1
-            continue
         try:
-            shipments.update_shipment(
-                session=session,
-                shipment_id=parsed.existing_id,
-                fields=parsed.fields,
-                lines=[ShipmentLineFields(**x.model_dump()) for x in parsed.lines],
-                user=user,
-                expected_version=parsed.existing_version,
-            )
-            saved = session.get(Shipment, parsed.existing_id)
-            if saved is not None and saved.workflow_status != parsed.workflow_status:
-                shipments.change_status(
-                    session=session,
-                    shipment_ids=[parsed.existing_id],
-                    status=parsed.workflow_status,
-                    user=user,
-                )
+            outcomes.append(_apply(session, parsed, user))
         except versions.StaleShipment:
             raise UserError(
                 f"Row {parsed.rows[0]}, shipment_number: shipment "
                 f"{parsed.fields.shipment_number} was changed by someone else since the file "
                 "was read; nothing was imported. Upload the file again to see its changes."
             ) from None
-        except UserError as error:
+        except UserError as error:  # e.g. being sent right now: its own sentence, then ours
+            said = str(error).removesuffix(" Nothing was saved.").rstrip(".")
             raise UserError(
-                f"Row {parsed.rows[0]}, shipment_number: {error}; nothing was imported."
+                f"Row {parsed.rows[0]}, shipment_number: {said}. Nothing was imported."
             ) from None
-        updated += 1
-    return updated, unchanged
+    return outcomes
+
+
+def _apply(session: Session, parsed: ParsedShipment, user: str | None) -> RowOutcome:
+    """One shipment's update as one save (shipments.save_with_status, as the Shipments
+    page's form saves): one version step, one audit record, queued at the trigger status as
+    a status change would."""
+    row, number = parsed.rows[0], parsed.fields.shipment_number
+    if not parsed.changes:
+        return RowOutcome(row, number, UNCHANGED)
+    shipment_id, version = parsed.existing_id, parsed.existing_version
+    assert shipment_id is not None and version is not None
+    before = shipments.get_shipment(session=session, shipment_id=shipment_id).workflow_status
+    status = parsed.workflow_status
+    moved = shipments.save_with_status(
+        session=session,
+        shipment_id=shipment_id,
+        fields=parsed.fields,
+        lines=[ShipmentLineFields(**x.model_dump()) for x in parsed.lines],
+        status=status,
+        user=user,
+        expected_version=version,
+    )
+    if before == status:
+        return RowOutcome(row, number, UPDATED)
+    if moved.cancelling_numbers():
+        return RowOutcome(row, number, NOT_QUEUED, status)
+    if moved.queued_numbers():
+        return RowOutcome(row, number, QUEUED, status)
+    return RowOutcome(row, number, UPDATED, status)

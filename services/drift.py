@@ -20,6 +20,7 @@ from models import (
     Shipment,
     SyncBookmark,
     SyncState,
+    WorkflowStatus,
     XeroConnection,
     XeroContact,
     XeroDifference,
@@ -33,6 +34,7 @@ from services.xero.convert import DocumentState
 from services.xero.errors import XeroError
 
 BOOKMARK = "drift"
+CHUNK = 500  # document ids a query looks up at once
 
 
 @dataclass
@@ -66,12 +68,12 @@ def check(
     states: list[DocumentState] = []
     for document_type in kinds:
         states.extend(adapter.documents_changed(tenant, document_type, modified_since=since))
-    sent = _sent_shipments(session, tenant)
-    by_document = {s.xero_document_id: s for s in sent}
+    read_ids = [s.answer.document_id for s in states if s.answer.document_id]
+    by_document = _sent_shipments(session, tenant, read_ids)
     names = _contact_names(session, tenant)
     kept = _Kept(session=session, tenant=tenant, summary=summary)
     for state in states:
-        shipment = by_document.get(state.answer.document_id)
+        shipment = by_document.get(state.answer.document_id or "")
         if shipment is None:
             continue  # a document Shipbridge did not send
         summary.documents_read += 1
@@ -79,9 +81,10 @@ def check(
         kept.keep(shipment, found, READ_KINDS, state.updated_at)
         _bring_up_to_date(shipment, state)
         session.add(shipment)
-    # Cancelling happens here, not in Xero: every sent shipment is looked at, from what
-    # Shipbridge last read of its document (no call).
-    for shipment in sent:
+    # Cancelling happens here, not in Xero: every sent shipment cancelled or returned here (and
+    # every one said to be so before) is looked at, from what Shipbridge last read of its
+    # document (no call).
+    for shipment in _cancelled_or_said(session, tenant, kept):
         found = [d for d in [cancelled_but_owed(shipment)] if d]
         kept.keep(shipment, found, (CANCELLED,), None)
     _forget_unsent(session, tenant)
@@ -209,8 +212,26 @@ def _sent(tenant: str):
     )
 
 
-def _sent_shipments(session: Session, tenant: str) -> list[Shipment]:
-    return list(session.exec(select(Shipment).where(*_sent(tenant))))
+def _sent_shipments(session: Session, tenant: str, document_ids: list[str]) -> dict[str, Shipment]:
+    """The sent shipments of these documents, by document: only those Xero changed are
+    loaded, in chunks (a year of sent shipments would not fit in the worker's memory)."""
+    found: dict[str, Shipment] = {}
+    wanted = list(dict.fromkeys(document_ids))
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        query = select(Shipment).where(*_sent(tenant), col(Shipment.xero_document_id).in_(chunk))
+        found.update((s.xero_document_id or "", s) for s in session.exec(query))
+    return found
+
+
+def _cancelled_or_said(session: Session, tenant: str, kept: _Kept) -> list[Shipment]:
+    """Sent shipments cancelled or returned here, and those whose stored difference says so
+    (to clear it once it no longer holds)."""
+    said = [shipment_id for shipment_id, kind in kept.rows if kind == CANCELLED]
+    here = col(Shipment.workflow_status).in_([WorkflowStatus.CANCELLED, WorkflowStatus.RETURNED])
+    return list(
+        session.exec(select(Shipment).where(*_sent(tenant), here | col(Shipment.id).in_(said)))
+    )
 
 
 def _kinds_sent(session: Session, tenant: str) -> list[DocumentType]:

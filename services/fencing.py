@@ -47,6 +47,8 @@ def say_skipped(
     *, session: Session, shipment_ids: list[int], claim: claims.Claim, result: BatchResult
 ) -> None:
     """Shipments another sender holds are not sent by this one: say so, and by whom."""
+    if all(i in claim.fences for i in shipment_ids):
+        return  # the claim holds every one (a worker's lease, a page's uncontested send)
     others = col(Shipment.id).in_(shipment_ids) & col(Shipment.id).not_in(list(claim.fences))
     for shipment in session.exec(select(Shipment).where(others)):
         by_worker = not (shipment.claim_token or "send:").startswith("send:")
@@ -202,7 +204,8 @@ def take_for_sending(
         else:
             shipment.sync_state = SyncState.SENDING
             shipment.send_started_at = now
-            ctx.session.add(shipment)
+            if shipment not in ctx.session:
+                ctx.session.add(shipment)
             to_send.append((shipment, document))
     if unknown:
         requeue(ctx, unknown, NOT_LOOKED_UP, 30)

@@ -39,6 +39,9 @@ _ROW_DEFAULTS = {
 } | {"api_calls": 0, "duration_ms": 0}
 
 
+_TABLE = IntegrationLog.__table__  # type: ignore[attr-defined]
+
+
 def row(**fields) -> dict:
     """One entry as a plain row for `write_many` (JSON fields encoded, defaults filled in),
     for a send that writes its batch's entries in one statement."""
@@ -50,9 +53,11 @@ def row(**fields) -> dict:
 
 
 def write_many(*, session: Session, rows: list[dict]) -> None:
-    """Insert many entries (`row`'s) in one statement, in the caller's transaction."""
+    """Insert many entries (`row`'s) in one statement, in the caller's transaction. Core's
+    INSERT on the table, not the ORM's bulk insert: the ORM splits the rows into one
+    statement per run of rows with the same empty fields (six for a batch of ten)."""
     if rows:
-        session.execute(insert(IntegrationLog), rows)
+        session.execute(insert(_TABLE), rows)
 
 
 @dataclass
@@ -85,12 +90,19 @@ def _filtered(query, flt: LogFilter):
 
 
 def list_entries(
-    *, session: Session, flt: LogFilter | None = None, page: int = 1, page_size: int = 50
+    *,
+    session: Session,
+    flt: LogFilter | None = None,
+    page: int = 1,
+    page_size: int = 50,
+    total: int | None = None,
 ) -> tuple[list[IntegrationLog], int]:
-    """A page of entries, newest first, and the total count; a page past the last (the
-    filter shrank the result) reads as the last."""
+    """A page of entries, newest first, and the total count (counted here unless the caller
+    already has it, e.g. kept per data version); a page past the last (the filter shrank the
+    result) reads as the last."""
     flt = flt or LogFilter()
-    total = session.exec(_filtered(select(func.count(col(IntegrationLog.id))), flt)).one()
+    if total is None:
+        total = count_entries(session=session, flt=flt)
     rows = session.exec(
         _filtered(select(IntegrationLog), flt)
         .order_by(col(IntegrationLog.id).desc())
@@ -98,6 +110,12 @@ def list_entries(
         .limit(page_size)
     ).all()
     return list(rows), int(total)
+
+
+def count_entries(*, session: Session, flt: LogFilter | None = None) -> int:
+    """How many entries the filter matches."""
+    query = _filtered(select(func.count(col(IntegrationLog.id))), flt or LogFilter())
+    return int(session.exec(query).one())
 
 
 def errors_of(entry: IntegrationLog) -> tuple[list[str], list[str]]:
@@ -115,14 +133,27 @@ def note_of(entry: IntegrationLog) -> str:
 def users(*, session: Session) -> list[tuple[str, str]]:
     """(username, display name) of everyone who appears in the log, by display name; the
     name is the username when the user no longer exists."""
+    return named(session=session, usernames=triggered_by(session=session))
+
+
+def triggered_by(*, session: Session) -> list[str]:
+    """Every username that appears in the log (one pass over the log: worth keeping)."""
     rows = session.exec(
-        select(IntegrationLog.triggered_by, AppUser.name)
+        select(IntegrationLog.triggered_by)
         .distinct()
-        .join(AppUser, col(AppUser.username) == IntegrationLog.triggered_by, isouter=True)
         .where(col(IntegrationLog.triggered_by).is_not(None))
     ).all()
-    named = [(u, n or u) for u, n in rows if u is not None]  # the query leaves out None
-    return sorted(named, key=lambda x: (x[1].lower(), x[0]))
+    return sorted(u for u in rows if u is not None)
+
+
+def named(*, session: Session, usernames: list[str]) -> list[tuple[str, str]]:
+    """(username, display name) by display name; the username when the user is gone."""
+    rows = session.exec(
+        select(AppUser.username, AppUser.name).where(col(AppUser.username).in_(usernames))
+    ).all()
+    names = dict(rows)
+    pairs = [(u, names.get(u) or u) for u in usernames]
+    return sorted(pairs, key=lambda x: (x[1].lower(), x[0]))
 
 
 def latest_ids(*, session: Session, shipment_ids: set[int]) -> set[int]:

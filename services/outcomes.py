@@ -111,7 +111,8 @@ def record(
     if outcome == Outcome.REJECTED:
         shipment.sync_state = SyncState.REJECTED
         shipment.last_error = " ".join(plain or xero or [])
-    session.add(shipment)
+    if shipment not in session:  # add() again walks its lines for nothing
+        session.add(shipment)
     if log:
         pending_log(session).append(
             integration_log.row(

@@ -396,8 +396,8 @@ def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) ->
 def unfinished_back(*, session: Session, token: str, shipment_ids: list[int]) -> None:
     """After a worker's send, in the transaction that applied its answers: the lease's jobs
     that reached no outcome (their shipment taken over by another sender meanwhile) stay
-    queued for a later pass (one statement)."""
-    session.exec(
+    queued for a later pass (one statement, Core: the send's session holds no jobs)."""
+    session.connection().execute(
         update(SyncJob)
         .where(
             col(SyncJob.shipment_id).in_(shipment_ids),

@@ -385,22 +385,96 @@ def change_status(
             before={"status": before},
             after={"status": status, "version": shipment.version},
         )
-        settings = get_sync_settings(session=session, tenant_id=shipment.tenant_id)
         if (
-            settings.queue_on_trigger
-            and status == settings.trigger_status
-            and before != status
-            and shipment.sync_state in (SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED)
-            and shipment.id is not None  # read from the database, so it always has one
+            shipment.id is not None  # read from the database, so it always has one
+            and at_trigger(session=session, shipment=shipment, before=before)
         ):
             to_queue.append(shipment.id)
-    change = StatusChange(shipments, at_trigger=to_queue)
-    if to_queue:
+    return queue_at_trigger(session=session, moved=shipments, at_trigger=to_queue, user=user)
+
+
+def at_trigger(*, session: Session, shipment: Shipment, before: str) -> bool:
+    """Whether a shipment just moved from status `before` to its status is to be queued for
+    Xero: its settings queue at the trigger status, it reached it now, and it has something
+    to send. A status change and a CSV update that moves the status both ask this."""
+    settings = get_sync_settings(session=session, tenant_id=shipment.tenant_id)
+    return bool(
+        settings.queue_on_trigger
+        and shipment.workflow_status == settings.trigger_status
+        and before != shipment.workflow_status
+        and shipment.sync_state in (SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED)
+    )
+
+
+def queue_at_trigger(
+    *, session: Session, moved: list[Shipment], at_trigger: list[int], user: str | None
+) -> StatusChange:
+    """What a status change did, with the shipments `at_trigger` queued for Xero (one whose
+    cancellation waits is not queued: StatusChange.cancelling_numbers names it)."""
+    change = StatusChange(moved, at_trigger=at_trigger)
+    if at_trigger:
         change.queued = queue.enqueue(
-            session=session, shipment_ids=to_queue, trigger=Trigger.STATUS, user=user
+            session=session, shipment_ids=at_trigger, trigger=Trigger.STATUS, user=user
         )
     session.flush()
     return change
+
+
+class FieldsAndStatus(ShipmentFields):
+    """Fields with a new status: update_shipment writes every field it is given and audits
+    the whole shipment before and after, so both go in one write (one version step, one
+    audit record)."""
+
+    workflow_status: str
+
+
+def save_with_status(
+    *,
+    session: Session,
+    shipment_id: int,
+    fields: ShipmentFields,
+    lines: list[ShipmentLineFields],
+    status: str,
+    user: str | None,
+    expected_version: int | None = None,
+) -> StatusChange:
+    """One save of a shipment's form: its fields and lines (update_shipment), its status
+    alone (change_status: a sent shipment is not "changed since sent" by it), or both in one
+    write; queued at the trigger status exactly as change_status queues. One version step,
+    one audit record."""
+    shipment = get_shipment(session=session, shipment_id=shipment_id)
+    before = shipment.workflow_status
+    if status == before:
+        saved = update_shipment(
+            session=session,
+            shipment_id=shipment_id,
+            fields=fields,
+            lines=lines,
+            user=user,
+            expected_version=expected_version,
+        )
+        return StatusChange([saved])
+    if _same(shipment, _trimmed(fields), lines):
+        held = {shipment_id: expected_version} if expected_version is not None else None
+        return change_status(
+            session=session,
+            shipment_ids=[shipment_id],
+            status=status,
+            user=user,
+            expected_versions=held,
+        )
+    if status not in {s.value for s in WorkflowStatus}:
+        raise ShipmentError(f"{status!r} is not a workflow status.")
+    saved = update_shipment(
+        session=session,
+        shipment_id=shipment_id,
+        fields=FieldsAndStatus(**fields.model_dump(), workflow_status=status),
+        lines=lines,
+        user=user,
+        expected_version=expected_version,
+    )
+    queued = [shipment_id] if at_trigger(session=session, shipment=saved, before=before) else []
+    return queue_at_trigger(session=session, moved=[saved], at_trigger=queued, user=user)
 
 
 def unsent_ids(*, session: Session) -> list[int]:

@@ -29,6 +29,7 @@ from services import (
     queue,
     reference_data,
     retired_numbers,
+    shipment_writes,
     validation,
 )
 from services.db import get_engine, session_scope
@@ -116,11 +117,12 @@ def send_shipments(
         # tests/services/test_batch_commits.py). A page's claim is taken in its first
         # transaction, which commits with the shipments marked Sending.
         with session_scope(engine) as session:
+            shipment_writes.batch_shipment_updates(session)
             if take_claim:
                 claim.fences = claims.take(
                     session=session, shipment_ids=ids, token=claim.token
                 ).fences
-            if not connections.list_connections(session=session):
+            if not connections.remember_connections(session=session):
                 raise SyncError(
                     "No Xero organisation is connected: an admin must connect one on the "
                     "Connect page."
@@ -175,8 +177,10 @@ def _by_organisation(session: Session, ids: list[int]) -> dict[str | None, list[
 
 def _release(session: Session, claim: claims.Claim, ids: list[int]) -> None:
     """Give back the shipments of one organisation's batch in the transaction that applied
-    their answers (only those this claim still holds; the fence stays raised)."""
-    session.exec(
+    their answers (only those this claim still holds; the fence stays raised). Core, on the
+    session's connection: the ORM's UPDATE would also look for the rows among the session's
+    objects to set their claim, which nothing reads after."""
+    session.connection().execute(
         update(Shipment)
         .where(col(Shipment.id).in_(ids), col(Shipment.claim_token) == claim.token)
         .values(claim_token=None, claimed_at=None)
@@ -257,8 +261,10 @@ def _send_group(
     deferred_writes.write(session)
     # Each entry of the batch records the calls the whole batch used: those still pending
     # go in one INSERT with it; any written at an earlier commit get it by one UPDATE.
+    written_before = session.info.pop(WROTE_LOG, False)
     write_log(session, api_calls=calls)
-    if session.info.pop(WROTE_LOG, False):
+    session.info.pop(WROTE_LOG, None)
+    if written_before:
         session.exec(
             update(IntegrationLog)
             .where(

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from models import JobKind, Outcome, XeroConnection, utcnow
 from services import (
     budget,
+    codes_in_use,
     connections,
     finance_summary,
     liveness,
@@ -184,8 +185,9 @@ def scheduled_reads(*, engine: Engine) -> None:
         ("reference data refresh", refresh_reference_data),
         ("payment pull", pull_payments),
         ("drift check", check_drift),
-        # Not a read: folds the finance summary's rows written since the last turn.
+        # Not reads: fold the summaries' rows written since the last turn.
         ("finance summary compaction", finance_summary.compact),
+        ("codes-in-use compaction", codes_in_use.compact),
     )
     for what, read in reads:
         try:

@@ -59,7 +59,9 @@ def customers(
     current, suffix = _picked("customer", rows, key=state.CUSTOMER_MAP_PICK)
     # Every cached customer has an account number (it is the cache's key).
     contacts = sorted(c.account_number for c in ref.customers.values() if c.account_number)
-    with st.form(state.CUSTOMER_MAP_FORM, clear_on_submit=True):
+    _start_empty_if_saved(state.CUSTOMER_MAP_FORM, ("code", "contact", "account"))
+    # Not cleared on submit: a refused submit (Enter with half the form) keeps what was typed.
+    with st.form(state.CUSTOMER_MAP_FORM):
         code = _code_input(
             kind="customer",
             current=current,
@@ -92,11 +94,12 @@ def customers(
         )
     if not saved:
         return
-    if not account_number and not sales_account:
-        st.error("Choose a Xero customer, a sales account, or both.")
+    chosen = account_number or sales_account
+    if _missing(("customer", code), ("Choose a Xero customer, a sales account, or both.", chosen)):
         return
     extra = f", sales account {sales_account}" if sales_account else ""
-    common.save_then_rerun(
+    _save_then_empty(
+        state.CUSTOMER_MAP_FORM,
         lambda db_session: aliases.save_customer_mapping(
             session=db_session,
             tenant_id=connection.tenant_id,
@@ -179,7 +182,9 @@ def products(
         return
 
     current, suffix = _picked("product", rows, key=state.PRODUCT_MAP_PICK)
-    with st.form(state.PRODUCT_MAP_FORM, clear_on_submit=True):
+    _start_empty_if_saved(state.PRODUCT_MAP_FORM, ("code", "item"))
+    # Not cleared on submit: a refused submit (Enter with half the form) keeps what was typed.
+    with st.form(state.PRODUCT_MAP_FORM):
         code = _code_input(
             kind="product",
             current=current,
@@ -203,7 +208,10 @@ def products(
         )
     if not saved:
         return
-    common.save_then_rerun(
+    if _missing(("product", code), ("Choose a Xero item.", item_code)):
+        return
+    _save_then_empty(
+        state.PRODUCT_MAP_FORM,
         lambda db_session: aliases.save_product_mapping(
             session=db_session,
             tenant_id=connection.tenant_id,
@@ -213,6 +221,33 @@ def products(
         ),
         f"Product code {md_text(code)} now maps to Xero item {md_text(item_code)}.",
     )
+
+
+def _missing(code: tuple[str, str], choice: tuple[str, str | None]) -> bool:
+    """Whether a submitted form lacks something (Enter submits a half-filled form): each
+    missing part is said; what was typed stays in the form."""
+    (kind, typed), (ask, chosen) = code, choice
+    if not typed:
+        st.error(f"Type the shipment's {kind} code to map.")
+    if not chosen:
+        st.error(ask)
+    return not (typed and chosen)
+
+
+def _save_then_empty(form: str, work: Callable, success: str) -> None:
+    """common.save_then_rerun; once saved, the new-mapping form starts empty on the redraw.
+    (A save that fails shows why here and keeps the form as typed.)"""
+    st.session_state[f"{form}_saved"] = True
+    common.save_then_rerun(work, success)  # saved: reruns, never returns
+    st.session_state.pop(f"{form}_saved", None)
+
+
+def _start_empty_if_saved(form: str, fields: tuple[str, ...]) -> None:
+    """Empty the new-mapping form after a save. Set before its widgets are drawn, so the
+    browser's widgets empty too (a widget's key merely deleted keeps its value there)."""
+    if st.session_state.pop(f"{form}_saved", False):
+        for name in fields:
+            st.session_state[f"{form}_{name}_new"] = "" if name == "code" else None
 
 
 def _item_label(ref: ReferenceData, code: str) -> str:

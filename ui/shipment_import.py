@@ -81,8 +81,9 @@ def import_panel(*, user: common.CurrentUser, flt: ShipmentFilter) -> None:
         # Shown here, in the import panel (the tabs stay on Import / export), after the
         # rerun that draws the new rows in the table.
         st.session_state[state.IMPORT_RESULT] = (
-            result.sentence(),
+            [result.summary(), result.queued_text(), result.waiting_text()],
             numbers,
+            [(o.row, o.number, o.sentence()) for o in result.outcomes],
         )
         st.session_state[state.IMPORT_ROUND] = round_no + 1
         st.session_state.pop(state.IMPORT_GOOD_ROWS, None)
@@ -121,13 +122,23 @@ def _show_changes(preview: ImportPreview) -> None:
 
 
 def _last_result(flt: ShipmentFilter) -> None:
-    """The last import's outcome, and whether the table's search and filters hide any of
-    the shipments it created."""
+    """The last import's outcome (in update mode, what happened to each existing shipment,
+    queued for Xero or not), and whether the table's search and filters hide any of the
+    shipments it created."""
     last = st.session_state.get(state.IMPORT_RESULT)
     if not last:
         return
-    text, numbers = last
-    st.success(text)
+    (summary, queued, waiting), numbers, outcomes = last
+    st.success(summary)
+    if queued:
+        st.info(md_text(queued), icon=":material/schedule_send:")
+    if waiting:
+        st.warning(md_text(waiting))
+    if outcomes:  # update mode: each existing shipment, row by row
+        st.dataframe(
+            pd.DataFrame(outcomes, columns=["Row", "Shipment", "What happened"]),
+            hide_index=True,
+        )
     with common.session() as db_session:
         shown = shipments.count_matching(session=db_session, flt=flt, numbers=numbers)
     hidden = len(numbers) - shown

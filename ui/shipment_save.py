@@ -120,35 +120,30 @@ def edit(shipment: Shipment, *, user: common.CurrentUser, trigger_status: str) -
 
 
 def _save(shipment: Shipment, base, given, fields, user: common.CurrentUser) -> str | None:
-    """Save the form over the version it began with; returns what the status change queued
-    ("" for nothing to say). A refusal for a newer version is raised (the caller words it);
-    any other error is shown here, and None returned."""
+    """Save the form over the version it began with: fields, lines and status as one save
+    (one version step, one audit record), queued at the trigger status as a status change
+    is. Returns what the status change queued ("" for nothing to say). A refusal for a newer
+    version is raised (the caller words it); any other error is shown here, and None
+    returned."""
     assert shipment.id is not None  # read from the database
     try:
         with common.session() as db_session:
-            shipments.update_shipment(
+            moved = shipments.save_with_status(
                 session=db_session,
                 shipment_id=shipment.id,
                 fields=fields,
                 lines=given.lines,
+                status=given.status,
                 user=user.username,
                 expected_version=base["version"],
             )
-            note = ""
-            if given.status != shipment.workflow_status:
-                moved = shipments.change_status(
-                    session=db_session,
-                    shipment_ids=[shipment.id],
-                    status=given.status,
-                    user=user.username,
-                )
-                if moved.cancelling_numbers():
-                    note = f"Not queued for Xero at {given.status}: {queue.CANCELLATION_WAITS}"
-                elif moved.queued_numbers():
-                    note = f"Queued for Xero: {given.status} is the trigger status."
     except versions.StaleShipment:
         raise
     except Exception as error:  # noqa: BLE001 - the user sees plain words, the log the rest
         common.show_error(error)
         return None
-    return note
+    if moved.cancelling_numbers():
+        return f"Not queued for Xero at {given.status}: {queue.CANCELLATION_WAITS}"
+    if moved.queued_numbers():
+        return f"Queued for Xero: {given.status} is the trigger status."
+    return ""

@@ -1,11 +1,11 @@
-"""The Shipments table: filters (bound to the URL), the table with customer names and
-organisations, a selection kept by shipment id across pages, a shipment opened by clicking
-its row, every problem on the page in full, and the pager."""
+"""The Shipments table: filters (kept in the URL by ui.shipment_url), the table with
+customer names and organisations fitting a 1400 px window, a selection kept by shipment id
+across pages, a shipment opened by clicking its row, every problem on the page in full, and
+the pager."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
 
 import pandas as pd
 import streamlit as st
@@ -14,7 +14,7 @@ from models import Shipment, SyncState, WorkflowStatus
 from services import shipment_rows, shipments
 from services.search import HELP as SEARCH_HELP
 from services.shipments import ShipmentFilter
-from ui import common, state
+from ui import common, shipment_url, state
 from ui.text import md_text
 
 SORT_LABELS = {
@@ -25,7 +25,9 @@ SORT_LABELS = {
     "status": "Status",
     "sync": "Sync state",
 }
-PAGE_SIZES = (25, 50, 100)
+PAGE_SIZES = shipment_url.PAGE_SIZES
+# The table's data (AppTest and the CSV read these names). Shown: every column but the code,
+# which stands in the Customer cell while Xero has no name for it (search finds by code).
 COLUMNS = [
     "Shipment",
     "Customer",
@@ -39,7 +41,7 @@ COLUMNS = [
     "Xero number",
     "Problem",
 ]
-URL: Final = "query-params"  # filters, sort and page live in the URL: reload and share keep them
+SHOWN = [column for column in COLUMNS if column != "Customer code"]
 
 
 def first_page() -> None:
@@ -59,7 +61,6 @@ def any_of(box, label: str, choices: type[StrEnum], *, key: str) -> list[str]:
         key=key,
         on_change=first_page,
         placeholder=f"Any {label.lower()}",
-        bind=URL,
     )
 
 
@@ -80,7 +81,6 @@ def filters() -> ShipmentFilter:
             placeholder="Shipment number, customer or product code",
             help=SEARCH_HELP,
             on_change=first_page,
-            bind=URL,
         )
         or None,
         workflow_status=any_of(status, "Status", WorkflowStatus, key=state.SHIP_STATUS),
@@ -90,10 +90,9 @@ def filters() -> ShipmentFilter:
             value=None,
             key=state.SHIP_DATE_FROM,
             on_change=first_page,
-            bind=URL,
         ),
         date_to=date_to.date_input(
-            "Invoice date to", value=None, key=state.SHIP_DATE_TO, on_change=first_page, bind=URL
+            "Invoice date to", value=None, key=state.SHIP_DATE_TO, on_change=first_page
         ),
     )
 
@@ -105,18 +104,16 @@ def sorting() -> tuple[str, bool, int]:
         list(SORT_LABELS),
         format_func=lambda k: SORT_LABELS.get(k, k),
         key=state.SHIP_SORT,
-        bind=URL,
+        on_change=first_page,
     )
     descending = order_col.toggle(
-        "Newest / highest first", value=True, key=state.SHIP_DESCENDING, bind=URL
+        "Newest / highest first", key=state.SHIP_DESCENDING, on_change=first_page
     )
     page_size = size_col.selectbox(
         "Rows per page",
         PAGE_SIZES,
-        index=1,
         key=state.SHIP_PAGE_SIZE,
         on_change=first_page,
-        bind=URL,
     )
     return sort, descending, page_size
 
@@ -132,6 +129,10 @@ def problem(shipment: Shipment, attempted_at) -> str:
             f"again. That attempt said: {shipment.last_error}"
         )
     return shipment.last_error
+
+
+def code(shipment: Shipment) -> str:
+    return shipment.buyer_code or shipment.consignee_code or ""
 
 
 def table_frame(rows: list[Shipment]) -> pd.DataFrame:
@@ -150,8 +151,8 @@ def table_frame(rows: list[Shipment]) -> pd.DataFrame:
         [
             {
                 "Shipment": s.shipment_number,
-                "Customer": names[s.id].customer if s.id else "",
-                "Customer code": s.buyer_code or s.consignee_code or "",
+                "Customer": (names[s.id].customer if s.id else "") or code(s),
+                "Customer code": code(s),
                 "Organisation": names[s.id].organisation if s.id else "",
                 "Status": s.workflow_status,
                 "Sync state": s.sync_state,
@@ -198,16 +199,35 @@ def keep_selection(page_ids: list[int]) -> None:
         ss[state.TABLE_ROW_IDS] = page_ids
 
 
-def draw(rows: list[Shipment], *, can_edit: bool) -> None:
-    frame = table_frame(rows)
-    config = {
-        "Problem": st.column_config.TextColumn(
-            "Problem", width="large", help="Each problem in full is listed below the table."
+def column_config() -> dict:
+    """Widths (px) that fit every shown column in a 1400 px window beside the sidebar, with
+    the tick column: long cells are cut (a problem in full is listed below the table) and
+    short labels say in full what they mean on hover."""
+
+    def text(label: str, width: int, meaning: str):
+        return st.column_config.TextColumn(label, width=width, help=meaning)
+
+    return {
+        "Shipment": text("Shipment", 86, "Click a shipment's cell to open it below."),
+        "Customer": text(
+            "Customer", 120, "The customer's name in Xero (its code while Xero has none)."
         ),
-        "Shipment": st.column_config.TextColumn(
-            "Shipment", help="Click a shipment's cell to open it below."
+        "Organisation": text("Organisation", 84, "The Xero organisation it is sent to."),
+        "Status": text("Status", 72, "Where the shipment is in its workflow."),
+        "Sync state": text("Sync state", 80, "Where its sending to Xero stands."),
+        "Total": text("Total", 90, "The invoice total, in its currency."),
+        "Invoice date": text("Invoiced", 80, "Invoice date."),
+        "Due date": text("Due", 80, "Due date."),
+        "Xero number": text("Xero number", 90, "The document's number in Xero."),
+        "Problem": text(
+            "Problem", 100, "Why the last send was refused: each in full below the table."
         ),
     }
+
+
+def draw(rows: list[Shipment], *, can_edit: bool) -> None:
+    frame = table_frame(rows)
+    config = column_config()
     if can_edit:
         keep_selection([s.id for s in rows if s.id is not None])
     else:
@@ -219,6 +239,7 @@ def draw(rows: list[Shipment], *, can_edit: bool) -> None:
         selection_mode=["multi-row", "single-cell"] if can_edit else "single-cell",
         hide_index=True,
         column_config=config,
+        column_order=SHOWN,
     )
     problems_in_full(frame)
 
@@ -254,5 +275,5 @@ def pager(total: str, pages: int) -> None:
     page = st.session_state.get(state.SHIP_PAGE, 1)
     info.caption(f"{total} shipment(s) · page {page} of {pages}")
     prev.button("Previous", key=state.SHIP_PREV, on_click=step_page, args=(-1,), disabled=page <= 1)
-    number.number_input("Page", min_value=1, max_value=pages, step=1, key=state.SHIP_PAGE, bind=URL)
+    number.number_input("Page", min_value=1, max_value=pages, step=1, key=state.SHIP_PAGE)
     nxt.button("Next", key=state.SHIP_NEXT, on_click=step_page, args=(1,), disabled=page >= pages)

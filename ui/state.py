@@ -90,9 +90,9 @@ BULK_CONFIRM_BUTTON = "bulk_confirm_button"
 BULK_CANCEL = "bulk_cancel"
 BULK_DROP_HIDDEN = "bulk_drop_hidden"  # take the ones not shown out of the selection
 SHIP_PROBLEMS = "ship_problems"  # the page's problems in full, below the table
-# The URL's share of the Shipments page (filters, sort and page are bound widgets, their
-# keys being the parameters): the selection and the open shipment, and what this session
-# last wrote there (none yet: a new session, which takes them from the URL).
+# The URL's share of the Shipments page (ui.shipment_url: the filters, sort and page under
+# their widgets' keys): the selection and the open shipment, and what this session last
+# wrote there (none yet: a new session, which takes them from the URL).
 URL_SELECTED = "selected"
 URL_OPEN = "open"
 URL_SEEN = "sb_ship_url_seen"
@@ -263,6 +263,9 @@ KEPT_ACROSS_PAGES = (
     SHIP_DATE_FROM,
     SHIP_DATE_TO,
     SHIP_ORGANISATION,
+    SHIP_SORT,
+    SHIP_DESCENDING,
+    SHIP_PAGE_SIZE,
     SHIP_PAGE,
     LOG_OUTCOME,
     LOG_TRIGGER,

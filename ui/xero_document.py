@@ -11,7 +11,7 @@ from models import Shipment, SyncState
 from services import connections, credits, payments
 from services.document_kinds import kind_of
 from services.settings import get_settings
-from ui import common, drift_view, state
+from ui import common, credits_view, drift_view, state
 from ui.text import md_text
 
 # A table cell links to the document and shows its number: the number rides in the URL's
@@ -136,6 +136,7 @@ def credit_notes(shipment: Shipment) -> None:
         total = sum((n.total or 0 for n in notes), start=0)
         credited = common.money_md(total, currency)
         st.caption(f"{len(notes)} credit note(s), {credited} credited in all.")
+        credits_view.unallocated(shipment)  # a credit note in Xero whose allocation waits
 
 
 def _payments(shipment: Shipment) -> None:

@@ -1,4 +1,12 @@
-"""Injected failures: 429s of each kind, 5xx, slow responses and dropped connections."""
+"""Injected failures: 429s of each kind, 5xx, slow responses and dropped connections.
+
+Two of them are a lost answer, as a client meets one against Xero: the request was applied
+but its answer never arrives. "drop-after" applies the request, then closes the connection
+without a response (the client sees "remote end closed connection without response");
+"timeout" holds the request for ``seconds`` and then applies it, so a client whose read
+timeout is shorter gives up first. "drop-before" closes without applying: to the client it
+looks exactly like "drop-after", which is why only a look-up can tell them apart. The 429s
+and 5xx here are answered before any document is touched."""
 
 from __future__ import annotations
 

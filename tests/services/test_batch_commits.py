@@ -36,14 +36,21 @@ WORKER_COMMITS = 4
 WORKER_STATEMENTS = sum(
     (
         9,  # lease: abandoned sends, organisations in turn (4), due jobs, turn, claim, jobs
-        8,  # connections, skipped ones, the shipments and their lines, mapping settings
-        4,  # reference data (codes, customer and product mappings)
+        # The connections read once (services/connections.remember_connections), the
+        # shipments and their lines, the mapping settings (two rows). None read for skipped
+        # ones when the claim holds them all.
+        5,
+        2,  # reference data: customer and product mappings (Xero's codes are cached)
         1,  # retired numbers: one look for the whole batch
         2,  # fence check and Sending mark
         2,  # limiter: the slot, the fence check in its transaction
         1,  # fence check at apply
-        10,  # each shipment's answer (its own values; a first send also raises its version)
-        6,  # jobs done, response counted, slot given back, log, claim released, unfinished back
+        # The answers: one executemany for the ten (services/shipment_writes.py), each row
+        # its own values, the version raised in SQL where a versioned field changed.
+        1,
+        # Jobs done, response counted, slot given back, the log (one INSERT), claim released,
+        # unfinished back.
+        6,
     )
 )
 

@@ -261,3 +261,51 @@ def test_the_worker_checks_on_its_schedule(engine, connected, sandbox):
     before = sandbox.calls()[-1]["id"]
     worker.check_drift(engine=engine)  # checked a moment ago: not due yet
     assert sandbox.calls(since_id=before) == []
+
+
+def test_a_check_loads_only_the_shipments_xero_changed(engine, connected, sandbox, monkeypatch):
+    """A year of sent shipments must not be read into the worker's memory for a check: only
+    those whose document Xero changed since the last one (and those cancelled here)."""
+    from sqlalchemy import event
+
+    send_invoices_as(engine, "AUTHORISED")
+    ids = send(engine, 12)
+    monkeypatch.setattr(drift, "utcnow", lambda: utcnow() + timedelta(minutes=3))
+    check(engine, full=True)  # its bookmark: a minute before it started, 3 minutes ahead
+    sandbox.advance_clock(600)  # Xero's next change is past that bookmark
+    Xero(sandbox, engine).edit_first_line(engine, ids[0], quantity="7")
+    with session_scope(engine) as session:
+        change_status(
+            session=session, shipment_ids=[ids[1]], status=WorkflowStatus.CANCELLED, user="ops"
+        )
+    monkeypatch.setattr(drift, "utcnow", lambda: utcnow() + timedelta(minutes=11))
+    loaded: list[int] = []
+
+    def count(target, _context) -> None:
+        loaded.append(target.id)
+
+    event.listen(Shipment, "load", count)
+    try:
+        summary = check(engine)
+    finally:
+        event.remove(Shipment, "load", count)
+    assert sorted(set(loaded)) == sorted(ids[:2])
+    assert set(found(engine)) == {ids[0], ids[1]}
+    assert summary.shipments_differing == 2
+
+
+def test_a_cancelled_difference_clears_when_the_shipment_is_moved_back(engine, connected, sandbox):
+    send_invoices_as(engine, "AUTHORISED")
+    [sid] = send(engine, 1)
+    with session_scope(engine) as session:
+        change_status(
+            session=session, shipment_ids=[sid], status=WorkflowStatus.CANCELLED, user="ops"
+        )
+    check(engine)
+    assert set(found(engine)[sid]) == {"cancelled"}
+    with session_scope(engine) as session:
+        change_status(
+            session=session, shipment_ids=[sid], status=WorkflowStatus.DELIVERED, user="ops"
+        )
+    summary = check(engine)
+    assert (summary.cleared, found(engine)) == (1, {})
