@@ -257,31 +257,39 @@ if not by_state:
     st.stop()
 
 drift_view.count()
+# Only the open tab is drawn (and read): a fresh load draws the Overview alone.
 overview, customers, differs = st.tabs(
-    ["Overview", "Customers and documents", "Differs from Xero"], key=state.DASH_TABS
+    ["Overview", "Customers and documents", "Differs from Xero"],
+    key=state.DASH_TABS,
+    on_change="rerun",
 )
-with overview:
-    left, right = st.columns(2)
-    with left:
-        sync_state_chart(by_state)
-    with right:
-        totals_chart(totals)
+if overview.open:
+    with overview:
+        left, right = st.columns(2)
+        with left:
+            sync_state_chart(by_state)
+        with right:
+            totals_chart(totals)
 
-    st.subheader("Amounts by currency and sync state")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"Currency": c, "Sync state": s, "Shipments": n, "Total": common.money(v, c)}
-                for c, s, v, n in sorted(totals, key=lambda t: (t[0], RANK.get(t[1], len(RANK))))
-            ]
-        ),
-        hide_index=True,
-    )
-    paid_status(today)
-    credits_view.net_credits()
-    attempts_per_day(today)
-    rejection_reasons(today)
-with customers:
-    finance_view.show(user, today)
-with differs:
-    drift_view.show()
+        st.subheader("Amounts by currency and sync state")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"Currency": c, "Sync state": s, "Shipments": n, "Total": common.money(v, c)}
+                    for c, s, v, n in sorted(
+                        totals, key=lambda t: (t[0], RANK.get(t[1], len(RANK)))
+                    )
+                ]
+            ),
+            hide_index=True,
+        )
+        paid_status(today)
+        credits_view.net_credits()
+        attempts_per_day(today)
+        rejection_reasons(today)
+if customers.open:
+    with customers:
+        finance_view.show(user, today)
+if differs.open:
+    with differs:
+        drift_view.show()

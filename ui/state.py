@@ -285,4 +285,5 @@ KEPT_ACROSS_PAGES = (
     FIN_DATE_FROM,
     FIN_DATE_TO,
     FIN_PAGE,
+    DASH_TABS,  # the Dashboard's open tab: back on it, the user finds the tab they left
 )

@@ -252,3 +252,10 @@ def set_sync_state(numbers: list[str], sync_state: str) -> None:
 def table_in(at: AppTest, key: str):
     """The table drawn in the keyed container (a display table carries no key of its own)."""
     return at.get_by_key(key).dataframe[0].value
+
+
+def open_tab(at, key: str, label: str):
+    """Open a lazy tab (`st.tabs(..., on_change="rerun")` draws only the open one) as a
+    click on it would: the next run draws it."""
+    at.session_state[key] = label
+    return at.run()

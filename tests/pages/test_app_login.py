@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.pages.conftest import APP_URL, LEGACY_PAGES_MANAGER_INIT, new_app
-from tests.pages.helpers import assert_clean, nav_titles, texts
+from tests.pages.helpers import assert_clean, nav_titles, open_tab, texts
 from ui import state
 
 PAGE_TITLES = {
@@ -160,6 +160,7 @@ def test_filters_are_kept_when_the_user_leaves_the_page_and_comes_back(app_as):
     at.switch_page("pages/logs.py").run()
     at.selectbox(key=state.LOG_OUTCOME).select("Rejected").run()
     at.switch_page("pages/dashboard.py").run()
+    at = open_tab(at, state.DASH_TABS, "Customers and documents")
     at.segmented_control(key=state.FIN_VIEW).set_value("Overdue").run()
     assert_clean(at)
 
@@ -171,6 +172,7 @@ def test_filters_are_kept_when_the_user_leaves_the_page_and_comes_back(app_as):
     at.switch_page("pages/logs.py").run()
     assert at.selectbox(key=state.LOG_OUTCOME).value == "Rejected"
     at.switch_page("pages/dashboard.py").run()
+    assert at.session_state[state.DASH_TABS] == "Customers and documents"  # the tab left open
     assert at.segmented_control(key=state.FIN_VIEW).value == "Overdue"
 
     # They belong to the user who set them: logging out forgets them.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.pages.helpers import add_connection, assert_clean, mark_sent, table_in
+from tests.pages.helpers import add_connection, assert_clean, mark_sent, open_tab, table_in
 from ui import state
 
 # Streamlit 1.67's wide layout at a 1,400 px window: its sidebar (defaultSidebarWidth
@@ -20,7 +20,7 @@ def test_every_customer_column_has_a_width_and_together_they_fit_1400_px(app_as)
     add_connection("Demo AU Pty", tenant_id="t2", base_currency="AUD", is_default=False)
     mark_sent("SHP-1001", "INV-0001", total="100", xero_contact_name="Acme Corp")
     mark_sent("SHP-1003", "INV-0002", total="100", tenant_id="t2", xero_contact_name="Acme")
-    at = app_as("finance", "dashboard")
+    at = open_tab(app_as("finance", "dashboard"), state.DASH_TABS, "Customers and documents")
     assert_clean(at)
     frame = list(table_in(at, state.FIN_CUSTOMERS_TABLE).columns)
     assert "Organisation" in frame  # the widest case: several organisations

@@ -18,6 +18,7 @@ from tests.pages.helpers import (
     add_reference_data,
     assert_clean,
     mark_sent,
+    open_tab,
     select_rows,
     shipment_by_number,
     table_in,
@@ -125,7 +126,7 @@ def test_the_dashboards_customer_table_never_says_none(app_as):
     add_connection("Demo Exports Ltd", tenant_id="t1")
     # A document Xero holds with no contact name and no due date: empty cells, not "None".
     mark_sent("SHP-1001", "INV-0001", total="100", due_date=None)
-    at = app_as("finance", "dashboard")
+    at = open_tab(app_as("finance", "dashboard"), state.DASH_TABS, "Customers and documents")
     assert_clean(at)
     table = table_in(at, state.FIN_CUSTOMERS_TABLE)
     assert len(table) >= 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from models import XeroDifference
 from services.db import session_scope
-from tests.pages.helpers import add_connection, assert_clean, mark_sent, table_in, texts
+from tests.pages.helpers import add_connection, assert_clean, mark_sent, open_tab, table_in, texts
 from ui import state
 
 
@@ -25,7 +25,7 @@ def test_the_dashboard_counts_and_lists_the_shipments_that_differ(app_as):
     record(edited, "lines", "1 line here, 2 lines in Xero — edited in Xero on 3 Dec")
     record(voided, "voided", "invoice voided in Xero on 4 Dec; Processed here")
     add_connection("Demo Exports Ltd")  # the check button shows while one is connected
-    at = app_as("finance", "dashboard")
+    at = open_tab(app_as("finance", "dashboard"), state.DASH_TABS, "Differs from Xero")
     assert_clean(at)
     assert "2 shipment(s) differ from Xero" in texts(at)
     rows = table_in(at, state.DRIFT_TABLE).to_dict("records")
@@ -42,7 +42,7 @@ def test_the_dashboard_counts_and_lists_the_shipments_that_differ(app_as):
 
 def test_when_all_agree_the_dashboard_says_so(app_as):
     mark_sent("SHP-1001", "INV-0001", total="120.00")
-    at = app_as("finance", "dashboard")
+    at = open_tab(app_as("finance", "dashboard"), state.DASH_TABS, "Differs from Xero")
     assert_clean(at)
     assert "Every checked shipment agrees with Xero." in texts(at)
     assert "No sent shipment differs from its document in Xero." in texts(at)
