@@ -9,13 +9,13 @@ then by the worker)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models import CodeInUseDelta as Delta
 from models import WaitingCodeUse as Use
-from services.db import session_scope
+from services import deltas
 
 TABLE = Delta.__tablename__
 KEYS = "kind, code, tenant_id"
@@ -64,28 +64,5 @@ def pending(*, session: Session) -> int:
 
 
 def compact(*, engine: Engine) -> None:
-    """Fold every count row into one per key (keys counting nothing go), in one transaction
-    of its own. Rows committed meanwhile by other writers stay as they are."""
-    with session_scope(engine) as session:
-        if engine.dialect.name == "postgresql":
-            # One statement: exactly the rows deleted are the rows summed.
-            session.exec(  # type: ignore[call-overload]
-                text(
-                    f"WITH gone AS (DELETE FROM {TABLE} RETURNING *) "
-                    f"INSERT INTO {TABLE} ({KEYS}, uses, compacted) "
-                    f"SELECT {KEYS}, sum(uses), true FROM gone GROUP BY {KEYS} "
-                    "HAVING sum(uses) <> 0"
-                )
-            )
-            return
-        # SQLite: the INSERT takes the write lock first; until the commit nobody else writes,
-        # so the rows up to `last` are exactly the ones summed.
-        last = session.exec(text(f"SELECT coalesce(max(id), 0) FROM {TABLE}")).one()[0]  # type: ignore[call-overload]
-        session.exec(  # type: ignore[call-overload]
-            text(
-                f"INSERT INTO {TABLE} ({KEYS}, uses, compacted) "
-                f"SELECT {KEYS}, sum(uses), 1 FROM {TABLE} WHERE id <= :last "
-                f"GROUP BY {KEYS} HAVING sum(uses) <> 0"
-            ).bindparams(last=last)
-        )
-        session.exec(text(f"DELETE FROM {TABLE} WHERE id <= :last").bindparams(last=last))  # type: ignore[call-overload]
+    """Fold the count rows into one per key (services.deltas.compact)."""
+    deltas.compact(engine=engine, table=TABLE, keys=KEYS, amounts=("uses",))

@@ -12,12 +12,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, text
+from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models import FinanceSummaryDelta as Delta
-from services.db import session_scope
+from services import deltas
 
 TABLE = Delta.__tablename__
 KEYS = "tenant_id, currency, sync_state, overdue_from"
@@ -90,29 +90,5 @@ def pending(*, session: Session) -> int:
 
 
 def compact(*, engine: Engine) -> None:
-    """Fold every row into one per key (keys whose figures are all zero go), in one
-    transaction of its own. Rows committed meanwhile by other writers stay as they are."""
-    sums = ", ".join(f"sum({name})" for name in AMOUNTS)
-    nonzero = " OR ".join(f"sum({name}) <> 0" for name in AMOUNTS)
-    with session_scope(engine) as session:
-        if engine.dialect.name == "postgresql":
-            # One statement: exactly the rows deleted are the rows summed.
-            session.exec(  # type: ignore[call-overload]
-                text(
-                    f"WITH gone AS (DELETE FROM {TABLE} RETURNING *) "
-                    f"INSERT INTO {TABLE} ({KEYS}, {', '.join(AMOUNTS)}, compacted) "
-                    f"SELECT {KEYS}, {sums}, true FROM gone GROUP BY {KEYS} HAVING {nonzero}"
-                )
-            )
-            return
-        # SQLite: the INSERT takes the write lock first; until the commit nobody else writes,
-        # so the rows up to `last` are exactly the ones summed.
-        last = session.exec(text(f"SELECT coalesce(max(id), 0) FROM {TABLE}")).one()[0]  # type: ignore[call-overload]
-        session.exec(  # type: ignore[call-overload]
-            text(
-                f"INSERT INTO {TABLE} ({KEYS}, {', '.join(AMOUNTS)}, compacted) "
-                f"SELECT {KEYS}, {sums}, 1 FROM {TABLE} WHERE id <= :last "
-                f"GROUP BY {KEYS} HAVING {nonzero}"
-            ).bindparams(last=last)
-        )
-        session.exec(text(f"DELETE FROM {TABLE} WHERE id <= :last").bindparams(last=last))  # type: ignore[call-overload]
+    """Fold the rows into one per key (services.deltas.compact)."""
+    deltas.compact(engine=engine, table=TABLE, keys=KEYS, amounts=AMOUNTS)
