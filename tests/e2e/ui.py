@@ -217,6 +217,8 @@ def search_shipments(page: Page, text: str, *, expect_total: int | None = None) 
         expect(
             page.get_by_text(re.compile(rf"^{expect_total} shipment\(s\) · page"))
         ).to_be_visible()
+    # During a rerun Streamlit may briefly show the old box beside the new one: wait for one.
+    expect(box).to_have_count(1)
     expect(box).to_have_value(text)
 
 
