@@ -59,6 +59,7 @@ def _own_settings(page, value: bool) -> None:
     ui.choose(settings, "Invoice status", "AUTHORISED")
     settings.get_by_role("button", name="Save mapping").click()
     expect(page.get_by_text(re.compile(r"^Mapping saved \("))).to_be_visible()
+    ui.settle(page)  # the save's rerun redraws the tables below: read the redrawn ones
 
 
 def test_a_shipment_with_no_organisation_is_queued_at_shipped(page, servers, xero_connected, snap):
