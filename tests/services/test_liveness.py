@@ -130,10 +130,27 @@ def test_a_worker_started_while_the_database_is_down_waits_for_it(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    lines: list[str] = []
+    said_away = threading.Event()
+
+    def read() -> None:
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            lines.append(line)
+            if "database unreachable" in line:
+                said_away.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
+        # Starting takes a while on a busy machine: wait for its word, not a fixed time.
+        assert said_away.wait(timeout=120), "".join(lines)
+        # Its retries wait 0.5-1, 1-2 and 2-4 s: in 4 s it tries again and says nothing more.
         with pytest.raises(subprocess.TimeoutExpired):
             worker.wait(timeout=4)  # still there, waiting for the database
     finally:
         worker.kill()
-        _, said = worker.communicate(timeout=10)
+        worker.wait(timeout=10)
+        reader.join(timeout=10)
+    said = "".join(lines)
     assert said.count("database unreachable") == 1, said

@@ -94,8 +94,10 @@ def test_a_429_is_counted_by_its_kind(engine, connected, sandbox):
 
 def test_a_wait_in_the_rate_limiter_is_timed_by_the_limit_that_held_it(engine):
     limiter = RateLimiter(engine, Limits(clock_scale=120))
-    limiter.block("org", 0.3, "minute")  # as after a 429 with Retry-After
     before = scrape()
+    # As after a 429 with Retry-After; long enough that a busy machine cannot reach the slot
+    # after it has run out (it then had nothing to wait for).
+    limiter.block("org", 1.5, "minute")
     with limiter.slot("org"):
         pass
     after = scrape()
