@@ -24,7 +24,14 @@ UNKNOWN_CUSTOMERS, UNKNOWN_PRODUCTS = 20, 25  # codes Xero does not hold: Check 
 TENANTS = ("bench-org-a", "bench-org-b")
 CURRENCIES = ("USD", "EUR", "NZD")
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-STATES = [("Processed", 85), ("Not sent", 5), ("Rejected", 5), ("Changed", 3), ("Queued", 2)]
+# As stored (models.SyncState): "Changed since sent", not "Changed".
+STATES = [
+    ("Processed", 85),
+    ("Not sent", 5),
+    ("Rejected", 5),
+    ("Changed since sent", 3),
+    ("Queued", 2),
+]
 
 SHIPMENT_COLUMNS = (
     "id, shipment_number, number_key, buyer_code, consignee_code, currency, exchange_rate, "

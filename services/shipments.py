@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, col, select
 
 from models import (
@@ -23,12 +24,14 @@ from models import (
     utcnow,
 )
 from models.shipment import amount_columns, number_key
-from services import audit, claims, finance_summary, money, queue, search, versions
+from services import audit, claims, finance_summary, money, planner, queue, search, versions
 from services.errors import UserError
 from services.mapping import get_sync_settings
 from services.paging import Page, count_text, counted
 
 MAX_STATUS_CHANGE = 10
+# What "unsent only" shows; in the order of migration a6e3f1c8d2b7's partial index condition.
+UNSENT = (SyncState.NOT_SENT.value, SyncState.CHANGED.value, SyncState.REJECTED.value)
 SORTABLE = {
     "created": Shipment.created_at,
     "number": Shipment.shipment_number,
@@ -287,10 +290,11 @@ def _capped_page(
 ) -> ShipmentPage:
     """One read of the matching ids in order (at most cap + 1: the count and every page
     up to the cap), then the page's rows by id: the search runs once, not once to count and
-    again to page."""
-    ids = list(
-        session.exec(_filtered(select(col(Shipment.id)), flt).order_by(*order_by).limit(cap + 1))
-    )
+    again to page. A term most shipments match is tested on each shipment in order instead
+    of collecting them all (search.walk_wanted)."""
+    walk = search.walk_wanted(session, flt.search or "")
+    matching = _filtered(select(col(Shipment.id)), flt, walk=walk)
+    ids = list(session.exec(matching.order_by(*order_by).limit(cap + 1)))
     total, capped = min(len(ids), cap), len(ids) > cap
     shown = Page(page, size, total).clamped()
     chosen = ids[shown.offset : shown.offset + size]
@@ -299,20 +303,23 @@ def _capped_page(
     return ShipmentPage(rows, total, shown.number, size, capped)
 
 
-def _filtered(query, flt: ShipmentFilter):
+def _filtered(query, flt: ShipmentFilter, *, walk: bool = False):
     if flt.search and flt.search.strip():
         # Indexed on both databases (services/search.py says how a term matches).
-        query = query.where(search.matches(flt.search))
+        query = query.where(search.matches(flt.search, walk=walk))
     if flt.workflow_status:
         query = query.where(col(Shipment.workflow_status).in_(flt.workflow_status))
     if flt.sync_state:
         query = query.where(col(Shipment.sync_state).in_(flt.sync_state))
     if flt.unsent_only:
-        query = query.where(
-            col(Shipment.sync_state).in_(
-                [SyncState.NOT_SENT, SyncState.CHANGED, SyncState.REJECTED]
-            )
+        # Written out as literals, in UNSENT's order: SQLite uses the partial index
+        # scale_shipment_unsent (migration a6e3f1c8d2b7: the unsent shipments by creation)
+        # only for the very condition it was made with; likely() keeps it from preferring
+        # the sync_state index and a sort of every unsent shipment.
+        unsent: BindParameter = bindparam(
+            "unsent", list(UNSENT), expanding=True, literal_execute=True
         )
+        query = query.where(planner.likely(col(Shipment.sync_state).in_(unsent)))
     if flt.tenant_id and flt.with_unassigned:
         query = query.where(
             or_(col(Shipment.tenant_id) == flt.tenant_id, col(Shipment.tenant_id).is_(None))

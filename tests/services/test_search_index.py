@@ -1,13 +1,20 @@
-"""The Shipments search answered from its index (FTS5 trigram tables on SQLite, pg_trgm on
-PostgreSQL) matches what it matched as a scan: any part of a shipment number, customer
-(buyer) or consignee code or a line's product code, ignoring case; and it follows every
-change (a new shipment, an edit, a deleted line or shipment) without a rebuild."""
+"""The Shipments search answered from its index (on SQLite the distinct codes' and the
+shipment numbers' FTS5 trigram tables, migration a6e3f1c8d2b7; pg_trgm on PostgreSQL) matches
+what it matched as a scan: any part of a shipment number, customer (buyer) or consignee code
+or a line's product code, ignoring case; and it follows every change (a new shipment, an
+edit, a deleted line or shipment, a write in plain SQL) without a rebuild."""
 
 from __future__ import annotations
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
 from sqlmodel import select
 
-from models import Shipment
+from models import Shipment, SyncState
+from services import search
+from services.db import session_scope
+from services.settings import PROJECT_ROOT
 from services.shipments import ShipmentFilter, count_matching, list_shipments, update_shipment
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields
 
@@ -85,3 +92,112 @@ def test_a_full_first_page_is_counted_and_a_short_one_is_its_own_count(session):
     assert (second.total, second.page, len(second.rows)) == (7, 2, 3)
     numbers_ = [s.shipment_number for s in short.rows]
     assert count_matching(session=session, flt=flt, numbers=numbers_[:4]) == 4
+
+
+def test_codes_written_in_plain_sql_are_found(session):
+    """The codes are indexed by triggers (SQLite) or the field indexes (PostgreSQL), not by
+    the service: a bulk UPDATE or INSERT of any writer is searchable at once."""
+    shipment = make_shipment(session, buyer_code="PLAIN-1", lines=[line(product_code="ROD-1")])
+    session.flush()
+    session.execute(
+        text("UPDATE shipment SET consignee_code = 'QUAYSIDE-7' WHERE id = :id"),
+        {"id": shipment.id},
+    )
+    session.execute(
+        text(
+            "INSERT INTO shipment_line (shipment_id, line_no, product_code) "
+            "VALUES (:id, 2, 'SPROCKET-44')"
+        ),
+        {"id": shipment.id},
+    )
+
+    assert numbers(session, "quaysi") == [shipment.shipment_number]
+    assert numbers(session, "rocket-4") == [shipment.shipment_number]
+    assert numbers(session, "qu") == [shipment.shipment_number]  # short: LIKE over the codes
+
+
+def test_one_code_used_by_many_shipments_finds_each_once(session):
+    """A code is matched once among the distinct codes; every shipment using it, as customer,
+    consignee or on a line, is found, and one using it twice is listed once."""
+    both = make_shipment(session, buyer_code="SHARED-9", consignee_code="SHARED-9", lines=[line()])
+    as_product = make_shipment(session, lines=[line(product_code="SHARED-9")] * 2)
+    make_shipment(session, buyer_code="OTHER-1", lines=[line()])
+    session.flush()
+
+    found = list_shipments(session=session, flt=ShipmentFilter(search="ared-9"), page_size=10)
+    assert sorted(s.shipment_number for s in found.rows) == sorted(
+        [both.shipment_number, as_product.shipment_number]
+    )
+    assert found.total == 2
+
+
+def test_unsent_only_shows_the_shipments_waiting_to_be_sent_newest_first(session):
+    made = {}
+    for state in SyncState:
+        shipment = make_shipment(session, lines=[line()])
+        shipment.sync_state = state.value
+        made[state] = shipment.shipment_number
+    session.flush()
+
+    shown = list_shipments(session=session, flt=ShipmentFilter(unsent_only=True), page_size=10)
+
+    unsent = [SyncState.CHANGED, SyncState.REJECTED, SyncState.NOT_SENT]  # newest first
+    assert [s.shipment_number for s in shown.rows] == [made[s] for s in unsent]
+
+
+def test_the_upgrade_indexes_the_codes_and_numbers_already_stored(engine):
+    """Migration a6e3f1c8d2b7 fills its codes table and number index from the rows there:
+    shipments stored before it are found after it, by every field."""
+    with session_scope(engine) as session:
+        make_shipment(
+            session,
+            shipment_number="OLD-4411",
+            buyer_code="EARLYBIRD",
+            consignee_code="HARBOUR-2",
+            lines=[line(product_code="FLANGE-77")],
+        )
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "c3d9e1f7a2b4")
+        command.upgrade(config, "head")
+
+    with session_scope(engine) as session:
+        for term in ("rlybi", "bour-2", "ange-7", "d-441"):
+            assert numbers(session, term) == ["OLD-4411"], term
+
+
+def _ids(session, condition) -> list[int]:
+    return sorted(session.exec(select(Shipment.id).where(condition)))
+
+
+def test_walking_the_shipments_finds_what_the_lookups_find(session):
+    """A term most shipments match is tested on each shipment (search.walk_wanted) rather
+    than looked up: both find the same shipments, by every field, for long and short terms."""
+    make_shipment(session, shipment_number="EXP-7731", buyer_code="NORTHWIND", lines=[line()])
+    make_shipment(
+        session,
+        shipment_number="EXP-7732",
+        consignee_code="HARBOURSIDE",
+        lines=[line(product_code="GEARBOX-12"), line(product_code="NUT-1")],
+    )
+    make_shipment(session, shipment_number="QX-1", buyer_code="ACME", lines=[])
+    session.flush()
+
+    for term, expected in (("thwi", 1), ("BOURs", 1), ("box-1", 1), ("p-773", 2), ("qx", 1)):
+        looked_up = _ids(session, search.matches(term))
+        walked = _ids(session, search.matches(term, walk=True))
+        assert (len(looked_up), walked) == (expected, looked_up), term
+
+
+def test_a_walk_is_wanted_only_when_most_shipments_use_a_matched_code(session, engine):
+    for n in range(29):  # one in ten of 30 shipments is the line
+        make_shipment(session, buyer_code=f"COMMON-{n}", lines=[line(product_code="BOLT-9")])
+    make_shipment(session, buyer_code="RARE-1", lines=[line()])
+    session.flush()
+
+    walks = {"sqlite": True, "postgresql": False}[engine.dialect.name]  # pg_trgm: no walk
+    assert search.walk_wanted(session, "common") is walks
+    assert search.walk_wanted(session, "bolt") is walks
+    assert search.walk_wanted(session, "rare-1") is False
