@@ -286,8 +286,16 @@ class Tabs:
         return (context if self.cold else page), page, clock, began
 
 
+def page_url(app_url: str, name: str) -> str:
+    """Where a user opens the page: the admin's landing page (the role's first, with the
+    sandbox) is the app's root; its own name there is "Page not found" and a redirect."""
+    from services.users import PAGES_BY_ROLE
+
+    return f"{app_url}/" if name == PAGES_BY_ROLE["admin"][0] else f"{app_url}/{name}"
+
+
 def time_page(tabs: Tabs, app_url: str, name: str) -> dict[str, float]:
-    context, page, clock, began = tabs.open(f"{app_url}/{name}")
+    context, page, clock, began = tabs.open(page_url(app_url, name))
     try:
         fresh = settled_after(page, clock, began)
         page.evaluate("() => document.activeElement && document.activeElement.blur()")

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from models import ConnectionStatus, XeroConnection
-from services import budget, connections, credits
+from services import budget, connections
 from services.budget import OrganisationUsage
-from services.connections import ConnectionActivity
+from services.connections import ConnectionActivity, DocumentKinds
 from services.settings import get_settings
 from services.usage import readable_bytes
 from ui import common, data_cache, drift_view, state, users_admin, xero_status
@@ -78,7 +78,7 @@ def connection_rows(rows: list[XeroConnection], default: XeroConnection | None) 
 def activity_rows(
     rows: list[XeroConnection],
     activity: dict[int, ConnectionActivity],
-    kinds: dict[int, credits.Pushed],
+    kinds: dict[int, DocumentKinds],
 ) -> pd.DataFrame:
     return pd.DataFrame(
         [

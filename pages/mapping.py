@@ -310,41 +310,47 @@ elif tenant_id is None and len(organisations) > 1:
         "the default organisation: choose another above to see its own."
     )
 
+# Only the open tab is drawn (and read): a fresh load draws Settings alone, not thousands
+# of Xero codes in the mapping pickers of the tabs behind it.
 settings_tab, customers_tab, products_tab, check_tab, reference_tab, history_tab = st.tabs(
     ["Settings", "Customers", "Products", "Check all", "Reference data", "History"],
     key=state.MAPPING_TABS,
+    on_change="rerun",
 )
-# The reference data first: a refresh there is what the other tabs then show.
-with reference_tab:
-    mapping_reference.reference_section(organisations, can_edit=can_edit)
+if reference_tab.open:
+    with reference_tab:
+        mapping_reference.reference_section(organisations, can_edit=can_edit)
 ref = None
-if organisation is not None:
+if organisation is not None and not (reference_tab.open or history_tab.open):
     with common.session() as db_session:
         ref = reference_data.load(session=db_session, connection=organisation)
-with settings_tab:
-    with common.session() as db_session:
-        current = mapping.settings_row(session=db_session, tenant_id=tenant_id)
-    settings_section(
-        current,
-        tenant_id,
-        user=user,
-        can_edit=can_edit,
-        ref=None if ref is None or ref.is_empty else ref,
-        organisation_name=organisation.tenant_name if organisation else None,
-        checked=organisations_checked(tenant_id, organisations, ref),
-        offered=organisation.tenant_id if organisation else None,
-    )
-    effective_settings.effective_table()
-
-if organisation is None:
-    for tab in (customers_tab, products_tab, check_tab):
+if settings_tab.open:
+    with settings_tab:
+        with common.session() as db_session:
+            current = mapping.settings_row(session=db_session, tenant_id=tenant_id)
+        settings_section(
+            current,
+            tenant_id,
+            user=user,
+            can_edit=can_edit,
+            ref=None if ref is None or ref.is_empty else ref,
+            organisation_name=organisation.tenant_name if organisation else None,
+            checked=organisations_checked(tenant_id, organisations, ref),
+            offered=organisation.tenant_id if organisation else None,
+        )
+        effective_settings.effective_table()
+for tab, draw in (
+    (customers_tab, mapping_aliases.customers),
+    (products_tab, mapping_aliases.products),
+    (check_tab, mapping_aliases.check_all),
+):
+    if not tab.open:
+        continue
+    if organisation is None:
         tab.caption("Shown once an organisation is connected (see above).")
-else:
-    with customers_tab:
-        mapping_aliases.customers(organisation, ref, user=user, can_edit=can_edit)
-    with products_tab:
-        mapping_aliases.products(organisation, ref, user=user, can_edit=can_edit)
-    with check_tab:
-        mapping_aliases.check_all(organisation, ref, user=user, can_edit=can_edit)
-with history_tab:
-    mapping_reference.history(organisations)
+    else:
+        with tab:
+            draw(organisation, ref, user=user, can_edit=can_edit)
+if history_tab.open:
+    with history_tab:
+        mapping_reference.history(organisations)

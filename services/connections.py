@@ -17,6 +17,7 @@ from models import (
     Shipment,
     SyncState,
     XeroConnection,
+    XeroCreditNote,
     XeroPayment,
     as_utc,
     utc_from_epoch,
@@ -191,30 +192,66 @@ class ConnectionActivity:
     payments_pulled: int
 
 
+@dataclass(frozen=True)
+class DocumentKinds:
+    """What went to one organisation, by kind."""
+
+    invoices: int  # shipments in Xero as invoices
+    quotes: int
+    credit_notes: int  # raised for cancelled shipments
+
+
 def activity(
     *, session: Session, connections: list[XeroConnection]
 ) -> dict[int, ConnectionActivity]:
     """Per connection id: documents pushed, shipments failing and payments pulled. A shipment
     with no organisation of its own goes to the default one, so it counts there."""
+    return activity_and_kinds(session=session, connections=connections)[0]
+
+
+def activity_and_kinds(
+    *, session: Session, connections: list[XeroConnection]
+) -> tuple[dict[int, ConnectionActivity], dict[int, DocumentKinds]]:
+    """Per connection id: its activity, and its documents by kind. The shipments in Xero are
+    counted once, per organisation and kind (one pass over the shipments at any size, not
+    one per organisation and another for the totals)."""
 
     def count_by_tenant(column, *conditions) -> dict[str | None, int]:
         rows = session.exec(select(column, func.count()).where(*conditions).group_by(column))
         return dict(rows.all())
 
-    pushed = count_by_tenant(Shipment.tenant_id, col(Shipment.xero_document_id).is_not(None))
+    kind = col(Shipment.xero_document_type)
+    in_xero = {
+        (tenant, of_kind): n
+        for tenant, of_kind, n in session.exec(
+            select(Shipment.tenant_id, kind, func.count())
+            .where(col(Shipment.xero_document_id).is_not(None))
+            .group_by(col(Shipment.tenant_id), kind)
+        )
+    }
     failing = count_by_tenant(Shipment.tenant_id, Shipment.sync_state == SyncState.REJECTED)
     pulled = count_by_tenant(XeroPayment.tenant_id)
+    notes = count_by_tenant(XeroCreditNote.tenant_id)
     default = default_connection(session=session)
-    counts = {}
+    counts, kinds = {}, {}
     for row in connections:
         assert row.id is not None  # a stored row
         own = [row.tenant_id] + ([None] if default is not None and default.id == row.id else [])
+
+        def pushed(*wanted: str | None, own=own) -> int:
+            return sum(n for (t, k), n in in_xero.items() if t in own and k in wanted)
+
         counts[row.id] = ConnectionActivity(
-            documents_pushed=sum(pushed.get(t, 0) for t in own),
+            documents_pushed=sum(n for (t, _), n in in_xero.items() if t in own),
             failing=sum(failing.get(t, 0) for t in own),
             payments_pulled=pulled.get(row.tenant_id, 0),
         )
-    return counts
+        kinds[row.id] = DocumentKinds(
+            invoices=pushed("invoice", None),  # a shipment sent before kinds were kept
+            quotes=pushed("quote"),
+            credit_notes=notes.get(row.tenant_id, 0),
+        )
+    return counts, kinds
 
 
 def default_connection(*, session: Session) -> XeroConnection | None:

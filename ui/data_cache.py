@@ -14,8 +14,8 @@ import streamlit as st
 
 from models import XeroConnection
 from services import connections, credits, data_versions, integration_log
-from services.connections import ConnectionActivity
-from services.credits import NetCredits, Pushed
+from services.connections import ConnectionActivity, DocumentKinds
+from services.credits import NetCredits
 from services.integration_log import LogFilter
 from services.settings import get_settings
 from ui import common
@@ -83,9 +83,11 @@ def _organisations(rows: list[XeroConnection]) -> tuple:
     return tuple((r.id, r.tenant_id, r.is_default, r.status) for r in rows)
 
 
-def activity(rows: list[XeroConnection]) -> tuple[dict[int, ConnectionActivity], dict]:
-    """Per connection: services.connections.activity and services.credits.pushed_counts,
-    read again when a shipment, a payment or a credit note changes (or a connection)."""
+def activity(
+    rows: list[XeroConnection],
+) -> tuple[dict[int, ConnectionActivity], dict[int, DocumentKinds]]:
+    """Per connection: services.connections.activity_and_kinds, read again when a shipment,
+    a payment or a credit note changes (or a connection)."""
     with common.session() as db_session:
         versions = (
             data_versions.shipments(session=db_session),
@@ -98,17 +100,10 @@ def activity(rows: list[XeroConnection]) -> tuple[dict[int, ConnectionActivity],
 @st.cache_data(show_spinner=False, max_entries=KEEP)
 def _activity(
     url: str, versions: tuple, organisations: tuple
-) -> tuple[dict[int, ConnectionActivity], dict[int, Pushed]]:
+) -> tuple[dict[int, ConnectionActivity], dict[int, DocumentKinds]]:
     with common.session() as db_session:
         rows = connections.list_connections(session=db_session)
-        counts = connections.activity(session=db_session, connections=rows)
-        kinds: dict[int, Pushed] = {}
-        for c in rows:
-            assert c.id is not None  # a stored row
-            kinds[c.id] = credits.pushed_counts(
-                session=db_session, tenant_id=c.tenant_id, is_default=c.is_default
-            )
-    return counts, kinds
+        return connections.activity_and_kinds(session=db_session, connections=rows)
 
 
 # --- Accounting Logs -------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def test_a_shipment_with_no_organisation_moved_to_shipped_on_the_page_is_queued(
 def test_enter_in_mapping_customers_keeps_the_typed_code(app_as):
     add_connection("Demo Exports Ltd", tenant_id="t1")
     add_reference_data("t1")
-    at = app_as("admin", "mapping")
+    at = open_tab(app_as("admin", "mapping"), state.MAPPING_TABS, "Customers")
     at.text_input(key=f"{state.CUSTOMER_MAP_FORM}_code_new").input("ALOK")
     # Enter in a form's text box submits the form, as its Save button does.
     at.button(key=state.CUSTOMER_MAP_SAVE).click().run()

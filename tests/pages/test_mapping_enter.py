@@ -10,16 +10,17 @@ from sqlmodel import select
 
 from models import CustomerMapping, ProductMapping
 from services.db import session_scope
-from tests.pages.helpers import add_connection, add_reference_data, assert_clean
+from tests.pages.helpers import add_connection, add_reference_data, assert_clean, open_tab
 from ui import state
 
 CUSTOMER, PRODUCT = state.CUSTOMER_MAP_FORM, state.PRODUCT_MAP_FORM
 
 
-def mapping_page(app_as):
+def mapping_page(app_as, tab: str):
+    """The Mapping page on its `tab` (only the open tab is drawn)."""
     add_connection("Demo Exports Ltd", tenant_id="t1")
     add_reference_data("t1")
-    return app_as("admin", "mapping")
+    return open_tab(app_as("admin", "mapping"), state.MAPPING_TABS, tab)
 
 
 def saved(model) -> list[tuple[str, str | None]]:
@@ -30,7 +31,7 @@ def saved(model) -> list[tuple[str, str | None]]:
 
 
 def test_enter_in_mapping_products_keeps_the_typed_code_then_saves_and_empties(app_as):
-    at = mapping_page(app_as)
+    at = mapping_page(app_as, "Products")
     at.text_input(key=f"{PRODUCT}_code_new").input("WIDGET-Z")
     at.button(key=state.PRODUCT_MAP_SAVE).click().run()  # Enter with the code alone
     assert_clean(at, allow_errors=True)
@@ -48,7 +49,7 @@ def test_enter_in_mapping_products_keeps_the_typed_code_then_saves_and_empties(a
 
 
 def test_a_customer_chosen_without_a_code_asks_for_the_code_and_keeps_the_choice(app_as):
-    at = mapping_page(app_as)
+    at = mapping_page(app_as, "Customers")
     at.selectbox(key=f"{CUSTOMER}_contact_new").set_value("ALOK-01")
     at.selectbox(key=f"{CUSTOMER}_account_new").set_value("200")
     at.button(key=state.CUSTOMER_MAP_SAVE).click().run()
@@ -68,7 +69,7 @@ def test_a_customer_chosen_without_a_code_asks_for_the_code_and_keeps_the_choice
 
 
 def test_an_empty_submit_names_both_missing_parts(app_as):
-    at = mapping_page(app_as)
+    at = mapping_page(app_as, "Products")
     at.button(key=state.PRODUCT_MAP_SAVE).click().run()
     assert_clean(at, allow_errors=True)
     assert [e.value for e in at.error] == [

@@ -10,8 +10,20 @@ from services.aliases import save_product_mapping
 from services.db import session_scope
 from services.mapping import get_sync_settings, update_sync_settings
 from services.reference_data import RefreshSummary
-from tests.pages.helpers import add_connection, add_reference_data, assert_clean, table_in, texts
+from tests.pages.helpers import (
+    add_connection,
+    add_reference_data,
+    assert_clean,
+    open_tab,
+    table_in,
+    texts,
+)
 from ui import state
+
+
+def on_tab(at, label: str):
+    """The Mapping page with its `label` tab open (only the open tab is drawn)."""
+    return open_tab(at, state.MAPPING_TABS, label)
 
 
 def widget(at, label: str):
@@ -79,7 +91,7 @@ def test_accounts_and_tax_rates_are_chosen_from_xero(app_as):
 
 def test_reference_data_counts_per_organisation(app_as):
     add_connection("Demo Exports Ltd")
-    at = app_as("admin", "mapping")
+    at = on_tab(app_as("admin", "mapping"), "Reference data")
     assert_clean(at)
     counts = at.dataframe[-1].value
     assert list(counts["Organisation"]) == ["Demo Exports Ltd"]
@@ -116,6 +128,7 @@ def test_check_all_maps_alok_to_its_suggestion(app_as):
     assert [t.label for t in at.tabs] == [
         "Settings", "Customers", "Products", "Check all", "Reference data", "History",
     ]  # fmt: skip
+    at = on_tab(at, "Check all")
     at.button(key=state.CHECK_ALL).click().run()
     assert_clean(at)
     shown = texts(at)
@@ -130,9 +143,9 @@ def test_check_all_maps_alok_to_its_suggestion(app_as):
     # The list redraws without ALOK; the mapping and its audit event are on their tabs.
     assert "`ALOK`" not in texts(at)
     assert "Map ALOK → ALOK-01" not in buttons(at)
-    table = table_in(at, state.CUSTOMER_MAP_TABLE)
+    table = table_in(on_tab(at, "Customers"), state.CUSTOMER_MAP_TABLE)
     assert list(table["Xero customer"]) == ["ALOK-01 — Alok Industries"]
-    history = table_in(at, state.MAPPING_HISTORY)
+    history = table_in(on_tab(at, "History"), state.MAPPING_HISTORY)
     assert list(history["Who"]) == ["admin"]
     assert list(history["What"]) == ["Customer ALOK"]
     assert "account number: ALOK-01" in history["After"][0]
@@ -146,23 +159,27 @@ def test_operations_reads_mappings_and_check_all_without_buttons(app_as):
             session=session, tenant_id="t1", shipment_code="WIDGET-Z", item_code="WIDGET-A",
             user="admin",
         )  # fmt: skip
-    at = app_as("operations", "mapping")
+    at = on_tab(app_as("operations", "mapping"), "Products")
     assert_clean(at)
     assert list(table_in(at, state.PRODUCT_MAP_TABLE)["Shipment code"]) == ["WIDGET-Z"]
+    at = on_tab(at, "Check all")
     at.button(key=state.CHECK_ALL).click().run()
     assert_clean(at)
     assert "Nearest Xero codes: ALOK-01. An admin can map the code." in texts(at)
     assert "WIDGET-Z" not in "".join(e.value for e in at.markdown)  # mapped already
     editing = {"Save mapping", "Save customer mapping", "Save product mapping", "Refresh from Xero"}
-    assert not editing & set(buttons(at))
-    assert not [b for b in buttons(at) if b.startswith(("Map ", "Delete"))]
-    assert not at.get("form")
+    for tab in ("Check all", "Settings", "Customers", "Products", "Reference data", "History"):
+        at = on_tab(at, tab)
+        assert_clean(at)
+        assert not editing & set(buttons(at)), tab
+        assert not [b for b in buttons(at) if b.startswith(("Map ", "Delete"))], tab
+        assert not at.get("form"), tab
 
 
 def test_admin_adds_changes_and_deletes_mappings(app_as):
     add_connection("Demo Exports Ltd", tenant_id="t1")
     add_reference_data("t1")
-    at = app_as("admin", "mapping")
+    at = on_tab(app_as("admin", "mapping"), "Customers")
     form = state.CUSTOMER_MAP_FORM
     at.text_input(key=f"{form}_code_new").input("ALOK")
     at.selectbox(key=f"{form}_contact_new").set_value("ALOK-01")
@@ -187,6 +204,7 @@ def test_admin_adds_changes_and_deletes_mappings(app_as):
     assert mappings(CustomerMapping) == []
     assert at.selectbox(key=state.CUSTOMER_MAP_PICK).value is None
 
+    at = on_tab(at, "Products")
     at.text_input(key=f"{state.PRODUCT_MAP_FORM}_code_new").input("WIDGET-Z")
     at.selectbox(key=f"{state.PRODUCT_MAP_FORM}_item_new").set_value("WIDGET-A")
     at.button(key=state.PRODUCT_MAP_SAVE).click().run()
@@ -194,13 +212,13 @@ def test_admin_adds_changes_and_deletes_mappings(app_as):
     assert [(m.shipment_code, m.item_code) for m in mappings(ProductMapping)] == [
         ("WIDGET-Z", "WIDGET-A")
     ]
-    actions = list(table_in(at, state.MAPPING_HISTORY)["Change"])
+    actions = list(table_in(on_tab(at, "History"), state.MAPPING_HISTORY)["Change"])
     assert actions == ["map product", "unmap", "map customer", "map customer"]
 
 
 def test_refresh_from_xero_shows_what_changed_or_why_not(app_as, monkeypatch):
     add_connection("Demo Exports Ltd", tenant_id="t1")
-    at = app_as("admin", "mapping")
+    at = on_tab(app_as("admin", "mapping"), "Reference data")
     at.button(key=state.REFERENCE_REFRESH).click().run()
     assert_clean(at, allow_errors=True)
     # A connection row without tokens: the adapter says what to do, in plain words.
@@ -241,7 +259,7 @@ def test_mappings_are_paged_and_found_by_code(app_as):
                 session=session, tenant_id="t1", shipment_code=f"P{n:02d}", item_code="CRATE",
                 user="admin",
             )  # fmt: skip
-    at = app_as("admin", "mapping")
+    at = on_tab(app_as("admin", "mapping"), "Products")
     assert_clean(at)
     assert list(table_in(at, state.PRODUCT_MAP_TABLE)["Shipment code"]) == [
         f"P{n:02d}" for n in range(25)
@@ -273,7 +291,7 @@ def test_check_all_shows_its_codes_a_page_at_a_time(app_as):
         for n in range(22):
             for _ in range(2 if n == 21 else 1):  # UNKNOWN-21 holds back the most
                 make_shipment(session, buyer_code=f"UNKNOWN-{n:02d}")
-    at = app_as("admin", "mapping")
+    at = on_tab(app_as("admin", "mapping"), "Check all")
     at.button(key=state.CHECK_ALL).click().run()
     assert_clean(at)
     shown = texts(at)

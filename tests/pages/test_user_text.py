@@ -22,6 +22,7 @@ from tests.pages.helpers import (
     add_reference_data,
     assert_clean,
     log_rejection,
+    open_tab,
     shipment_by_number,
     texts,
 )
@@ -182,16 +183,24 @@ def test_the_corpus_is_text_on_mapping(app_as):
     at = admin_on("mapping")
     assert_text_only(at, shows=corpus.TAX_TYPE)  # the settings' summary
     assert any(md_text(corpus.USER_NAME) in c.value for c in at.caption)  # last changed by
+    at = open_tab(at, state.MAPPING_TABS, "Check all")
     at.button(key=state.CHECK_ALL).click().run()
     assert_text_only(at, shows=corpus.NUMBER)  # an unmapped product code and its shipment
     assert any(md_code(corpus.UNMAPPED) in m.value for m in at.markdown)
+    at = open_tab(at, state.MAPPING_TABS, "Customers")
     at.selectbox(key=state.CUSTOMER_MAP_PICK).set_value(corpus.CODE).run()
     assert_text_only(at, shows=corpus.CODE)  # "Delete the mapping of …"
+    at = open_tab(at, state.MAPPING_TABS, "Products")
     at.text_input(key=state.PRODUCT_MAP_SEARCH).set_value(f"Q {corpus.IMAGE}").run()
     assert_text_only(at, shows=f"Q {corpus.IMAGE}")  # "No product mapping matches …"
     # The organisation's own settings: named in the summary, the notes and the buttons.
+    at = open_tab(at, state.MAPPING_TABS, "Settings")
     at.selectbox(key=state.MAPPING_TENANT).set_value(corpus.TENANT).run()
     assert_text_only(at, shows=corpus.ORGANISATION)
+    # The tabs drawn only when opened (their names are in tables; the sidebar names the user).
+    for tab in ("Reference data", "History"):
+        at = open_tab(at, state.MAPPING_TABS, tab)
+        assert_text_only(at, shows=corpus.USER_NAME)
 
 
 def test_the_corpus_is_text_on_connect(app_as):
