@@ -15,8 +15,9 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import Table, inspect, or_, update
+from sqlalchemy import Table, bindparam, inspect, or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
@@ -62,19 +63,36 @@ def take(*, session: Session, shipment_ids: list[int], token: str) -> Claim:
     if not shipment_ids:
         return claim
     now = utcnow()
-    shipment = _shipments().c
     # One statement: a token is new for each claim, so the rows it updates are all it holds.
     taken = session.connection().execute(
-        update(_shipments())
-        .where(
-            shipment.id.in_(shipment_ids),
-            or_(shipment.claim_token.is_(None), shipment.claimed_at < now - lease_span()),
-        )
-        .values(claim_token=token, claimed_at=now, claim_fence=shipment.claim_fence + 1)
-        .returning(shipment.id, shipment.claim_fence)
+        _taking(),
+        {"ids": shipment_ids, "token": token, "now": now, "expired": now - lease_span()},
     )
     claim.fences.update({shipment_id: fence for shipment_id, fence in taken})
     return claim
+
+
+@cache
+def _taking():
+    """`take`'s UPDATE, built once (its values bound at each call)."""
+    shipment = _shipments().c
+    moment = shipment.claimed_at.type
+    return (
+        update(_shipments())
+        .where(
+            shipment.id.in_(bindparam("ids", expanding=True)),
+            or_(
+                shipment.claim_token.is_(None),
+                shipment.claimed_at < bindparam("expired", type_=moment),
+            ),
+        )
+        .values(
+            claim_token=bindparam("token", type_=shipment.claim_token.type),
+            claimed_at=bindparam("now", type_=moment),
+            claim_fence=shipment.claim_fence + 1,
+        )
+        .returning(shipment.id, shipment.claim_fence)
+    )
 
 
 def claim(*, engine: Engine, shipment_ids: list[int], token: str) -> Claim:
@@ -116,14 +134,25 @@ def check(connection: Connection, *, claim: Claim, shipment_ids: list[int]) -> s
     with. Cheaper than `hold`: the jobs' lease is left to the heartbeat."""
     if not shipment_ids:
         return set()
-    shipment = _shipments().c
     held = connection.execute(
-        update(_shipments())
-        .where(shipment.id.in_(shipment_ids), shipment.claim_token == claim.token)
-        .values(claimed_at=utcnow())
-        .returning(shipment.id, shipment.claim_fence)
+        _checking(), {"ids": shipment_ids, "token": claim.token, "now": utcnow()}
     )
     return {i for i, fence in held if claim.fences.get(i) == fence}
+
+
+@cache
+def _checking():
+    """`check`'s UPDATE, built once (its values bound at each call)."""
+    shipment = _shipments().c
+    return (
+        update(_shipments())
+        .where(
+            shipment.id.in_(bindparam("ids", expanding=True)),
+            shipment.claim_token == bindparam("token", type_=shipment.claim_token.type),
+        )
+        .values(claimed_at=bindparam("now", type_=shipment.claimed_at.type))
+        .returning(shipment.id, shipment.claim_fence)
+    )
 
 
 def renew(*, engine: Engine, claim: Claim) -> set[int]:

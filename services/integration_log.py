@@ -40,6 +40,7 @@ _ROW_DEFAULTS = {
 
 
 _TABLE = IntegrationLog.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE)  # built once: a send's batch of entries runs it with its rows
 
 
 def row(**fields) -> dict:
@@ -57,7 +58,7 @@ def write_many(*, session: Session, rows: list[dict]) -> None:
     INSERT on the table, not the ORM's bulk insert: the ORM splits the rows into one
     statement per run of rows with the same empty fields (six for a batch of ten)."""
     if rows:
-        session.execute(insert(_TABLE), rows)
+        session.execute(_INSERT, rows)
 
 
 @dataclass

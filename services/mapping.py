@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models import ConnectionStatus, SyncSettings, SyncSettingsFields, utcnow
@@ -88,13 +89,14 @@ def settings_row(*, session: Session, tenant_id: str | None) -> SyncSettings:
     """The stored row that applies to organisation `tenant_id`: its own, else the
     "Every organisation" row (tenant_id None: that row itself, created on first use). What the
     Mapping page edits; readers use `effective_settings`."""
-    if tenant_id is not None:
-        own = session.exec(select(SyncSettings).where(SyncSettings.tenant_id == tenant_id)).first()
-        if own is not None:
-            return own
-    default = session.exec(
-        select(SyncSettings).where(col(SyncSettings.tenant_id).is_(None))
-    ).first()
+    every = col(SyncSettings.tenant_id).is_(None)
+    # The organisation's own row and the default in one read (each the first by id).
+    which = every if tenant_id is None else or_(col(SyncSettings.tenant_id) == tenant_id, every)
+    rows = session.exec(select(SyncSettings).where(which).order_by(col(SyncSettings.id))).all()
+    own = next((r for r in rows if tenant_id is not None and r.tenant_id == tenant_id), None)
+    if own is not None:
+        return own
+    default = next((r for r in rows if r.tenant_id is None), None)
     if default is None:
         default = SyncSettings()
         session.add(default)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from models import JobKind, JobStatus, Shipment, SyncJob, SyncState, utcnow
@@ -238,23 +240,27 @@ def recover_abandoned(*, session: Session) -> int:
     """Queue the shipments a send left Sending when it died (a page closed or a process
     killed mid-send) once its claim has run out; the worker looks them up in Xero before
     sending anything. Returns how many were queued."""
-    now = utcnow()
-    open_jobs = select(SyncJob.shipment_id).where(col(SyncJob.status).in_(OPEN))
-    abandoned = list(
-        session.exec(
-            select(Shipment.id).where(
-                Shipment.sync_state == SyncState.SENDING,
-                or_(
-                    col(Shipment.claim_token).is_(None),
-                    col(Shipment.claimed_at) < now - claims.lease_span(),
-                ),
-                col(Shipment.id).not_in(open_jobs),
-            )
-        )
-    )
+    expired = utcnow() - claims.lease_span()
+    abandoned = session.connection().execute(_abandoned(), {"expired": expired}).scalars()
     ids = [i for i in abandoned if i is not None]
     enqueue(session=session, shipment_ids=ids, trigger="retry", user=None)
     return len(ids)
+
+
+@cache
+def _abandoned():
+    """`recover_abandoned`'s query: Sending, its claim gone or run out, no open job. Built once
+    (its moment bound at each call), run as Core: it reads ids only."""
+    shipment, job = Shipment.__table__.c, SyncJob.__table__.c  # type: ignore[attr-defined]
+    open_jobs = select(job.shipment_id).where(job.status.in_(OPEN))
+    return select(shipment.id).where(
+        shipment.sync_state == SyncState.SENDING,
+        or_(
+            shipment.claim_token.is_(None),
+            shipment.claimed_at < bindparam("expired", type_=shipment.claimed_at.type),
+        ),
+        shipment.id.not_in(open_jobs),
+    )
 
 
 def needing_attention(*, session: Session) -> list[int]:
@@ -300,13 +306,29 @@ def already_failing(*, session: Session, shipment_ids: list[int]) -> set[int]:
 
 def complete(*, session: Session, shipment_ids: list[int], rejected: str | None = None) -> None:
     """Close the open jobs of shipments that reached an outcome. A rejected shipment's job
-    keeps why (`rejected`), so the queue's progress can tell the sent from the rejected."""
+    keeps why (`rejected`), so the queue's progress can tell the sent from the rejected.
+    Core, on the session's connection (a statement built once): the sessions that close jobs
+    hold no job objects for the ORM's UPDATE to keep in step."""
     if shipment_ids:
-        session.exec(
-            update(SyncJob)
-            .where(col(SyncJob.shipment_id).in_(shipment_ids), col(SyncJob.status).in_(OPEN))
-            .values(status=JobStatus.DONE, leased_by=None, last_error=rejected, updated_at=utcnow())
+        session.connection().execute(
+            _completing(), {"ids": list(shipment_ids), "rejected": rejected, "now": utcnow()}
         )
+
+
+@cache
+def _completing():
+    """`complete`'s UPDATE (its values bound at each call)."""
+    job = SyncJob.__table__.c  # type: ignore[attr-defined]
+    return (
+        update(SyncJob)
+        .where(job.shipment_id.in_(bindparam("ids", expanding=True)), job.status.in_(OPEN))
+        .values(
+            status=JobStatus.DONE,
+            leased_by=None,
+            last_error=bindparam("rejected", type_=job.last_error.type),
+            updated_at=bindparam("now", type_=job.updated_at.type),
+        )
+    )
 
 
 @dataclass
@@ -349,7 +371,9 @@ def lease_batch(
         return Lease([], claims.Claim(token), next_opening=order.next_opening)
 
 
-def _due(now: datetime):
+def _due(now):
+    """Jobs due at `now` (a moment or a bound parameter): queued and not waiting, or leased
+    by a worker whose lease ran out."""
     return or_(
         (col(SyncJob.status) == JobStatus.QUEUED) & (col(SyncJob.not_before) <= now),
         (col(SyncJob.status) == JobStatus.RUNNING) & (col(SyncJob.lease_expires_at) < now),
@@ -359,38 +383,88 @@ def _due(now: datetime):
 def _due_jobs(
     session: Session, engine: Engine, tenant: str | None, now: datetime, size: int
 ) -> list[SyncJob]:
-    mine = col(SyncJob.tenant_id).is_(None) if tenant is None else SyncJob.tenant_id == tenant
-    due = (
-        select(SyncJob)
-        .where(mine, _due(now))
-        .order_by(col(SyncJob.not_before), col(SyncJob.id))
-        .limit(size)
-    )
-    if engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    jobs = list(session.exec(due))
+    due = _due_query(tenant is None, engine.dialect.name == "postgresql", size)
+    params = {"now": now} if tenant is None else {"tenant": tenant, "now": now}
+    jobs = list(session.exec(due, params=params))
     # A batch is one kind: sends, or cancellations (the rest wait for the next lease).
     return [j for j in jobs if j.kind == jobs[0].kind] if jobs else []
 
 
+@cache
+def _due_query(default: bool, locking: bool, size: int):
+    """`_due_jobs`' query for one organisation (`default`: the jobs with none), oldest due
+    first, built once (the organisation and moment bound at each call). `locking`: rows
+    another worker is leasing are skipped (PostgreSQL)."""
+    job = col(SyncJob.tenant_id)
+    now = bindparam("now", type_=SyncJob.__table__.c.not_before.type)  # type: ignore[attr-defined]
+    query = (
+        select(SyncJob)
+        .where(job.is_(None) if default else job == bindparam("tenant"), _due(now))
+        .order_by(col(SyncJob.not_before), col(SyncJob.id))
+        .limit(size)
+    )
+    return query.with_for_update(skip_locked=True) if locking else query
+
+
 def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) -> Lease:
+    """Claim the jobs' shipments and lease the jobs whose shipment was claimed (the others
+    wait a little): one UPDATE each way (Core), the jobs handed back as the rows now are."""
     claim = claims.take(session=session, shipment_ids=[j.shipment_id for j in chosen], token=token)
-    leased = []
-    for job in chosen:
-        job.updated_at = now
-        if job.shipment_id in claim.fences:
-            job.status = JobStatus.RUNNING
-            job.leased_by = token
-            job.lease_expires_at = now + claims.lease_span()
-            job.attempts += 1
-            leased.append(job)
-        else:
-            # Being sent by someone else now; look again once their claim has ended.
-            job.status = JobStatus.QUEUED
-            job.leased_by = None
-            job.not_before = now + timedelta(seconds=5)
-        session.add(job)
+    leased = [j for j in chosen if j.shipment_id in claim.fences]
+    # Being sent by someone else now; look again once their claim has ended.
+    busy = [j for j in chosen if j.shipment_id not in claim.fences]
+    running = {
+        "status": JobStatus.RUNNING,
+        "leased_by": token,
+        "lease_expires_at": now + claims.lease_span(),
+        "updated_at": now,
+    }
+    waiting = {
+        "status": JobStatus.QUEUED,
+        "leased_by": None,
+        "not_before": now + timedelta(seconds=5),
+        "updated_at": now,
+    }
+    connection = session.connection()
+    for jobs, new, statement in ((leased, running, _leasing()), (busy, waiting, _passing())):
+        if not jobs:
+            continue
+        connection.execute(statement, {"ids": [j.id for j in jobs], **_named(new)})
+        for job in jobs:
+            session.expunge(job)  # written: its object shows the row without a second write
+            for key, value in new.items():
+                set_committed_value(job, key, value)
+    for job in leased:
+        set_committed_value(job, "attempts", job.attempts + 1)  # as the UPDATE raised it
     return Lease(leased, claim)
+
+
+def _named(values: dict) -> dict:
+    """Values for `_leasing` / `_passing`: bound under names no column has."""
+    return {f"new_{key}": value for key, value in values.items()}
+
+
+@cache
+def _leasing():
+    """The UPDATE that leases jobs (`_take`), built once."""
+    return _job_update("status", "leased_by", "lease_expires_at", "updated_at").values(
+        attempts=col(SyncJob.attempts) + 1
+    )
+
+
+@cache
+def _passing():
+    """The UPDATE that sends back jobs whose shipment another sender holds (`_take`)."""
+    return _job_update("status", "leased_by", "not_before", "updated_at")
+
+
+def _job_update(*keys: str):
+    job = SyncJob.__table__.c  # type: ignore[attr-defined]
+    return (
+        update(SyncJob)
+        .where(job.id.in_(bindparam("ids", expanding=True)))
+        .values({key: bindparam(f"new_{key}", type_=job[key].type) for key in keys})
+    )
 
 
 def unfinished_back(*, session: Session, token: str, shipment_ids: list[int]) -> None:
@@ -398,15 +472,25 @@ def unfinished_back(*, session: Session, token: str, shipment_ids: list[int]) ->
     that reached no outcome (their shipment taken over by another sender meanwhile) stay
     queued for a later pass (one statement, Core: the send's session holds no jobs)."""
     session.connection().execute(
+        _putting_back(),
+        {"ids": shipment_ids, "token": token, "later": utcnow() + timedelta(seconds=10)},
+    )
+
+
+@cache
+def _putting_back():
+    """`unfinished_back`'s UPDATE (its values bound at each call)."""
+    job = SyncJob.__table__.c  # type: ignore[attr-defined]
+    return (
         update(SyncJob)
         .where(
-            col(SyncJob.shipment_id).in_(shipment_ids),
-            col(SyncJob.leased_by) == token,
-            col(SyncJob.status) == JobStatus.RUNNING,
+            job.shipment_id.in_(bindparam("ids", expanding=True)),
+            job.leased_by == bindparam("token", type_=job.leased_by.type),
+            job.status == JobStatus.RUNNING,
         )
         .values(
             status=JobStatus.QUEUED,
-            not_before=utcnow() + timedelta(seconds=10),
+            not_before=bindparam("later", type_=job.not_before.type),
             leased_by=None,
         )
     )

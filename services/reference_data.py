@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from models import (
@@ -269,7 +270,7 @@ def load(*, session: Session, connection: XeroConnection) -> ReferenceData:
     mappings = [
         row
         for table in (CustomerMapping, ProductMapping)
-        for row in session.exec(select(table).where(table.tenant_id == tenant))
+        for row in session.exec(_rows_of(table), params={"tenant": tenant})
     ]
     return replace(
         from_rows(connection=connection, rows=mappings),
@@ -279,6 +280,13 @@ def load(*, session: Session, connection: XeroConnection) -> ReferenceData:
         tax_types=cached.view.tax_types,
         currencies=cached.view.currencies,
     )
+
+
+@cache
+def _rows_of(table: type[SQLModel]):
+    """One organisation's rows of `table`, built once per table (the organisation bound at
+    each call: the mappings are read for every batch)."""
+    return select(table).where(table.tenant_id == bindparam("tenant"))  # type: ignore[attr-defined]
 
 
 def from_rows(*, connection: XeroConnection, rows: Iterable[SQLModel]) -> ReferenceData:

@@ -13,8 +13,11 @@ the unit of work as before.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, History
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
 
@@ -37,17 +40,17 @@ def batch_shipment_updates(session: Session) -> None:
 def _changes(state: InstanceState) -> tuple[dict, bool] | None:
     """(changed column values, whether the version must rise) of one shipment; None when
     the unit of work must write it itself."""
-    attrs = state.attrs
     # Only attributes set since the row was read keep their old value in committed_state:
-    # the others cannot have changed.
+    # the others cannot have changed. Their history is asked of the state itself (what
+    # `state.attrs[key].history` answers, without building an attribute view per key).
     touched = list(state.committed_state)
-    if any(attrs[key].history.has_changes() for key in touched if key in _RELATIONSHIPS):
+    if any(_history(state, key).has_changes() for key in touched if key in _RELATIONSHIPS):
         return None
     values = {}
     for key in touched:
         if key not in _COLUMNS:
             continue
-        history = attrs[key].history
+        history = _history(state, key)
         if not history.has_changes():
             continue
         if not history.added or isinstance(history.added[0], ClauseElement) or key == _PK:
@@ -57,6 +60,10 @@ def _changes(state: InstanceState) -> tuple[dict, bool] | None:
     # version, unless the change sets the version itself.
     bump = "version" not in values and any(name in values for name in VERSIONED)
     return values, bump
+
+
+def _history(state: InstanceState, key: str) -> History:
+    return state.get_history(key, PASSIVE_NO_INITIALIZE)
 
 
 @event.listens_for(Session, "before_flush")
@@ -92,6 +99,7 @@ def _write_shipments_batched(session: Session, _flush_context, _instances) -> No
                 session.expire(state.obj(), ["version"])
 
 
+@lru_cache(maxsize=64)
 def _statement(keys: tuple[str, ...], bump: bool):
     """UPDATE shipment SET <keys> [, version = version + 1] WHERE id = :_pk."""
     values: dict = {_COLUMNS[k]: bindparam(f"v_{k}", type_=_COLUMNS[k].type) for k in keys}

@@ -8,9 +8,9 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -169,10 +169,16 @@ def _by_organisation(session: Session, ids: list[int]) -> dict[str | None, list[
     """The shipments by organisation, read once for the whole send."""
     groups: dict[str | None, list[Shipment]] = {}
     default = connections.default_connection(session=session)
-    for shipment in session.exec(select(Shipment).where(col(Shipment.id).in_(ids))):
+    for shipment in session.exec(_shipments_of(), params={"ids": ids}):
         tenant = shipment.tenant_id or (default.tenant_id if default else None)
         groups.setdefault(tenant, []).append(shipment)
     return groups
+
+
+@cache
+def _shipments_of():
+    """`_by_organisation`'s read, built once (the ids bound at each call)."""
+    return select(Shipment).where(col(Shipment.id).in_(bindparam("ids", expanding=True)))
 
 
 def _release(session: Session, claim: claims.Claim, ids: list[int]) -> None:
@@ -180,9 +186,19 @@ def _release(session: Session, claim: claims.Claim, ids: list[int]) -> None:
     their answers (only those this claim still holds; the fence stays raised). Core, on the
     session's connection: the ORM's UPDATE would also look for the rows among the session's
     objects to set their claim, which nothing reads after."""
-    session.connection().execute(
+    session.connection().execute(_releasing(), {"ids": ids, "token": claim.token})
+
+
+@cache
+def _releasing():
+    """`_release`'s UPDATE, built once (its values bound at each call)."""
+    shipment = Shipment.__table__.c  # type: ignore[attr-defined]
+    return (
         update(Shipment)
-        .where(col(Shipment.id).in_(ids), col(Shipment.claim_token) == claim.token)
+        .where(
+            shipment.id.in_(bindparam("ids", expanding=True)),
+            shipment.claim_token == bindparam("token", type_=shipment.claim_token.type),
+        )
         .values(claim_token=None, claimed_at=None)
     )
 

@@ -37,9 +37,9 @@ WORKER_STATEMENTS = sum(
     (
         9,  # lease: abandoned sends, organisations in turn (4), due jobs, turn, claim, jobs
         # The connections read once (services/connections.remember_connections), the
-        # shipments and their lines, the mapping settings (two rows). None read for skipped
-        # ones when the claim holds them all.
-        5,
+        # shipments and their lines, the mapping settings (the organisation's own row and the
+        # default in one read). None read for skipped ones when the claim holds them all.
+        4,
         2,  # reference data: customer and product mappings (Xero's codes are cached)
         1,  # retired numbers: one look for the whole batch
         2,  # fence check and Sending mark
