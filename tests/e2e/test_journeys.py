@@ -96,7 +96,10 @@ def csv_file(rows: list[str], name: str = "shipments.csv") -> dict:
 
 
 def upload(page, file: dict) -> None:
+    # A file given to an uploader that a rerun then replaces is lost: give it to a settled page.
+    ui.settle(page)
     page.get_by_role("tab", name="Import / export").click()
+    ui.settle(page)
     page.locator(f"{ui.key('import_panel')} input[type='file']").set_input_files(file)
 
 
