@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models import Shipment, XeroCreditNote, XeroPayment, utcnow
+from models import Shipment, XeroCreditNote, utcnow
 from services import money
 from services.sync import idempotency_key
 from services.xero import credit_notes as xero_credit
@@ -338,36 +338,3 @@ def net_credits(*, session: Session) -> list[NetCredits]:
         i, c = _dec(invoiced.get(currency)), _dec(credited.get(currency))
         rows.append(NetCredits(currency or "", i, c, i - c))
     return rows
-
-
-@dataclass(frozen=True)
-class Pushed:
-    invoices: int
-    quotes: int
-    credit_notes: int
-    payments_pulled: int
-
-
-def pushed_counts(*, session: Session, tenant_id: str, is_default: bool) -> Pushed:
-    """What went to one organisation by kind, and the payments pulled from it. A shipment
-    with no organisation of its own belongs to the default one."""
-    tenants = col(Shipment.tenant_id) == tenant_id
-    if is_default:
-        tenants = tenants | col(Shipment.tenant_id).is_(None)
-    by_kind = dict(
-        session.exec(
-            select(Shipment.xero_document_type, func.count())
-            .where(tenants, col(Shipment.xero_document_id).is_not(None))
-            .group_by(Shipment.xero_document_type)
-        ).all()
-    )
-    notes = session.exec(
-        select(func.count()).where(col(XeroCreditNote.tenant_id) == tenant_id)
-    ).one()
-    pulled = session.exec(select(func.count()).where(col(XeroPayment.tenant_id) == tenant_id)).one()
-    return Pushed(
-        invoices=by_kind.get("invoice", 0) + by_kind.get(None, 0),
-        quotes=by_kind.get("quote", 0),
-        credit_notes=int(notes),
-        payments_pulled=int(pulled),
-    )

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import col, select
 
-from models import IntegrationLog, RetiredNumber, Shipment, XeroCreditNote
+from models import IntegrationLog, RetiredNumber, Shipment, XeroConnection, XeroCreditNote
 from services import connections
 from services.cancellation import (
     Action,
@@ -22,7 +22,7 @@ from services.cancellation import (
     actions_for,
     cancel_in_xero,
 )
-from services.credits import credit_notes_of, net_credits, pushed_counts
+from services.credits import credit_notes_of, net_credits
 from services.db import session_scope
 from services.mapping import update_sync_settings
 from services.sync import send_shipments
@@ -148,7 +148,8 @@ def test_a_part_paid_invoice_cannot_be_voided_and_is_credited_and_allocated(
         assert (note.total, note.allocated, note.remaining) == (total, total - 10, 10)
         [net] = [n for n in net_credits(session=session) if n.currency == "USD"]
         assert net.credited == total and net.net == net.invoiced - total
-        counts = pushed_counts(session=session, tenant_id=connected.tenant_id, is_default=True)
+        rows = list(session.exec(select(XeroConnection)))
+        [counts] = connections.activity_and_kinds(session=session, connections=rows)[1].values()
         assert (counts.invoices, counts.credit_notes) == (1, 1)
 
 
