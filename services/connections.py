@@ -6,9 +6,11 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache, lru_cache
 from typing import TypeVar
 
 from sqlalchemy import Engine, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from models import (
@@ -260,6 +262,28 @@ def default_connection(*, session: Session) -> XeroConnection | None:
     return next((r for r in active if r.is_default), active[0] if active else None)
 
 
+def default_tenant_id(*, session: Session) -> str | None:
+    """The default organisation's tenant id (`default_connection`'s, by the same rule: the
+    default one not disconnected, else the first by name), read as ONE column: the queue
+    asks at every lease and needs no connection rows."""
+    if session.info.get(_REMEMBERED) is not None:
+        connection = default_connection(session=session)
+        return connection.tenant_id if connection else None
+    return session.connection().execute(_default_tenant_query()).scalar()
+
+
+@cache
+def _default_tenant_query():
+    """`default_tenant_id`'s query, built once."""
+    row = XeroConnection.__table__.c  # type: ignore[attr-defined]
+    return (
+        core_select(row.tenant_id)
+        .where(row.status != ConnectionStatus.DISCONNECTED)
+        .order_by(row.is_default.desc(), row.tenant_name)
+        .limit(1)
+    )
+
+
 def make_default(*, session: Session, connection: XeroConnection, user: str) -> None:
     """Make `connection` the organisation shipments with no organisation of their own go to.
     Only a connected one: a send to a disconnected default would have nowhere to go. A shipment
@@ -327,11 +351,12 @@ def adapter_for(
     settings = settings or get_settings()
     if connection.status != ConnectionStatus.ACTIVE or not connection.access_token_enc:
         raise XeroAuthError(needs_reconnect_message(connection))
+    access, refresh = _plain_tokens(
+        get_settings().secret_key, connection.access_token_enc, connection.refresh_token_enc
+    )
     token = TokenSet(
-        access_token=decrypt(connection.access_token_enc),
-        refresh_token=decrypt(connection.refresh_token_enc)
-        if connection.refresh_token_enc
-        else None,
+        access_token=access,
+        refresh_token=refresh,
         expires_at=_epoch(connection),
         scope=connection.scope or "",
     )
@@ -357,6 +382,16 @@ def adapter_for(
         limiter=_limiter(session, settings),
         usage=UsageRecorder(_engine(session)),
     )
+
+
+@lru_cache(maxsize=32)
+def _plain_tokens(key: str, access_enc: str, refresh_enc: str | None) -> tuple[str, str | None]:
+    """The stored tokens decrypted (`decrypt` reads with `key`, the current one), remembered
+    by their encrypted text and that key: the same text is always the same token, and a
+    refresh, a reconnect or another process's rotation stores new text, so a changed row is
+    decrypted afresh. Every send builds an adapter; it need not decrypt the same token again
+    each batch."""
+    return decrypt(access_enc), decrypt(refresh_enc) if refresh_enc else None
 
 
 def _limiter(session: Session, settings: Settings) -> RateLimiter:

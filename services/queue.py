@@ -5,15 +5,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from models import JobKind, JobStatus, Shipment, SyncJob, SyncState, utcnow
 from services import claims, turns
+from services import queue_statements as statements
 from services.db import session_scope
 
 # What the queue holds lives in services/queue_progress.py; importable from here.
@@ -155,16 +155,6 @@ def cancelling_ids(*, session: Session, shipment_ids: list[int]) -> set[int]:
     )
 
 
-def _not_cancelling():
-    """Shipments with no cancel job waiting: a cancel job leaves the shipment's sync state
-    (Processed) as it is (services/cancel_jobs.py)."""
-    waiting = (*OPEN, JobStatus.NEEDS_ATTENTION)
-    cancelling = select(SyncJob.shipment_id).where(
-        SyncJob.kind == JobKind.CANCEL, col(SyncJob.status).in_(waiting)
-    )
-    return col(Shipment.id).not_in(cancelling)
-
-
 def backoff(*, attempts: int, retry_after: float = 0.0) -> float:
     """Seconds before a job's next try: exponential in its tries so far, with jitter (so
     workers do not retry in step), capped by `sync_max_backoff_seconds`, never sooner than
@@ -209,7 +199,7 @@ def retry_later(
         )
         session.exec(
             update(Shipment)
-            .where(col(Shipment.id).in_(stuck), _not_cancelling())
+            .where(col(Shipment.id).in_(stuck), statements.not_cancelling())
             .values(sync_state=SyncState.QUEUED)
         )
     for shipment_id in shipment_ids:
@@ -221,7 +211,7 @@ def retry_later(
             _reschedule(session, [shipment_id], delay, error, held=False)
             session.exec(
                 update(Shipment)
-                .where(col(Shipment.id) == shipment_id, _not_cancelling())
+                .where(col(Shipment.id) == shipment_id, statements.not_cancelling())
                 .values(sync_state=SyncState.QUEUED)
             )
         else:  # a page's send that failed: it joins the queue
@@ -241,26 +231,10 @@ def recover_abandoned(*, session: Session) -> int:
     killed mid-send) once its claim has run out; the worker looks them up in Xero before
     sending anything. Returns how many were queued."""
     expired = utcnow() - claims.lease_span()
-    abandoned = session.connection().execute(_abandoned(), {"expired": expired}).scalars()
+    abandoned = session.connection().execute(statements.abandoned(), {"expired": expired}).scalars()
     ids = [i for i in abandoned if i is not None]
     enqueue(session=session, shipment_ids=ids, trigger="retry", user=None)
     return len(ids)
-
-
-@cache
-def _abandoned():
-    """`recover_abandoned`'s query: Sending, its claim gone or run out, no open job. Built once
-    (its moment bound at each call), run as Core: it reads ids only."""
-    shipment, job = Shipment.__table__.c, SyncJob.__table__.c  # type: ignore[attr-defined]
-    open_jobs = select(job.shipment_id).where(job.status.in_(OPEN))
-    return select(shipment.id).where(
-        shipment.sync_state == SyncState.SENDING,
-        or_(
-            shipment.claim_token.is_(None),
-            shipment.claimed_at < bindparam("expired", type_=shipment.claimed_at.type),
-        ),
-        shipment.id.not_in(open_jobs),
-    )
 
 
 def needing_attention(*, session: Session) -> list[int]:
@@ -284,7 +258,7 @@ def retry_needing_attention(*, session: Session, user: str | None) -> int:
         )
         session.exec(
             update(Shipment)
-            .where(col(Shipment.id).in_(ids), _not_cancelling())
+            .where(col(Shipment.id).in_(ids), statements.not_cancelling())
             .values(sync_state=SyncState.QUEUED)
         )
     return len(ids)
@@ -311,24 +285,9 @@ def complete(*, session: Session, shipment_ids: list[int], rejected: str | None 
     hold no job objects for the ORM's UPDATE to keep in step."""
     if shipment_ids:
         session.connection().execute(
-            _completing(), {"ids": list(shipment_ids), "rejected": rejected, "now": utcnow()}
+            statements.completing(),
+            {"ids": list(shipment_ids), "rejected": rejected, "now": utcnow()},
         )
-
-
-@cache
-def _completing():
-    """`complete`'s UPDATE (its values bound at each call)."""
-    job = SyncJob.__table__.c  # type: ignore[attr-defined]
-    return (
-        update(SyncJob)
-        .where(job.shipment_id.in_(bindparam("ids", expanding=True)), job.status.in_(OPEN))
-        .values(
-            status=JobStatus.DONE,
-            leased_by=None,
-            last_error=bindparam("rejected", type_=job.last_error.type),
-            updated_at=bindparam("now", type_=job.updated_at.type),
-        )
-    )
 
 
 @dataclass
@@ -361,7 +320,10 @@ def lease_batch(
         if recover:
             recover_abandoned(session=session)
         now = utcnow()  # after the recovery: the jobs it queued are due in this lease
-        order = turns.organisations_in_turn(session=session, due=_due(now), now=now)
+        tenants = session.connection().execute(statements.due_tenants(), {"now": now})
+        order = turns.organisations_in_turn(
+            session=session, tenants=list(tenants.scalars()), now=now
+        )
         for tenant in order.ready:
             jobs = _due_jobs(session, engine, tenant, now, size)
             if not jobs:
@@ -371,39 +333,14 @@ def lease_batch(
         return Lease([], claims.Claim(token), next_opening=order.next_opening)
 
 
-def _due(now):
-    """Jobs due at `now` (a moment or a bound parameter): queued and not waiting, or leased
-    by a worker whose lease ran out."""
-    return or_(
-        (col(SyncJob.status) == JobStatus.QUEUED) & (col(SyncJob.not_before) <= now),
-        (col(SyncJob.status) == JobStatus.RUNNING) & (col(SyncJob.lease_expires_at) < now),
-    )
-
-
 def _due_jobs(
     session: Session, engine: Engine, tenant: str | None, now: datetime, size: int
 ) -> list[SyncJob]:
-    due = _due_query(tenant is None, engine.dialect.name == "postgresql", size)
+    due = statements.due_jobs(tenant is None, engine.dialect.name == "postgresql", size)
     params = {"now": now} if tenant is None else {"tenant": tenant, "now": now}
     jobs = list(session.exec(due, params=params))
     # A batch is one kind: sends, or cancellations (the rest wait for the next lease).
     return [j for j in jobs if j.kind == jobs[0].kind] if jobs else []
-
-
-@cache
-def _due_query(default: bool, locking: bool, size: int):
-    """`_due_jobs`' query for one organisation (`default`: the jobs with none), oldest due
-    first, built once (the organisation and moment bound at each call). `locking`: rows
-    another worker is leasing are skipped (PostgreSQL)."""
-    job = col(SyncJob.tenant_id)
-    now = bindparam("now", type_=SyncJob.__table__.c.not_before.type)  # type: ignore[attr-defined]
-    query = (
-        select(SyncJob)
-        .where(job.is_(None) if default else job == bindparam("tenant"), _due(now))
-        .order_by(col(SyncJob.not_before), col(SyncJob.id))
-        .limit(size)
-    )
-    return query.with_for_update(skip_locked=True) if locking else query
 
 
 def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) -> Lease:
@@ -426,10 +363,13 @@ def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) ->
         "updated_at": now,
     }
     connection = session.connection()
-    for jobs, new, statement in ((leased, running, _leasing()), (busy, waiting, _passing())):
+    for jobs, new, statement in (
+        (leased, running, statements.leasing()),
+        (busy, waiting, statements.passing()),
+    ):
         if not jobs:
             continue
-        connection.execute(statement, {"ids": [j.id for j in jobs], **_named(new)})
+        connection.execute(statement, {"ids": [j.id for j in jobs], **statements.named(new)})
         for job in jobs:
             session.expunge(job)  # written: its object shows the row without a second write
             for key, value in new.items():
@@ -439,60 +379,13 @@ def _take(session: Session, chosen: list[SyncJob], token: str, now: datetime) ->
     return Lease(leased, claim)
 
 
-def _named(values: dict) -> dict:
-    """Values for `_leasing` / `_passing`: bound under names no column has."""
-    return {f"new_{key}": value for key, value in values.items()}
-
-
-@cache
-def _leasing():
-    """The UPDATE that leases jobs (`_take`), built once."""
-    return _job_update("status", "leased_by", "lease_expires_at", "updated_at").values(
-        attempts=col(SyncJob.attempts) + 1
-    )
-
-
-@cache
-def _passing():
-    """The UPDATE that sends back jobs whose shipment another sender holds (`_take`)."""
-    return _job_update("status", "leased_by", "not_before", "updated_at")
-
-
-def _job_update(*keys: str):
-    job = SyncJob.__table__.c  # type: ignore[attr-defined]
-    return (
-        update(SyncJob)
-        .where(job.id.in_(bindparam("ids", expanding=True)))
-        .values({key: bindparam(f"new_{key}", type_=job[key].type) for key in keys})
-    )
-
-
 def unfinished_back(*, session: Session, token: str, shipment_ids: list[int]) -> None:
     """After a worker's send, in the transaction that applied its answers: the lease's jobs
     that reached no outcome (their shipment taken over by another sender meanwhile) stay
     queued for a later pass (one statement, Core: the send's session holds no jobs)."""
     session.connection().execute(
-        _putting_back(),
+        statements.putting_back(),
         {"ids": shipment_ids, "token": token, "later": utcnow() + timedelta(seconds=10)},
-    )
-
-
-@cache
-def _putting_back():
-    """`unfinished_back`'s UPDATE (its values bound at each call)."""
-    job = SyncJob.__table__.c  # type: ignore[attr-defined]
-    return (
-        update(SyncJob)
-        .where(
-            job.shipment_id.in_(bindparam("ids", expanding=True)),
-            job.leased_by == bindparam("token", type_=job.leased_by.type),
-            job.status == JobStatus.RUNNING,
-        )
-        .values(
-            status=JobStatus.QUEUED,
-            not_before=bindparam("later", type_=job.not_before.type),
-            leased_by=None,
-        )
     )
 
 
@@ -501,24 +394,9 @@ def defer(*, engine: Engine, lease: Lease, until: datetime) -> int:
     (its window's opening), their try not counted and nothing logged: nothing was sent."""
     ids = [j.id for j in lease.jobs]
     with session_scope(engine) as session:
-        result = session.exec(
-            update(SyncJob)
-            .where(
-                col(SyncJob.id).in_(ids),
-                col(SyncJob.leased_by) == lease.claim.token,
-                col(SyncJob.status) == JobStatus.RUNNING,
-            )
-            .values(
-                status=JobStatus.QUEUED,
-                not_before=until,
-                leased_by=None,
-                lease_expires_at=None,
-                attempts=func.max(col(SyncJob.attempts) - 1, 0)
-                if engine.dialect.name == "sqlite"
-                else func.greatest(col(SyncJob.attempts) - 1, 0),
-                updated_at=utcnow(),
-            )
-        )
+        values = {"ids": ids, "token": lease.claim.token, "until": until, "now": utcnow()}
+        deferring = statements.deferring(engine.dialect.name)
+        result = session.connection().execute(deferring, values)
         return result.rowcount or 0
 
 

@@ -5,6 +5,9 @@ document with a new number: its own number with "-2", "-3", … added."""
 
 from __future__ import annotations
 
+from functools import cache
+
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from models import RetiredNumber, Shipment
@@ -107,13 +110,20 @@ def taken_among(*, session: Session, tenant_id: str | None, numbers: list[str]) 
     keys = {_key(n) for n in numbers if n}
     if not tenant_id or not keys:
         return set()
-    return set(
-        session.exec(
-            select(RetiredNumber.number_key).where(
-                col(RetiredNumber.tenant_id) == tenant_id,
-                col(RetiredNumber.number_key).in_(sorted(keys)),
-            )
-        )
+    found = session.connection().execute(
+        _spent_among(), {"tenant": tenant_id, "keys": sorted(keys)}
+    )
+    return set(found.scalars())
+
+
+@cache
+def _spent_among():
+    """`taken_among`'s query, built once (the organisation and keys bound at each call), run
+    as Core: it reads keys only."""
+    retired = RetiredNumber.__table__.c  # type: ignore[attr-defined]
+    return select(retired.number_key).where(
+        retired.tenant_id == bindparam("tenant", type_=retired.tenant_id.type),
+        retired.number_key.in_(bindparam("keys", expanding=True)),
     )
 
 

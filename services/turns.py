@@ -1,17 +1,21 @@
 """Whose turn it is: the organisations with due jobs that Xero's limits let call now, the
-least recently leased first (round-robin), for the queue's lease (services/queue.py)."""
+least recently leased first (round-robin), for the queue's lease (services/queue.py).
+
+Every lease runs these reads and the upsert, so their statements are built once (their
+values bound at each call) and run as Core: plain rows, no ORM objects."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement
-from sqlalchemy import select as core_select
+from sqlalchemy import String, Table, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy.sql.elements import BindParameter
+from sqlmodel import Session, SQLModel
 
-from models import RateLimitBlock, RateLimitState, SyncJob, as_utc
+from models import RateLimitBlock, RateLimitState, as_utc
 from services import rate_limit
 from services.settings import Settings, get_settings
 
@@ -39,32 +43,20 @@ class Turns:
     default: str | None = None
 
 
-def organisations_in_turn(*, session: Session, due: ColumnElement[bool], now: datetime) -> Turns:
-    tenants = list(session.exec(select(SyncJob.tenant_id).where(due).distinct()))
+def organisations_in_turn(*, session: Session, tenants: list[str | None], now: datetime) -> Turns:
+    """`tenants`: the organisations with due jobs (None: jobs with none, the default's)."""
     if not tenants:
         return Turns()
     default = _default_tenant(session)
     key = {t: t or default or "" for t in tenants}
     names = [*key.values(), rate_limit.APP_ROW]
-    # Plain rows (no ORM objects): only read here.
-    connection = session.connection()
-    tables = SQLModel.metadata.tables
-    state = tables[RateLimitState.__tablename__]
-    block = tables[RateLimitBlock.__tablename__]
-    rows = {
-        r.tenant_id: r
-        for r in connection.execute(core_select(state).where(state.c.tenant_id.in_(names)))
-    }
-    blocks = {
-        b.tenant_id: b
-        for b in connection.execute(core_select(block).where(block.c.tenant_id.in_(names)))
-    }
-    app, lim = rows.get(rate_limit.APP_ROW), limits()
+    found = session.connection().execute(_limits_of(), {"names": names})
+    rows = {r.name: r for r in found}
+    app, lim = _state(rows.get(rate_limit.APP_ROW)), limits()
     turns = Turns(default=default)
     for tenant in tenants:
-        at, _why = rate_limit.ready_at(
-            lim, rows.get(key[tenant]), blocks.get(key[tenant]), app, now
-        )
+        row = rows.get(key[tenant])
+        at, _why = rate_limit.ready_at(lim, _state(row), _block(row), app, now)
         if at <= now:
             turns.ready.append(tenant)
         elif turns.next_opening is None or at < turns.next_opening:
@@ -78,6 +70,42 @@ def organisations_in_turn(*, session: Session, due: ColumnElement[bool], now: da
     return turns
 
 
+def _state(row):
+    """The organisation's state (its calls, its last lease) from `_limits_of`'s row; None if
+    it has no state row yet."""
+    return row if row is not None and row.has_state is not None else None
+
+
+def _block(row):
+    """The organisation's block (Xero told it to wait) from `_limits_of`'s row; None if none."""
+    return row if row is not None and row.blocked_until is not None else None
+
+
+@cache
+def _limits_of():
+    """The named organisations' state and block rows in ONE query (either may be missing:
+    a full join), one row a name, built once (the names bound at each call)."""
+    state, block = _table(RateLimitState.__tablename__), _table(RateLimitBlock.__tablename__)
+    names: BindParameter[list[str]] = bindparam("names", expanding=True)
+    joined = state.outerjoin(block, state.c.tenant_id == block.c.tenant_id, full=True)
+    return (
+        select(
+            func.coalesce(state.c.tenant_id, block.c.tenant_id).label("name"),
+            state.c.tenant_id.label("has_state"),
+            state.c.recent,
+            state.c.in_flight,
+            state.c.last_call_at,
+            state.c.day_start,
+            state.c.day_calls,
+            state.c.leased_at,
+            block.c.blocked_until,
+            block.c.reason,
+        )
+        .select_from(joined)
+        .where(or_(state.c.tenant_id.in_(names), block.c.tenant_id.in_(names)))
+    )
+
+
 def leased(
     *, session: Session, tenant_id: str | None, now: datetime, turns: Turns | None = None
 ) -> None:
@@ -85,20 +113,36 @@ def leased(
     upsert: the organisation's row may not exist yet). `turns`: the order it was picked from
     (its default organisation, so it is not read again)."""
     default = turns.default if turns is not None else _default_tenant(session)
-    name = tenant_id or default or ""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    row = {"tenant_id": name, "recent": "0" * rate_limit.STAMP * limits().per_minute}
-    statement = (
-        insert(RateLimitState)
-        .values(**row, leased_at=now)
-        .on_conflict_do_update(index_elements=["tenant_id"], set_={"leased_at": now})
+    session.connection().execute(
+        _leasing(session.get_bind().dialect.name),
+        {
+            "tenant": tenant_id or default or "",
+            "recent": "0" * rate_limit.STAMP * limits().per_minute,
+            "now": now,
+        },
     )
-    session.connection().execute(statement)
+
+
+@cache
+def _leasing(dialect: str):
+    """`leased`'s upsert, built once per dialect (its values bound at each call)."""
+    state = _table(RateLimitState.__tablename__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(state).values(
+        tenant_id=bindparam("tenant", type_=String()),
+        recent=bindparam("recent", type_=state.c.recent.type),
+        leased_at=bindparam("now", type_=state.c.leased_at.type),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id"], set_={"leased_at": statement.excluded.leased_at}
+    )
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
 
 
 def _default_tenant(session: Session) -> str | None:
-    from services.connections import default_connection
+    from services.connections import default_tenant_id
 
-    connection = default_connection(session=session)
-    return connection.tenant_id if connection else None
+    return default_tenant_id(session=session)

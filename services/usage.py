@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,22 +29,13 @@ class UsageRecorder:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        dialect = engine.dialect.name
-        self._insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        self._upsert = _upsert(engine.dialect.name)
 
     def __call__(
         self, *, tenant_id: str, kind: str, size: int, day_remaining: int | None = None
     ) -> None:
-        statement = self._statement(tenant_id, kind, size, day_remaining)
-        if deferred_writes.add(statement):  # inside a send: written with its answers
-            return
-        with self.engine.begin() as connection:
-            connection.execute(statement)
-
-    def _statement(self, tenant_id: str, kind: str, size: int, day_remaining: int | None):
         now = utcnow()
-        table = SQLModel.metadata.tables[XeroUsage.__tablename__]
-        statement = self._insert(table).values(
+        statement = self._upsert.values(
             tenant_id=tenant_id,
             day=now.date(),
             kind=kind,
@@ -52,18 +44,31 @@ class UsageRecorder:
             day_remaining=day_remaining,
             last_call_at=now,
         )
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant_id", "day", "kind"],
-            set_={
-                "calls": table.c.calls + 1,
-                "bytes": table.c.bytes + excluded.bytes,
-                # A call without the header (an error) keeps the last one seen.
-                "day_remaining": func.coalesce(excluded.day_remaining, table.c.day_remaining),
-                "last_call_at": excluded.last_call_at,
-            },
-        )
-        return statement
+        if deferred_writes.add(statement):  # inside a send: written with its answers
+            return
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+
+
+@cache
+def _upsert(dialect: str):
+    """The counting upsert without its values, built once per dialect: each call adds its
+    own (`.values`, a cheap copy). A call adds one to the day's count of its kind, and its
+    bytes."""
+    table = SQLModel.metadata.tables[XeroUsage.__tablename__]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "day", "kind"],
+        set_={
+            "calls": table.c.calls + 1,
+            "bytes": table.c.bytes + excluded.bytes,
+            # A call without the header (an error) keeps the last one seen.
+            "day_remaining": func.coalesce(excluded.day_remaining, table.c.day_remaining),
+            "last_call_at": excluded.last_call_at,
+        },
+    )
 
 
 @dataclass

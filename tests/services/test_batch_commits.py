@@ -32,10 +32,13 @@ LIMITER = "services/rate_limit.py"
 # answers applied with the log, the response counted, the slot given back and the claim
 # released.
 WORKER_COMMITS = 4
-# Its statements, by step of the design (services/queue.py, services/sync.py):
+# Its statements, by step of the design (services/queue.py, services/turns.py, services/sync.py):
 WORKER_STATEMENTS = sum(
     (
-        9,  # lease: abandoned sends, organisations in turn (4), due jobs, turn, claim, jobs
+        # lease: abandoned sends, organisations in turn (3: those with due jobs, the
+        # default's tenant id, their limits and blocks in one read), due jobs, turn, claim,
+        # jobs
+        8,
         # The connections read once (services/connections.remember_connections), the
         # shipments and their lines, the mapping settings (the organisation's own row and the
         # default in one read). None read for skipped ones when the claim holds them all.

@@ -13,6 +13,8 @@ from models import AuditEvent, ConnectionStatus, XeroConnection, utcnow
 from services import connections
 from services.connections import ConnectError
 from services.crypto import encrypt
+from services.db import session_scope
+from services.xero.adapter import TokenSet
 from services.xero.errors import XeroAuthError, XeroRequestRejected
 
 
@@ -115,3 +117,71 @@ def test_one_organisation_failing_a_read_does_not_stop_the_others(session):
     assert isinstance(outcomes["Signed out Ltd"], XeroAuthError)
     assert outcomes["Working Ltd"] == "read Working Ltd"
     assert session.get(XeroConnection, no_tokens.id).status == ConnectionStatus.NEEDS_RECONNECT
+
+
+def with_token(session, name: str, access: str, refresh: str) -> XeroConnection:
+    row = organisation(session, name)
+    row.access_token_enc, row.refresh_token_enc = encrypt(access), encrypt(refresh)
+    row.expires_at = utcnow() + timedelta(minutes=30)
+    session.flush()
+    return row
+
+
+def tokens(adapter) -> tuple[str, str | None]:
+    return adapter.token.access_token, adapter.token.refresh_token
+
+
+def test_the_next_adapter_holds_the_tokens_a_refresh_stored(session):
+    row = with_token(session, "Demo Exports Ltd", "access-1", "refresh-1")
+    first = connections.adapter_for(row, session=session)
+    assert tokens(first) == ("access-1", "refresh-1")
+    # The SDK rotated the tokens: the adapter saves them to the row (as a refresh does).
+    assert first.on_token_refreshed is not None and first.token is not None
+    first.on_token_refreshed(
+        TokenSet("access-2", "refresh-2", expires_at=first.token.expires_at + 60)
+    )
+    assert tokens(connections.adapter_for(row, session=session)) == ("access-2", "refresh-2")
+
+
+def test_the_next_adapter_holds_tokens_another_process_rotated(session, engine):
+    row = with_token(session, "Demo Exports Ltd", "access-1", "refresh-1")
+    session.commit()
+    assert tokens(connections.adapter_for(row, session=session)) == ("access-1", "refresh-1")
+    with session_scope(engine) as other:  # another worker refreshed the shared token
+        theirs = other.get(XeroConnection, row.id)
+        assert theirs is not None
+        theirs.access_token_enc = encrypt("access-3")
+        theirs.refresh_token_enc = encrypt("refresh-3")
+    session.refresh(row)
+    assert tokens(connections.adapter_for(row, session=session)) == ("access-3", "refresh-3")
+
+
+def test_a_reconnected_organisation_is_sent_with_its_new_tokens(session):
+    row = with_token(session, "Demo Exports Ltd", "access-1", "refresh-1")
+    assert tokens(connections.adapter_for(row, session=session)) == ("access-1", "refresh-1")
+    connections.disconnect(session=session, connection=row, user="admin")
+    with pytest.raises(XeroAuthError):
+        connections.adapter_for(row, session=session)
+    # Reconnected: the same tokens' text is never stored again (each encryption differs).
+    row.status = ConnectionStatus.ACTIVE
+    row.access_token_enc, row.refresh_token_enc = encrypt("access-4"), encrypt("refresh-4")
+    assert tokens(connections.adapter_for(row, session=session)) == ("access-4", "refresh-4")
+
+
+@pytest.mark.parametrize(
+    ("default", "disconnected", "expected"),
+    [
+        ("Demo UK Ltd", None, "t-Demo UK Ltd"),
+        (None, None, "t-Demo Exports Ltd"),  # none chosen: the first by name
+        (None, "Demo Exports Ltd", "t-Demo UK Ltd"),
+        (None, "both", None),
+    ],
+)
+def test_the_default_tenant_id_is_the_default_connections(session, default, disconnected, expected):
+    for name in ("Demo UK Ltd", "Demo Exports Ltd"):
+        gone = disconnected in (name, "both")
+        status = ConnectionStatus.DISCONNECTED if gone else ConnectionStatus.ACTIVE
+        organisation(session, name, status=status, default=name == default)
+    assert connections.default_tenant_id(session=session) == expected
+    chosen = connections.default_connection(session=session)
+    assert (chosen.tenant_id if chosen else None) == expected

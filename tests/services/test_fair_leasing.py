@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from models import (
     IntegrationLog,
     JobStatus,
+    RateLimitBlock,
     RateLimitState,
     Shipment,
     SyncJob,
@@ -121,3 +122,22 @@ def test_a_send_that_would_wait_goes_back_unsent_uncounted_and_unclaimed(
     assert {s.sync_state for s in shipments} == {SyncState.QUEUED}
     assert {s.send_started_at for s in shipments} == {None}
     assert logged == []  # nothing to report: nothing happened to them
+
+
+def test_an_organisation_xero_blocked_is_skipped_until_its_block_ends(engine):
+    # Blocked by Xero (a 429's Retry-After) before it ever made a call of its own: a block
+    # with no state row beside it; the other organisation's block has one.
+    jobs_for(engine, "org-a", 3)
+    jobs_for(engine, "org-b", 3)
+    fill_minute(engine, "org-b")
+    until = utcnow() + timedelta(minutes=5)
+    with session_scope(engine) as session:
+        session.add(RateLimitBlock(tenant_id="org-a", blocked_until=until, reason="429"))
+        session.add(RateLimitBlock(tenant_id="org-b", blocked_until=until, reason="429"))
+        assert session.get(RateLimitState, "org-a") is None
+    empty = queue.lease_batch(engine=engine, worker_id="w1")
+    assert empty.jobs == []
+    assert empty.next_opening is not None and abs(empty.next_opening - until) < timedelta(seconds=1)
+    with session_scope(engine) as session:
+        session.delete(session.get(RateLimitBlock, "org-a"))
+    assert tenants_of(queue.lease_batch(engine=engine, worker_id="w1")) == {"org-a"}
