@@ -17,8 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,6 +33,7 @@ from bench.sandbox import (
     running_sandbox,
 )
 from bench.sandbox import wait_until_up as _wait
+from tests.utils.statements import counted
 
 __all__ = ["ROOT", "_wait", "free_port", "main"]  # bench/chaos.py imports these from here
 # The other benchmarks `--with` runs, each a module of bench/ taking --database-url and
@@ -115,28 +114,6 @@ def run_extra(name: str, database_url: str | None) -> None:
     subprocess.run([sys.executable, "-m", module, "--database-url", url], cwd=ROOT, check=True)
 
 
-@contextmanager
-def counted(engine) -> Iterator[dict[str, int]]:
-    """Commits and statements on `engine` while the block runs."""
-    from sqlalchemy import event
-
-    seen = {"commits": 0, "statements": 0}
-
-    def commit(_connection) -> None:
-        seen["commits"] += 1
-
-    def statement(*_args) -> None:
-        seen["statements"] += 1
-
-    event.listen(engine, "commit", commit)
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "commit", commit)
-        event.remove(engine, "before_cursor_execute", statement)
-
-
 def open_jobs(engine) -> int:
     """Jobs still queued or running, all organisations."""
     from sqlmodel import col, func, select
@@ -171,7 +148,8 @@ def run(args, sandbox_url: str) -> dict:
     from services.db import get_engine, migrate, session_scope
     from services.demo import demo_shipments
     from services.queue import enqueue
-    from services.shipments import create_shipment, unsent_ids
+    from services.shipment_edits import create_shipment
+    from services.shipments import unsent_ids
     from services.worker import refresh_queue_metrics, run_once
 
     engine = get_engine()

@@ -61,7 +61,8 @@ def run_day(args, sandbox_url: str) -> dict:
     from services.demo import demo_shipments
     from services.mapping import update_sync_settings
     from services.queue import enqueue
-    from services.shipments import create_shipment, unsent_ids
+    from services.shipment_edits import create_shipment
+    from services.shipments import unsent_ids
     from tests.utils.consent import allow_access
 
     engine = get_engine()

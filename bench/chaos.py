@@ -45,7 +45,7 @@ from bench.chaos_scenarios import (
     wait_for,
 )
 from models import JobStatus, RateLimitBlock, Shipment, SyncJob, SyncState
-from services import claims, connections, db, queue, settings, sync
+from services import claims, connections, db, queue, queue_leases, settings, sync
 from services.db import session_scope
 from services.document_kinds import DocumentKind
 from services.worker import run_once
@@ -154,7 +154,7 @@ def worker_killed_after_commit(run: Run) -> None:
 
 def lease_abandoned(run: Run) -> None:
     enqueue(run.engine, run.ids)
-    queue.lease_batch(engine=run.engine, worker_id="dead")
+    queue_leases.lease_batch(engine=run.engine, worker_id="dead")
     time.sleep(1.2)
 
 

@@ -208,7 +208,7 @@ def make_queue(engine, tenants: list[str], per_org: int) -> None:
     interleaved (the organisations' jobs queued at the same moment)."""
     from services.db import session_scope
     from services.queue import enqueue
-    from services.shipments import create_shipment
+    from services.shipment_edits import create_shipment
     from tests.utils.factories import line, shipment_fields
 
     ids: list[int] = []

@@ -213,7 +213,7 @@ class Compiled:
     which bound value is which function of `now` is found by compiling it for two moments."""
 
     def __init__(self, engine, build: Callable, limits) -> None:
-        from services import rate_limit
+        from services import rate_limit_statements as statements
 
         dialect = engine.dialect
         a = datetime(2030, 1, 1, tzinfo=UTC)
@@ -225,10 +225,10 @@ class Compiled:
         self.pipelined = engine.dialect.name == "postgresql"  # answers are not read
         self.positional = first.positiontup
         self.processors = dict(first._bind_processors)
-        deltas = [timedelta(0), limits.window(), limits.span(rate_limit.STALE_IN_FLIGHT)]
+        deltas = [timedelta(0), limits.window(), limits.span(statements.STALE_IN_FLIGHT)]
         deltas.append(limits.span(86400))
         candidates = [(lambda now, d=d: now - d) for d in deltas]
-        candidates += [(lambda now, d=d: rate_limit._stamp(now - d)) for d in deltas]
+        candidates += [(lambda now, d=d: statements.stamp(now - d)) for d in deltas]
         self.makers: dict[str, Callable] = {}
         for name, value in first.params.items():
             if value == second.params[name]:
@@ -260,11 +260,12 @@ def app_statement(limits) -> Callable:
 
     from models import RateLimitState
     from services import rate_limit
+    from services import rate_limit_statements as statements
 
-    _chunk, chunks = rate_limit.app_chunks(limits)
+    _chunk, chunks = statements.app_chunks(limits)
 
     def statement(now: datetime):
-        fits, appended = rate_limit._ring(col(RateLimitState.recent), chunks, now, limits.window())
+        fits, appended = statements.ring(col(RateLimitState.recent), chunks, now, limits.window())
         return (
             update(RateLimitState)
             .where(col(RateLimitState.tenant_id) == rate_limit.APP_ROW, fits)

@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
+from bench.page_timings import app_environment
 from bench.sandbox import ROOT, connect_organisation
 
 SEND = 1000
@@ -123,7 +124,7 @@ def worker_rss(engine: Engine) -> dict:
     from services.db import session_scope
     from services.demo import demo_shipments
     from services.queue import enqueue
-    from services.shipments import create_shipment
+    from services.shipment_edits import create_shipment
 
     connect_organisation(engine)
     ids = []
@@ -236,24 +237,6 @@ def measure(base: str, size: int, sandbox_url: str) -> dict:
     finally:
         engine.dispose()
     return {"worker": worker, "app": app_rss(url, sandbox_url), "seed_seconds": seconds}
-
-
-def app_environment(url: str, sandbox_url: str) -> dict[str, str]:
-    """The app's environment for a bench: this database, this sandbox, a bench cookie key."""
-    from cryptography.fernet import Fernet
-
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        XERO_SANDBOX_URL=sandbox_url,
-        SHIPBRIDGE_SECRET_KEY=os.environ.get("SHIPBRIDGE_SECRET_KEY")
-        or Fernet.generate_key().decode(),
-        SHIPBRIDGE_COOKIE_KEY="page-bench-cookie-key-0123456789abcdef0123",
-        PYTHONUNBUFFERED="1",
-    )
-    for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET"):
-        env.pop(name, None)
-    return env
 
 
 def ensure_user(env: dict[str, str]) -> None:

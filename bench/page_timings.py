@@ -150,6 +150,24 @@ def some_shipment_ids(url: str, count: int) -> list[int]:
 # --- the app ---------------------------------------------------------------------------------
 
 
+def app_environment(url: str, sandbox_url: str) -> dict[str, str]:
+    """The app's environment for a bench: this database, this sandbox, a bench cookie key."""
+    from cryptography.fernet import Fernet
+
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        XERO_SANDBOX_URL=sandbox_url,
+        SHIPBRIDGE_SECRET_KEY=os.environ.get("SHIPBRIDGE_SECRET_KEY")
+        or Fernet.generate_key().decode(),
+        SHIPBRIDGE_COOKIE_KEY="page-bench-cookie-key-0123456789abcdef0123",
+        PYTHONUNBUFFERED="1",
+    )
+    for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET"):
+        env.pop(name, None)
+    return env
+
+
 @contextmanager
 def running_app(env: dict[str, str], log: Path, root: Path = ROOT) -> Iterator[str]:
     port = free_port()
@@ -402,19 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     work = Path(tempfile.mkdtemp(prefix="page_timings_"))
     with running_sandbox(work, scale=1.0) as sandbox_url, _database(args) as database_url:
-        from cryptography.fernet import Fernet
-
-        env = dict(
-            os.environ,
-            DATABASE_URL=database_url,
-            XERO_SANDBOX_URL=sandbox_url,
-            SHIPBRIDGE_SECRET_KEY=os.environ.get("SHIPBRIDGE_SECRET_KEY")
-            or Fernet.generate_key().decode(),
-            SHIPBRIDGE_COOKIE_KEY="page-bench-cookie-key-0123456789abcdef0123",
-            PYTHONUNBUFFERED="1",
-        )
-        for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET"):
-            env.pop(name, None)
+        env = app_environment(database_url, sandbox_url)
         add_user(env, _roots(args)[0])
         ids = some_shipment_ids(database_url, args.selected)
         roots = _roots(args)

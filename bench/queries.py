@@ -68,6 +68,9 @@ QUERIES: dict[str, Query] = {
     "Shipments: search by shipment number": lambda s, size: _search(f"SHP-{size // 2:07d}")(
         s, size
     ),
+    # Terms most shipment numbers contain: walked in page order (services/search.py).
+    "Shipments: search by number prefix": _search("SHP-"),
+    "Shipments: search by 2 digits": _search("42"),
     "Mapping: Check all": _check_all,
     "Dashboard: shipments by sync state": lambda s, _: shipments.counts_by_sync_state(session=s),
     "Dashboard: totals by currency": lambda s, _: shipments.totals_by_currency(session=s),

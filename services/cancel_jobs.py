@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models import JobKind, JobStatus, Outcome, Shipment, SyncJob, Trigger, utcnow
-from services import integration_log, queue, rate_limit
+from services import integration_log, queue, queue_leases, rate_limit
 from services.cancellation import (
     Action,
     CancelError,
@@ -81,7 +81,7 @@ def request_of(job: SyncJob) -> CancelRequest:
     )
 
 
-def run_lease(*, engine: Engine, lease: queue.Lease) -> int:
+def run_lease(*, engine: Engine, lease: queue_leases.Lease) -> int:
     """Do one leased batch of cancellations; returns how many jobs it held."""
     jobs = lease.jobs
     try:
@@ -93,7 +93,7 @@ def run_lease(*, engine: Engine, lease: queue.Lease) -> int:
                 claim=lease.claim,
             )
     except rate_limit.MustWait as wait:
-        queue.defer(engine=engine, lease=lease, until=wait.until)
+        queue_leases.defer(engine=engine, lease=lease, until=wait.until)
         return len(jobs)
     settle(engine=engine, lease=lease, result=result)
     log.info(
@@ -106,7 +106,7 @@ def run_lease(*, engine: Engine, lease: queue.Lease) -> int:
     return len(jobs)
 
 
-def settle(*, engine: Engine, lease: queue.Lease, result: CancelResult) -> None:
+def settle(*, engine: Engine, lease: queue_leases.Lease, result: CancelResult) -> None:
     """Close, retry or park each job by its outcome (only jobs this lease still holds)."""
     job_of = {j.shipment_id: j for j in lease.jobs}
     with session_scope(engine) as session:

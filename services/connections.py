@@ -390,7 +390,9 @@ def _plain_tokens(key: str, access_enc: str, refresh_enc: str | None) -> tuple[s
     by their encrypted text and that key: the same text is always the same token, and a
     refresh, a reconnect or another process's rotation stores new text, so a changed row is
     decrypted afresh. Every send builds an adapter; it need not decrypt the same token again
-    each batch."""
+    each batch. Cleared whenever this process disconnects or replaces tokens, so no plain
+    token outlives its stored text here (all of it: lru_cache forgets no single entry, and the
+    others are decrypted once more at their next send)."""
     return decrypt(access_enc), decrypt(refresh_enc) if refresh_enc else None
 
 
@@ -471,6 +473,7 @@ def disconnect(*, session: Session, connection: XeroConnection, user: str) -> No
     before = connection.status
     connection.status = ConnectionStatus.DISCONNECTED
     connection.access_token_enc = connection.refresh_token_enc = None
+    _plain_tokens.cache_clear()  # after adapter_for above, which may have decrypted them again
     connection.is_default = False
     session.add(connection)
     audit.record(
@@ -489,6 +492,7 @@ def _store_token(row: XeroConnection, token: TokenSet) -> None:
     row.refresh_token_enc = encrypt(token.refresh_token) if token.refresh_token else None
     row.expires_at = utc_from_epoch(token.expires_at)
     row.scope = token.scope
+    _plain_tokens.cache_clear()  # the tokens replaced (reconnect, refresh) leave memory too
 
 
 def _epoch(connection: XeroConnection) -> float:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from models import Shipment, ShipmentFields, ShipmentLineFields
 from models.shipment import number_key
-from services import connections, shipments, versions
+from services import connections, shipment_edits, shipments, versions
 from services.csv_rows import (
     LINE_COLUMNS,
     ORGANISATION,
@@ -215,7 +215,7 @@ def apply_updates(
 
 
 def _apply(session: Session, parsed: ParsedShipment, user: str | None) -> RowOutcome:
-    """One shipment's update as one save (shipments.save_with_status, as the Shipments
+    """One shipment's update as one save (shipment_edits.save_with_status, as the Shipments
     page's form saves): one version step, one audit record, queued at the trigger status as
     a status change would."""
     row, number = parsed.rows[0], parsed.fields.shipment_number
@@ -225,7 +225,7 @@ def _apply(session: Session, parsed: ParsedShipment, user: str | None) -> RowOut
     assert shipment_id is not None and version is not None
     before = shipments.get_shipment(session=session, shipment_id=shipment_id).workflow_status
     status = parsed.workflow_status
-    moved = shipments.save_with_status(
+    moved = shipment_edits.save_with_status(
         session=session,
         shipment_id=shipment_id,
         fields=parsed.fields,

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 from models import Shipment, ShipmentFields, ShipmentLineFields, WorkflowStatus
 from services.errors import UserError
 from services.settings import Settings, get_settings
-from services.shipments import create_shipment
+from services.shipment_edits import create_shipment
 from services.users import ensure_demo_users
 
 CUSTOMERS = [

@@ -1,6 +1,6 @@
-"""The queue's statements (services/queue.py), most of them on every lease or send: each is
-built once, its values bound at each call, so a batch neither builds them nor re-keys them
-for SQLAlchemy's compiled cache (issue 16, goal 2)."""
+"""The queue's statements (services/queue.py, services/queue_leases.py), most of them on
+every lease or send: each is built once, its values bound at each call, so a batch neither
+builds them nor re-keys them for SQLAlchemy's compiled cache (issue 16, goal 2)."""
 
 from __future__ import annotations
 

@@ -28,9 +28,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from sqlalchemy import String, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
@@ -38,12 +37,19 @@ from sqlmodel import col
 from models import ApiCallSlot, RateLimitBlock, RateLimitState, as_utc, utcnow
 from services import deferred_writes, metrics
 from services.db import session_scope
+from services.rate_limit_statements import (
+    STALE_IN_FLIGHT,
+    STAMP,
+    app_chunks,
+    ring,
+    stamp,
+    taking_statement,
+    taking_update,
+    taking_values,
+)
 from services.xero.errors import XeroRateLimited
 
-STAMP = 15  # characters per call start in `recent`: epoch milliseconds, zero-padded
 APP_ROW = "*"  # the app-wide row (no tenant id is "*")
-APP_CHUNK = 50  # app-wide calls a process takes at once
-STALE_IN_FLIGHT = 120.0  # seconds (Xero time): a slot older than this was a crashed caller's
 
 
 @dataclass(frozen=True)
@@ -85,10 +91,6 @@ def deferring() -> Iterator[None]:
         yield
     finally:
         _deferring.reset(token)
-
-
-def _stamp(moment: datetime) -> str:
-    return f"{int(moment.timestamp() * 1000):0{STAMP}d}"
 
 
 def _moment(stamp: str) -> datetime:
@@ -153,12 +155,13 @@ class RateLimiter:
 
     def _take(self, tenant_id: str) -> bool:
         """The one statement: take a slot if every limit allows it now."""
-        statement = _taking_statement(self.limits)
+        statement = taking_statement(self.limits)
         with self.engine.begin() as connection:
-            taken = connection.execute(statement, _taking_values(self.limits, tenant_id)).scalar()
+            values = taking_values(self.limits, tenant_id, utcnow())
+            taken = connection.execute(statement, values).scalar()
             n = self.limits.per_minute
             if taken is None and self._made_ready(connection, tenant_id, n):
-                values = _taking_values(self.limits, tenant_id)
+                values = taking_values(self.limits, tenant_id, utcnow())
                 taken = connection.execute(statement, values).scalar()
             if taken is not None and self.preflight is not None:
                 # Immediately before the call, in the same commit as the slot; raising here
@@ -171,7 +174,7 @@ class RateLimiter:
     def _taking(self, tenant_id: str, now: datetime):
         """The UPDATE that takes a slot at `now` if every limit allows it, returning the
         organisation's recent calls (its values bound: bench/limiter_cost.py compiles it)."""
-        return _taking_update(self.limits, **_taking_values(self.limits, tenant_id, now))
+        return taking_update(self.limits, **taking_values(self.limits, tenant_id, now))
 
     def _made_ready(self, connection: Connection, tenant_id: str, n: int) -> bool:
         """After a refused take: make the row if it is missing, or start its window again if
@@ -215,7 +218,7 @@ class RateLimiter:
                 return True
         chunk, chunks = app_chunks(self.limits)
         recent = col(RateLimitState.recent)
-        fits, appended = _ring(recent, chunks, now, self.limits.window())
+        fits, appended = ring(recent, chunks, now, self.limits.window())
         statement = (
             update(RateLimitState)
             .where(col(RateLimitState.tenant_id) == APP_ROW, fits)
@@ -268,7 +271,7 @@ class RateLimiter:
         recent = self._recent.get(tenant_id)
         if recent is None:
             return False
-        cutoff = _stamp(utcnow() - self.limits.span(61.5))
+        cutoff = stamp(utcnow() - self.limits.span(61.5))
         return recent[:STAMP] > cutoff
 
     def block(self, tenant_id: str, seconds: float, reason: str) -> None:
@@ -313,89 +316,6 @@ def ready_at(limits: Limits, row, block, app, now: datetime) -> tuple[datetime, 
     if app is not None and len(app.recent or "") == chunks * STAMP:
         moments.append((_moment(app.recent[:STAMP]) + limits.window(), "app minute"))
     return max(moments, key=lambda m: m[0])
-
-
-@lru_cache(maxsize=16)
-def _taking_statement(limits: Limits):
-    """`_taking_update` built once per set of limits with its moment and organisation as
-    bound parameters (given at each call by `_taking_values`): a call neither builds the
-    statement nor re-keys it for SQLAlchemy's compiled cache."""
-    moment = RateLimitState.__table__.c.last_call_at.type  # type: ignore[attr-defined]
-    stamps = ("now_stamp", "cutoff")
-    return _taking_update(
-        limits,
-        **{
-            name: bindparam(name, type_=String() if name in stamps else moment)
-            for name in ("now", "now_block", "now_stamp", "cutoff", "stale", "day_ago")
-        },
-        tenant=bindparam("tenant", type_=String()),
-    )
-
-
-def _taking_update(limits: Limits, *, tenant, now, now_block, now_stamp, cutoff, stale, day_ago):
-    """The UPDATE that takes a slot at `now` if every limit allows it, returning the
-    organisation's recent calls; each argument a value or a bound parameter."""
-    state = RateLimitState
-    fits, appended = _ring_stamped(col(state.recent), limits.per_minute, now_stamp, cutoff)
-    new_day = or_(col(state.day_start).is_(None), col(state.day_start) <= day_ago)
-    in_flight_stale = or_(col(state.last_call_at).is_(None), col(state.last_call_at) <= stale)
-    blocked = exists().where(
-        col(RateLimitBlock.tenant_id) == tenant, col(RateLimitBlock.blocked_until) > now_block
-    )
-    return (
-        update(state)
-        .where(
-            col(state.tenant_id) == tenant,
-            fits,
-            or_(col(state.in_flight) < limits.in_flight, in_flight_stale),
-            or_(col(state.day_calls) < limits.per_day, new_day),
-            ~blocked,
-        )
-        .values(
-            recent=appended,
-            in_flight=case((in_flight_stale, 1), else_=col(state.in_flight) + 1),
-            last_call_at=now,
-            day_start=case((new_day, now), else_=col(state.day_start)),
-            day_calls=case((new_day, 1), else_=col(state.day_calls) + 1),
-        )
-        .returning(col(state.recent))
-    )
-
-
-def _taking_values(limits: Limits, tenant_id: str, now: datetime | None = None) -> dict:
-    """The values `_taking_statement` is run with for a call at `now` (default: now)."""
-    now = now or utcnow()
-    return {
-        "tenant": tenant_id,
-        "now": now,
-        "now_block": now,
-        "now_stamp": _stamp(now),
-        "cutoff": _stamp(now - limits.window()),
-        "stale": now - limits.span(STALE_IN_FLIGHT),
-        "day_ago": now - limits.span(86400),
-    }
-
-
-def app_chunks(limits: Limits) -> tuple[int, int]:
-    """App-wide calls per chunk a process takes, and how many chunks fit in a minute."""
-    chunk = max(1, min(APP_CHUNK, limits.app_per_minute // 100))
-    return chunk, max(limits.app_per_minute // chunk, 1)
-
-
-def _ring(recent, n: int, now: datetime, window: timedelta):
-    """For a row keeping its last `n` start times in `recent` (oldest first): the condition
-    that one more fits in the rolling `window` (the oldest of the `n` is out of it), and the
-    new value (the oldest dropped, now appended; never earlier than the newest kept)."""
-    return _ring_stamped(recent, n, _stamp(now), _stamp(now - window))
-
-
-def _ring_stamped(recent, n: int, stamp, cutoff):
-    """`_ring` with the call's stamp and the window's start (`cutoff`) given as stamps:
-    values, or bound parameters for a statement built once."""
-    newest = func.substr(recent, (n - 1) * STAMP + 1, STAMP)
-    later = case((newest > stamp, newest), else_=stamp)
-    fits = (func.length(recent) == n * STAMP) & (func.substr(recent, 1, STAMP) <= cutoff)
-    return fits, func.substr(recent, STAMP + 1).op("||")(later)
 
 
 _app_lock = threading.Lock()

@@ -27,6 +27,7 @@ from services import (
     deferred_writes,
     fencing,
     queue,
+    queue_leases,
     reference_data,
     retired_numbers,
     shipment_writes,
@@ -145,7 +146,7 @@ def send_shipments(
                         )
                     _release(session, claim, group)
                     if not take_claim:  # a worker's lease: jobs with no outcome go back
-                        queue.unfinished_back(
+                        queue_leases.unfinished_back(
                             session=session, token=claim.token, shipment_ids=group
                         )
                     session.commit()  # the answers applied, logged and the claim given back

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session, SQLModel
 
 from models import RateLimitBlock, RateLimitState, as_utc
-from services import rate_limit
+from services import rate_limit, rate_limit_statements
 from services.settings import Settings, get_settings
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -117,7 +117,7 @@ def leased(
         _leasing(session.get_bind().dialect.name),
         {
             "tenant": tenant_id or default or "",
-            "recent": "0" * rate_limit.STAMP * limits().per_minute,
+            "recent": "0" * rate_limit_statements.STAMP * limits().per_minute,
             "now": now,
         },
     )

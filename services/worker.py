@@ -27,6 +27,7 @@ from services import (
     liveness,
     metrics,
     queue,
+    queue_leases,
     rate_limit,
     reference_data,
 )
@@ -48,17 +49,17 @@ _next_opening: dict[str, datetime | None] = {}
 def run_once(*, engine: Engine, worker_id: str) -> int:
     """Send one leased batch; returns how many jobs it took (0 when the queue is idle)."""
     # What a dead send left Sending is queued again in the lease's own transaction.
-    lease = queue.lease_batch(engine=engine, worker_id=worker_id, recover=True)
+    lease = queue_leases.lease_batch(engine=engine, worker_id=worker_id, recover=True)
     if not lease.jobs:
         _next_opening[worker_id] = lease.next_opening
         return 0
     return send_lease(engine=engine, lease=lease)
 
 
-def send_lease(*, engine: Engine, lease: queue.Lease) -> int:
+def send_lease(*, engine: Engine, lease: queue_leases.Lease) -> int:
     """Send one leased batch; returns how many jobs it held."""
     jobs = lease.jobs
-    if jobs[0].kind == JobKind.CANCEL:  # a lease is one kind (queue.lease_batch)
+    if jobs[0].kind == JobKind.CANCEL:  # a lease is one kind (queue_leases.lease_batch)
         from services import cancel_jobs
 
         return cancel_jobs.run_lease(engine=engine, lease=lease)
@@ -83,7 +84,7 @@ def send_lease(*, engine: Engine, lease: queue.Lease) -> int:
             result.api_calls,
         )
     except rate_limit.MustWait as wait:
-        queue.defer(engine=engine, lease=lease, until=wait.until)
+        queue_leases.defer(engine=engine, lease=lease, until=wait.until)
         log.info("batch deferred: %s", wait)
         return len(jobs)
     except SyncError as error:
@@ -98,7 +99,7 @@ def send_lease(*, engine: Engine, lease: queue.Lease) -> int:
             )
         return len(jobs)
     # Jobs whose shipment another send took over went back to the queue in the send's last
-    # transaction (queue.unfinished_back).
+    # transaction (queue_leases.unfinished_back).
     return len(jobs)
 
 

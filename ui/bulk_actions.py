@@ -11,8 +11,9 @@ import streamlit as st
 
 from models import Trigger, WorkflowStatus
 from services import preview as previews
-from services import queue, shipments, users
-from services.shipments import MAX_STATUS_CHANGE, ShipmentFilter
+from services import queue, shipment_edits, shipments, users
+from services.shipment_edits import MAX_STATUS_CHANGE
+from services.shipments import ShipmentFilter
 from services.sync import batch_size
 from ui import common, panels, state
 from ui.text import md_text
@@ -177,7 +178,7 @@ def _run(pending: dict, ids: list[int], user: common.CurrentUser) -> None:
     status, changed = pending["status"], None
     versions = {int(k): v for k, v in pending["versions"].items() if int(k) in set(ids)}
     with common.shown_errors(), common.session() as db_session:
-        moved = shipments.change_status(
+        moved = shipment_edits.change_status(
             session=db_session,
             shipment_ids=ids,
             status=status,

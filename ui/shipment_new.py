@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from services import drafts, shipments
+from services import drafts, shipment_edits
 from services.mapping import get_sync_settings
 from ui import common, shipment_form, shipment_save, state
 
@@ -71,7 +71,7 @@ def new_shipment(*, user: common.CurrentUser) -> None:
         return
     created_id = None
     with common.shown_errors(), common.session() as db_session:
-        created = shipments.create_shipment(
+        created = shipment_edits.create_shipment(
             session=db_session,
             fields=fields,
             lines=given.lines,

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from models import Shipment, Trigger
-from services import queue, shipments, versions
+from services import queue, shipment_edits, versions
 from ui import common, panels, shipment_form, state
 from ui.text import md_text
 
@@ -128,7 +128,7 @@ def _save(shipment: Shipment, base, given, fields, user: common.CurrentUser) -> 
     assert shipment.id is not None  # read from the database
     try:
         with common.session() as db_session:
-            moved = shipments.save_with_status(
+            moved = shipment_edits.save_with_status(
                 session=db_session,
                 shipment_id=shipment.id,
                 fields=fields,

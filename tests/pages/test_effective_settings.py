@@ -9,7 +9,7 @@ from sqlmodel import select
 from models import SyncJob
 from services.db import session_scope
 from services.mapping import update_sync_settings
-from services.shipments import change_status
+from services.shipment_edits import change_status
 from tests.pages.helpers import add_connection, assert_clean, table_in, texts
 from tests.utils.factories import id_of, make_shipment
 from ui import state

@@ -11,7 +11,7 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from models import Shipment, SyncState
-from services import shipments
+from services import shipment_edits
 from services.csv_import import parse_csv
 from services.db import session_scope
 from services.shipments import ShipmentError
@@ -225,7 +225,7 @@ def test_the_service_refuses_a_currency_that_is_not_three_letters(database, curr
         saved = make_shipment(session, shipment_number="CUR-2", currency="USD")
         shipment_id, version = id_of(saved), saved.version
     with session_scope() as session, pytest.raises(ShipmentError, match="Nothing was saved"):
-        shipments.update_shipment(
+        shipment_edits.update_shipment(
             session=session,
             shipment_id=shipment_id,
             fields=shipment_fields(shipment_number="CUR-2", currency=currency),

@@ -13,7 +13,8 @@ from models import Shipment, ShipmentLine
 from models.shipment import AMOUNT, QUANTITY, RATE, UNIT_PRICE
 from services.csv_import import ImportError_, import_shipments, parse_csv
 from services.db import session_scope
-from services.shipments import ShipmentError, create_shipment, update_shipment
+from services.shipment_edits import create_shipment, update_shipment
+from services.shipments import ShipmentError
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields, stored
 
 SEVENTEEN_NINES = "9" * 17

@@ -16,11 +16,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from models import IntegrationLog, JobStatus, Shipment, SyncJob, SyncState
-from services import queue, usage
+from services import queue, queue_leases, usage
 from services.db import session_scope
 from services.sync import send_shipments
 from services.worker import run_once
 from tests.utils.factories import id_of, make_shipment, stored
+from tests.utils.statements import counted
 
 # The send path's own commits per batch of ten (validation, claim and Sending mark; the
 # fence check before the request; the response counter; answers, log and release).
@@ -32,7 +33,8 @@ LIMITER = "services/rate_limit.py"
 # answers applied with the log, the response counted, the slot given back and the claim
 # released.
 WORKER_COMMITS = 4
-# Its statements, by step of the design (services/queue.py, services/turns.py, services/sync.py):
+# Its statements, by step of the design (services/queue_leases.py, services/turns.py,
+# services/sync.py):
 WORKER_STATEMENTS = sum(
     (
         # lease: abandoned sends, organisations in turn (3: those with due jobs, the
@@ -107,7 +109,7 @@ def test_a_leased_batch_of_ten_commits_at_most_four_times(engine, connected):
     ids = ten_shipments(engine)
     with session_scope(engine) as session:
         queue.enqueue(session=session, shipment_ids=ids, trigger="push remaining", user=None)
-    lease = queue.lease_batch(engine=engine, worker_id="commits")
+    lease = queue_leases.lease_batch(engine=engine, worker_id="commits")
     assert sorted(j.shipment_id for j in lease.jobs) == sorted(ids)
     with commits_on(engine) as seen:
         result = send_shipments(
@@ -130,27 +132,6 @@ def day_calls(engine: Engine, tenant_id: str) -> int:
         return usage.day_count(session=session, tenant_id=tenant_id).calls
 
 
-@contextmanager
-def everything_on(engine: Engine) -> Iterator[Counter]:
-    """Every commit and every statement on `engine` while the block runs (the limiter's, the
-    lease's and the send's alike)."""
-    seen: Counter = Counter()
-
-    def commit(_connection) -> None:
-        seen["commits"] += 1
-
-    def statement(*_args) -> None:
-        seen["statements"] += 1
-
-    event.listen(engine, "commit", commit)
-    event.listen(engine, "before_cursor_execute", statement)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "commit", commit)
-        event.remove(engine, "before_cursor_execute", statement)
-
-
 def test_a_whole_worker_batch_commits_at_most_four_times(engine, connected):
     """Lease, send and apply of ten queued shipments, as the worker's loop runs them: at most
     four commits and the statements the design needs, all counted (a statement or commit
@@ -161,7 +142,7 @@ def test_a_whole_worker_batch_commits_at_most_four_times(engine, connected):
     with session_scope(engine) as session:
         queue.enqueue(session=session, shipment_ids=ids, trigger="push remaining", user=None)
     calls_before = day_calls(engine, connected.tenant_id)
-    with everything_on(engine) as seen:
+    with counted(engine) as seen:
         took = run_once(engine=engine, worker_id="commits")
     assert took == 10
     assert processed(engine, ids) == 10

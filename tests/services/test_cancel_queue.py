@@ -15,11 +15,11 @@ from sqlmodel import col, select
 
 from bench.chaos_scenarios import drain, make_due
 from models import IntegrationLog, JobKind, JobStatus, Outcome, Shipment, SyncJob, SyncState
-from services import cancel_jobs, claims, queue, settings
+from services import cancel_jobs, claims, queue, queue_leases, settings
 from services.cancellation import Action, CancelError, CancelRequest
 from services.db import session_scope
 from services.mapping import update_sync_settings
-from services.shipments import change_status
+from services.shipment_edits import change_status
 from services.sync import send_shipments
 from services.worker import run_once
 from tests.services.test_cancellation import calls_to, invoice_in_xero, sent
@@ -146,7 +146,7 @@ def test_a_batch_is_one_kind_and_cancels_go_in_one_call(engine, connected, sandb
         third = sent(engine)
         queue.enqueue(session=session, shipment_ids=[id_of(third)], trigger="retry", user="ops")
     make_due(engine)
-    lease = queue.lease_batch(engine=engine, worker_id="w1")
+    lease = queue_leases.lease_batch(engine=engine, worker_id="w1")
     assert {j.kind for j in lease.jobs} == {JobKind.CANCEL}
     assert sorted(j.shipment_id for j in lease.jobs) == sorted([id_of(first), id_of(second)])
     before = sandbox.calls()

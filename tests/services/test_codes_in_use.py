@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from models import CodeInUseDelta, Shipment, WaitingCodeUse, XeroConnection
 from models.codes_in_use import KINDS
-from services import aliases, codes_in_use, reference_data, shipments
+from services import aliases, codes_in_use, reference_data, shipment_edits
 from services.db import migrate, session_scope
 from services.mapping import settings_row
 from services.suggestions import Suggestions
@@ -163,7 +163,7 @@ def _create(session: Session, rng: random.Random) -> None:
 
 def _edit(session: Session, rng: random.Random, shipment: Shipment) -> None:
     """Through the service the form uses: codes, organisation and lines replaced."""
-    shipments.update_shipment(
+    shipment_edits.update_shipment(
         session=session,
         shipment_id=id_of(shipment),
         fields=shipment_fields(

@@ -14,6 +14,7 @@ from services import connections
 from services.connections import ConnectError
 from services.crypto import encrypt
 from services.db import session_scope
+from services.settings import get_settings
 from services.xero.adapter import TokenSet
 from services.xero.errors import XeroAuthError, XeroRequestRejected
 
@@ -166,6 +167,46 @@ def test_a_reconnected_organisation_is_sent_with_its_new_tokens(session):
     row.status = ConnectionStatus.ACTIVE
     row.access_token_enc, row.refresh_token_enc = encrypt("access-4"), encrypt("refresh-4")
     assert tokens(connections.adapter_for(row, session=session)) == ("access-4", "refresh-4")
+
+
+def kept_in_memory(monkeypatch, stored: tuple[str | None, str | None]) -> bool:
+    """Whether this process still holds the plain tokens of `stored` (their encrypted text):
+    asked for them again, it answers without decrypting."""
+    decrypted: list[str] = []
+    real = connections.decrypt
+
+    def decrypt(text: str) -> str:
+        decrypted.append(text)
+        return real(text)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connections, "decrypt", decrypt)
+        access, refresh = stored
+        assert access is not None
+        connections._plain_tokens(get_settings().secret_key, access, refresh)  # noqa: SLF001
+    return not decrypted
+
+
+def test_a_disconnected_organisations_tokens_do_not_stay_in_memory(session, monkeypatch):
+    row = with_token(session, "Demo Exports Ltd", "access-1", "refresh-1")
+    stored = (row.access_token_enc, row.refresh_token_enc)
+    assert tokens(connections.adapter_for(row, session=session)) == ("access-1", "refresh-1")
+    assert kept_in_memory(monkeypatch, stored)  # decrypted once, for every later send
+    connections.disconnect(session=session, connection=row, user="admin")
+    assert not kept_in_memory(monkeypatch, stored)
+
+
+def test_tokens_a_refresh_replaced_do_not_stay_in_memory(session, monkeypatch):
+    row = with_token(session, "Demo Exports Ltd", "access-1", "refresh-1")
+    stored = (row.access_token_enc, row.refresh_token_enc)
+    adapter = connections.adapter_for(row, session=session)
+    assert kept_in_memory(monkeypatch, stored)
+    assert adapter.on_token_refreshed is not None and adapter.token is not None
+    adapter.on_token_refreshed(
+        TokenSet("access-2", "refresh-2", expires_at=adapter.token.expires_at + 60)
+    )
+    assert not kept_in_memory(monkeypatch, stored)
+    assert tokens(connections.adapter_for(row, session=session)) == ("access-2", "refresh-2")
 
 
 @pytest.mark.parametrize(

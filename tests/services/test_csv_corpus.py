@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 from models import AuditEvent, Shipment, ShipmentLine, SyncState
 from services.csv_import import ImportError_, import_shipments, parse_csv, read_csv
 from services.db import session_scope
-from services.shipments import create_shipment
+from services.shipment_edits import create_shipment
 from tests.utils.bad_csv import (
     ACCEPTED,
     BAD,

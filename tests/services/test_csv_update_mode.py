@@ -16,7 +16,8 @@ from models import AuditEvent, Shipment, SyncState, XeroConnection
 from services import cli
 from services.csv_import import ImportError_, export_csv, import_shipments, parse_csv, read_csv
 from services.db import session_scope
-from services.shipments import list_shipments, update_shipment
+from services.shipment_edits import update_shipment
+from services.shipments import list_shipments
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields
 
 HEADER = (

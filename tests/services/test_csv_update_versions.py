@@ -23,7 +23,7 @@ from models import (
     SyncJob,
     SyncState,
 )
-from services import cli, csv_update, queue, shipments, versions
+from services import cli, csv_update, queue, shipment_edits, shipments, versions
 from services.csv_import import import_shipments, parse_csv
 from services.db import session_scope
 from services.mapping import update_sync_settings
@@ -129,14 +129,14 @@ def moved_by_hand(engine, shipment_id: int, incoterms: str, status: str) -> bool
     with session_scope(engine) as session:
         saved = shipments.get_shipment(session=session, shipment_id=shipment_id)
         fields = {name: getattr(saved, name) for name in ShipmentFields.model_fields}
-        shipments.update_shipment(
+        shipment_edits.update_shipment(
             session=session,
             shipment_id=shipment_id,
             fields=ShipmentFields(**{**fields, "incoterms": incoterms}),
             lines=[ShipmentLineFields.model_validate(x, from_attributes=True) for x in saved.lines],
             user="ops",
         )
-        moved = shipments.change_status(
+        moved = shipment_edits.change_status(
             session=session, shipment_ids=[shipment_id], status=status, user="ops"
         )
         return bool(moved.queued_numbers())

@@ -13,7 +13,7 @@ from models import Shipment, WorkflowStatus, XeroContact, utcnow
 from services import connections, drift
 from services.db import session_scope
 from services.mapping import update_sync_settings
-from services.shipments import change_status
+from services.shipment_edits import change_status
 from services.sync import send_shipments
 from tests.utils.factories import id_of, line, make_shipment, stored
 

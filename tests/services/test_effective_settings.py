@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from models import ConnectionStatus, SyncJob, XeroConnection
 from services import mapping
-from services.shipments import change_status
+from services.shipment_edits import change_status
 from tests.utils.factories import id_of, make_shipment
 
 DEFAULT, OTHER = "org-default", "org-other"

@@ -21,9 +21,10 @@ from models import (
     as_utc,
     utcnow,
 )
-from services import claims, connections, queue, rate_limit, reference_data, turns
+from services import claims, connections, queue, queue_leases, reference_data, turns
 from services.db import session_scope
 from services.rate_limit import RateLimiter
+from services.rate_limit_statements import stamp
 from services.worker import send_lease
 from tests.utils.factories import make_shipment
 
@@ -47,7 +48,7 @@ def fill_minute(engine, tenant: str) -> RateLimiter:
     limiter = RateLimiter(engine, turns.limits())
     with limiter.slot(tenant):
         pass
-    now = rate_limit._stamp(utcnow())
+    now = stamp(utcnow())
     with session_scope(engine) as session:
         session.exec(
             update(RateLimitState)
@@ -57,19 +58,19 @@ def fill_minute(engine, tenant: str) -> RateLimiter:
     return limiter
 
 
-def tenants_of(lease: queue.Lease) -> set[str | None]:
+def tenants_of(lease: queue_leases.Lease) -> set[str | None]:
     return {j.tenant_id for j in lease.jobs}
 
 
 def test_with_one_organisation_at_its_minute_limit_the_other_is_leased(engine):
     busy, free = jobs_for(engine, "org-a", 5), jobs_for(engine, "org-b", 5)
     limiter = fill_minute(engine, "org-a")
-    lease = queue.lease_batch(engine=engine, worker_id="w1")
+    lease = queue_leases.lease_batch(engine=engine, worker_id="w1")
     assert tenants_of(lease) == {"org-b"}
     assert sorted(j.shipment_id for j in lease.jobs) == sorted(free)
     # Only the organisation at its limit has work left: nothing is leased, and the worker is
     # told when its window opens instead of waiting for it.
-    empty = queue.lease_batch(engine=engine, worker_id="w1")
+    empty = queue_leases.lease_batch(engine=engine, worker_id="w1")
     assert empty.jobs == []
     opening, reason = limiter.next_call_at("org-a")
     assert reason == "minute" and empty.next_opening == opening
@@ -83,7 +84,7 @@ def test_with_one_organisation_at_its_minute_limit_the_other_is_leased(engine):
 def test_organisations_with_work_take_turns(engine):
     for tenant in ("org-a", "org-b", "org-c"):
         jobs_for(engine, tenant, 25)
-    leases = [queue.lease_batch(engine=engine, worker_id="w1", size=10) for _ in range(4)]
+    leases = [queue_leases.lease_batch(engine=engine, worker_id="w1", size=10) for _ in range(4)]
     assert [len(lease) for lease in leases] == [10, 10, 10, 10]
     turns_taken = [tenants_of(lease) for lease in leases]
     assert all(len(t) == 1 for t in turns_taken)  # one organisation a batch
@@ -103,7 +104,7 @@ def test_a_send_that_would_wait_goes_back_unsent_uncounted_and_unclaimed(
         adapter = connections.adapter_for(connection, session=session)
         reference_data.refresh(session=session, connection=connection, adapter=adapter)
     mark = max([c["id"] for c in sandbox.calls()] or [0])
-    lease = queue.lease_batch(engine=engine, worker_id="w1")
+    lease = queue_leases.lease_batch(engine=engine, worker_id="w1")
     assert len(lease) == 3
     limiter = fill_minute(engine, tenant)  # another worker used the minute meanwhile
     opening, _ = limiter.next_call_at(tenant)
@@ -135,9 +136,9 @@ def test_an_organisation_xero_blocked_is_skipped_until_its_block_ends(engine):
         session.add(RateLimitBlock(tenant_id="org-a", blocked_until=until, reason="429"))
         session.add(RateLimitBlock(tenant_id="org-b", blocked_until=until, reason="429"))
         assert session.get(RateLimitState, "org-a") is None
-    empty = queue.lease_batch(engine=engine, worker_id="w1")
+    empty = queue_leases.lease_batch(engine=engine, worker_id="w1")
     assert empty.jobs == []
     assert empty.next_opening is not None and abs(empty.next_opening - until) < timedelta(seconds=1)
     with session_scope(engine) as session:
         session.delete(session.get(RateLimitBlock, "org-a"))
-    assert tenants_of(queue.lease_batch(engine=engine, worker_id="w1")) == {"org-a"}
+    assert tenants_of(queue_leases.lease_batch(engine=engine, worker_id="w1")) == {"org-a"}

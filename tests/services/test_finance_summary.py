@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from models import FinanceSummaryDelta, Shipment
-from services import finance, finance_summary, money, shipments
+from services import finance, finance_summary, money, shipment_edits, shipments
 from services.db import session_scope
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields
 
@@ -102,7 +102,7 @@ def _create(session: Session, rng: random.Random) -> None:
 
 
 def _edit(session: Session, rng: random.Random, shipment: Shipment) -> None:
-    shipments.update_shipment(
+    shipment_edits.update_shipment(
         session=session,
         shipment_id=id_of(shipment),
         fields=shipment_fields(

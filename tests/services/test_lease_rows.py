@@ -1,4 +1,4 @@
-"""A lease writes its jobs in one Core UPDATE each way (services/queue.py `_take`) and hands
+"""A lease writes its jobs in one Core UPDATE each way (services/queue_leases.py `_take`) and hands
 back job objects: what those objects say must be what the rows now hold, both for the jobs
 leased and for one whose shipment another sender holds."""
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from models import JobStatus, SyncJob, as_utc, utcnow
-from services import claims, queue
+from services import claims, queue, queue_leases
 from services.db import session_scope
 from tests.utils.factories import id_of, make_shipment
 
@@ -43,7 +43,7 @@ def same(job: SyncJob, row: SyncJob) -> dict[str, tuple]:
 
 def test_the_leased_jobs_are_the_rows_as_written(engine):
     ids = queued(engine, 3)
-    lease = queue.lease_batch(engine=engine, worker_id="rows")
+    lease = queue_leases.lease_batch(engine=engine, worker_id="rows")
     assert sorted(j.shipment_id for j in lease.jobs) == sorted(ids)
     rows = rows_of(engine, ids)
     for job in lease.jobs:
@@ -59,9 +59,9 @@ def test_a_lease_taken_over_counts_its_try_again(engine, monkeypatch):
     # Leases and claims that have run out as soon as they are taken: the first worker's
     # batch is due again at once, as if it had died.
     monkeypatch.setattr(claims, "lease_span", lambda: timedelta(seconds=-1))
-    first = queue.lease_batch(engine=engine, worker_id="first")
+    first = queue_leases.lease_batch(engine=engine, worker_id="first")
     assert len(first.jobs) == 2
-    second = queue.lease_batch(engine=engine, worker_id="second")
+    second = queue_leases.lease_batch(engine=engine, worker_id="second")
     rows = rows_of(engine, ids)
     assert sorted(j.shipment_id for j in second.jobs) == sorted(ids)
     for job in second.jobs:
@@ -74,7 +74,7 @@ def test_a_job_whose_shipment_another_sender_holds_waits_unleased(engine):
     ids = queued(engine, 2)
     held = claims.claim(engine=engine, shipment_ids=[ids[0]], token=claims.new_token("send"))
     assert set(held.fences) == {ids[0]}
-    lease = queue.lease_batch(engine=engine, worker_id="rows")
+    lease = queue_leases.lease_batch(engine=engine, worker_id="rows")
     assert [j.shipment_id for j in lease.jobs] == [ids[1]]
     rows = rows_of(engine, ids)
     waiting = rows[ids[0]]

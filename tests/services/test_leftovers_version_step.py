@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from models import Shipment
-from services import shipments
+from services import shipment_edits
 from services.csv_import import import_shipments, parse_csv
 from services.db import session_scope
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields
@@ -36,7 +36,7 @@ def test_a_form_save_raises_the_version_by_one(engine, changes, lines):
         make_shipment(session, shipment_number="ONE-1", exporter_reference="E", incoterms="FOB")
     shipment_id, before, _ = _saved(engine, "ONE-1")
     with session_scope(engine) as session:
-        shipments.update_shipment(
+        shipment_edits.update_shipment(
             session=session,
             shipment_id=shipment_id,
             fields=shipment_fields(

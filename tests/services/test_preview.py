@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from models import IntegrationLog, Outcome, Shipment, ShipmentFields, XeroConnection
 from services import connections, preview
 from services.db import session_scope
-from services.shipments import update_shipment
+from services.shipment_edits import update_shipment
 from services.sync import send_shipments
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields
 

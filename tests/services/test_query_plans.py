@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from bench import query_seed
 from models import XeroConnection
-from services import aliases, db, finance, integration_log, shipments
+from services import aliases, db, finance, integration_log, search, shipments
 from services.db import session_scope
 from services.paging import COUNT_CAP
 from services.shipments import ShipmentFilter
@@ -185,6 +185,24 @@ def test_a_term_most_shipments_match_walks_them_in_page_order_on_sqlite(seeded):
     assert_indexed(seeded, _search("CUST-"), "ix_shipment_created_at")
 
 
+@pytest.mark.parametrize("term", ["SHP-", "P-"], ids=["number-prefix", "short"])
+def test_a_term_nearly_every_number_contains_walks_them_in_page_order_on_sqlite(seeded, term):
+    """Every seeded shipment's number contains "SHP-" (and the short "P-"): SQLite tests each
+    shipment's number on its row along the creation index until the capped page is full,
+    rather than collect every number from the trigram table (or every number's LIKE) and
+    sort them all: no sort of the page, the number index not read."""
+    if seeded.dialect.name != "sqlite":
+        pytest.skip("a SQLite plan (pg_trgm answers any term from its index)")
+    assert_indexed(seeded, _search(term), "ix_shipment_created_at")
+    found = plans(seeded, _search(term))
+    walks = [plan for plan in found if "ix_shipment_created_at" in plan]
+    assert len(walks) == 1, found
+    assert "TEMP B-TREE" not in walks[0], walks[0]
+    everything = "\n".join(found)
+    assert search.NUMBER_FTS not in everything, everything
+    assert "ix_shipment_shipment_number" not in everything, everything
+
+
 def _unsent_page(session: Session) -> None:
     shipments.list_shipments(
         session=session, flt=ShipmentFilter(unsent_only=True), count_cap=COUNT_CAP
@@ -302,6 +320,7 @@ def test_a_full_scan_fails_the_summary_guard(seeded):
         (_search(RARE_CUSTOMER), "scale_shipment_buyer_trgm", "postgresql"),
         (_search(RARE_CUSTOMER), "ix_shipment_buyer_code", "sqlite"),
         (_search(RARE_PRODUCT), "ix_shipment_line_product_shipment", "sqlite"),
+        (_search("SHP-"), "ix_shipment_created_at", "sqlite"),
         (_overdue_page, "scale_shipment_overdue", None),
         (_check_all, "ix_waiting_code_use_code", None),
     ],

@@ -22,7 +22,7 @@ from bench.chaos_scenarios import (
     wait_for,
 )
 from models import IntegrationLog, JobStatus, Outcome, SyncJob, SyncState
-from services import claims, queue, settings, sync
+from services import claims, queue, queue_leases, settings, sync
 from services.db import session_scope
 from services.document_kinds import DocumentKind
 from services.fencing import TAKEN_OVER, UNCHANGED
@@ -176,7 +176,7 @@ def test_a_lease_taken_then_abandoned_is_taken_over_within_its_lease(
 ):
     ids = new_shipments(engine, 5)
     enqueue(engine, ids)
-    assert len(queue.lease_batch(engine=engine, worker_id="dead")) == 5
+    assert len(queue_leases.lease_batch(engine=engine, worker_id="dead")) == 5
     assert run_once(engine=engine, worker_id="w2") == 0  # still held by the dead worker
     time.sleep(1.2)
     drain(engine)

@@ -6,6 +6,9 @@ edit, a deleted line or shipment, a write in plain SQL) without a rebuild."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
@@ -15,7 +18,8 @@ from models import Shipment, SyncState
 from services import search
 from services.db import session_scope
 from services.settings import PROJECT_ROOT
-from services.shipments import ShipmentFilter, count_matching, list_shipments, update_shipment
+from services.shipment_edits import update_shipment
+from services.shipments import ShipmentFilter, count_matching, list_shipments
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields
 
 
@@ -172,9 +176,13 @@ def _ids(session, condition) -> list[int]:
     return sorted(session.exec(select(Shipment.id).where(condition)))
 
 
-def test_walking_the_shipments_finds_what_the_lookups_find(session):
+@pytest.mark.parametrize("line_set_max", [search.LINE_SET_MAX, 0], ids=["line-set", "by-line"])
+def test_walking_the_shipments_finds_what_the_lookups_find(session, monkeypatch, line_set_max):
     """A term most shipments match is tested on each shipment (search.walk_wanted) rather
-    than looked up: both find the same shipments, by every field, for long and short terms."""
+    than looked up: both find the same shipments, by every field, for long and short terms,
+    broad number terms among them, whether a line's codes are collected or read line by
+    line (LINE_SET_MAX 0: never collected)."""
+    monkeypatch.setattr(search, "LINE_SET_MAX", line_set_max)
     make_shipment(session, shipment_number="EXP-7731", buyer_code="NORTHWIND", lines=[line()])
     make_shipment(
         session,
@@ -183,12 +191,67 @@ def test_walking_the_shipments_finds_what_the_lookups_find(session):
         lines=[line(product_code="GEARBOX-12"), line(product_code="NUT-1")],
     )
     make_shipment(session, shipment_number="QX-1", buyer_code="ACME", lines=[])
+    make_shipment(session, shipment_number="Exp_42", buyer_code="ACME", lines=[])
     session.flush()
+    # SQLite matches "_" and "%" as characters; PostgreSQL's ILIKE as wildcards (EXP-773x).
+    wildcards = {"sqlite": 0, "postgresql": 2}[session.get_bind().dialect.name]
 
-    for term, expected in (("thwi", 1), ("BOURs", 1), ("box-1", 1), ("p-773", 2), ("qx", 1)):
+    for term, expected in (
+        ("thwi", 1),
+        ("BOURs", 1),
+        ("box-1", 1),
+        ("p-773", 2),
+        ("qx", 1),
+        ("exp", 3),  # a broad number term: every number but one
+        ("xP-", 2),  # "-" is not "_"
+        ("p_4", 1),
+        ("p_7", wildcards),
+        ("p%7", wildcards),
+        ("1", 3),  # short: in numbers and a product code
+        ("42", 1),
+        ("zz", 0),
+    ):
         looked_up = _ids(session, search.matches(term))
         walked = _ids(session, search.matches(term, walk=True))
         assert (len(looked_up), walked) == (expected, looked_up), term
+
+
+def _made_in_shuffled_order(session, numbers: list[str]) -> None:
+    """Shipments whose creation order is not their id order (the page's order is creation)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n, number in enumerate(numbers):
+        shipment = make_shipment(session, shipment_number=number, lines=[line()])
+        shipment.created_at = start + timedelta(hours=(n * 7) % len(numbers))
+    session.flush()
+
+
+@pytest.mark.parametrize("term", ["shp-", "0", "1"])
+def test_a_walked_page_is_the_looked_up_page_in_the_same_order_and_count(
+    session, monkeypatch, term
+):
+    """A broad number term ("SHP-"), or a short one, walked or looked up: the same rows in
+    the same order on each page, and the count stops at the cap ("5+"): page 2 shows the
+    sixth match, the one that told the count there are more."""
+    _made_in_shuffled_order(session, [f"SHP-{n:04d}" for n in range(1, 24)] + ["OTHER-9"])
+    flt = ShipmentFilter(search=term)
+    pages = {}
+    for walk in (True, False):
+        monkeypatch.setattr(search, "walk_wanted", lambda _session, _term, w=walk: w)
+        pages[walk] = [
+            list_shipments(session=session, flt=flt, page=n, page_size=3, count_cap=5)
+            for n in (1, 2)
+        ]
+
+    def shown(page):
+        return ([s.shipment_number for s in page.rows], page.total_text, page.capped)
+
+    assert [shown(p) for p in pages[True]] == [shown(p) for p in pages[False]]
+    assert [shown(p)[1:] for p in pages[True]] == [("5+", True)] * 2
+    everything = list_shipments(session=session, flt=flt, page_size=100)
+    newest_first = sorted(everything.rows, key=lambda s: (s.created_at, s.id), reverse=True)
+    assert [s.shipment_number for p in pages[True] for s in p.rows] == [
+        s.shipment_number for s in newest_first[:6]
+    ]
 
 
 def test_a_walk_is_wanted_only_when_most_shipments_use_a_matched_code(session, engine):
@@ -201,3 +264,20 @@ def test_a_walk_is_wanted_only_when_most_shipments_use_a_matched_code(session, e
     assert search.walk_wanted(session, "common") is walks
     assert search.walk_wanted(session, "bolt") is walks
     assert search.walk_wanted(session, "rare-1") is False
+
+
+def test_a_walk_is_wanted_when_nearly_every_number_or_a_short_term_matches(session, engine):
+    """Numbers: a term nearly every number contains ("SHP-") walks; one only some contain,
+    a run of consecutive numbers ("SHP-001"), is looked up; a short term many shipments
+    contain ("1") walks, one few contain is looked up."""
+    for n in range(1, 31):
+        make_shipment(session, shipment_number=f"SHP-{n:04d}", buyer_code="ACME", lines=[])
+    session.flush()
+
+    walks = {"sqlite": True, "postgresql": False}[engine.dialect.name]  # pg_trgm: no walk
+    assert search.walk_wanted(session, "shp-") is walks  # every number
+    assert search.walk_wanted(session, "p-0") is walks
+    assert search.walk_wanted(session, "shp-001") is False  # 10 of 30: a run, looked up
+    assert search.walk_wanted(session, "shp-0012") is False
+    assert search.walk_wanted(session, "1") is walks  # 12 of 30
+    assert search.walk_wanted(session, "27") is False  # 1 of 30

@@ -21,7 +21,7 @@ from services import connections, reference_data
 from services.db import session_scope
 from services.fencing import UNCHANGED
 from services.mapping import update_sync_settings
-from services.shipments import update_shipment
+from services.shipment_edits import update_shipment
 from services.sync import SyncError, send_shipments
 from tests.utils.factories import line, make_shipment, stored
 

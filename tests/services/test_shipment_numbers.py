@@ -12,7 +12,8 @@ from sqlmodel import col, func, select
 from models import Shipment
 from services.csv_import import parse_csv
 from services.db import session_scope
-from services.shipments import ShipmentError, update_shipment
+from services.shipment_edits import update_shipment
+from services.shipments import ShipmentError
 from tests.utils.factories import id_of, make_shipment, shipment_fields, stored
 
 

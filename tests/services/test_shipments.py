@@ -8,17 +8,16 @@ from sqlmodel import select
 from models import IntegrationLog, Shipment, SyncJob, SyncState
 from services.csv_import import ImportError_, export_csv, import_shipments, parse_csv
 from services.mapping import update_sync_settings
+from services.shipment_edits import change_status, update_shipment
 from services.shipments import (
     ShipmentError,
     ShipmentFilter,
-    change_status,
     changed_since_attempt,
     count_matching,
     last_attempts,
     list_shipments,
     shipment_total,
     totals_by_currency,
-    update_shipment,
 )
 from tests.utils.factories import (
     id_of,

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from models import Shipment
-from services import shipments
+from services import shipment_edits, shipments
 from services.db import session_scope
 from services.versions import StaleShipment
 from tests.utils.factories import id_of, line, make_shipment, shipment_fields
@@ -34,7 +34,7 @@ def _version(engine, shipment_id: int) -> int:
 
 def _save(engine, shipment_id: int, expected: int, user: str, **changes) -> None:
     with session_scope(engine) as session:
-        shipments.update_shipment(
+        shipment_edits.update_shipment(
             session=session,
             shipment_id=shipment_id,
             fields=shipment_fields(shipment_number="V-1", exporter_reference="E", **changes),
@@ -50,7 +50,7 @@ def test_every_kind_of_save_raises_the_version_and_a_send_does_not(engine):
     edited = _version(engine, shipment_id)
     assert edited > first
     with session_scope(engine) as session:
-        shipments.change_status(
+        shipment_edits.change_status(
             session=session, shipment_ids=[shipment_id], status="Shipped", user="bob"
         )
     moved = _version(engine, shipment_id)
@@ -88,7 +88,7 @@ def test_a_status_change_confirmed_on_an_old_version_changes_nothing(engine):
         pytest.raises(StaleShipment, match="incoterms FOB → CIF"),
         session_scope(engine) as session,
     ):
-        shipments.change_status(
+        shipment_edits.change_status(
             session=session,
             shipment_ids=[shipment_id],
             status="Cancelled",
@@ -110,7 +110,7 @@ def test_two_saves_from_one_version_at_once_exactly_one_wins(engine):
         try:
             with session_scope(engine) as session:
                 barrier.wait(timeout=10)
-                shipments.update_shipment(
+                shipment_edits.update_shipment(
                     session=session,
                     shipment_id=shipment_id,
                     fields=shipment_fields(shipment_number="V-1", freight_amount=Decimal(freight)),

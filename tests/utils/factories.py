@@ -23,7 +23,7 @@ from models import (
 )
 from services import reference_data
 from services.reference_data import ReferenceData
-from services.shipments import create_shipment
+from services.shipment_edits import create_shipment
 
 _numbers = count(1)
 TENANT = "tenant-test"
