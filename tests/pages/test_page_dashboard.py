@@ -40,11 +40,12 @@ def test_finance_dashboard(app_as):
     assert tiles["Rejections, last 7 days"] == "3"
     assert [t.label for t in at.tabs] == [
         "Overview",
+        "Charts",
         "Customers and documents",
         "Differs from Xero",
     ]
-    # Sync states, totals, attempts per day; no invoices in Xero yet, so no paid chart.
-    assert len(at.get("plotly_chart")) == 3
+    # The Overview is figures only: Plotly starts in the browser when Charts is opened.
+    assert at.get("plotly_chart") == []
     amounts = at.dataframe[0].value
     assert sorted(set(amounts["Currency"])) == ["AUD", "EUR", "GBP", "NZD", "USD"]
     # Each amount carries its own currency code; nothing is added across currencies.
@@ -58,6 +59,18 @@ def test_finance_dashboard(app_as):
         {"Reason": "SHP-1010 has no due date: add one.", "Rejections": 1},
     ]  # fmt: skip
     assert "No invoices are in Xero yet" in texts(at)
+
+    at = open_tab(at, state.DASH_TABS, "Charts")
+    assert_clean(at)
+    # Sync states, totals, attempts per day; no invoices in Xero yet, so no paid chart.
+    assert [c.proto.id.rpartition("-")[2] for c in at.get("plotly_chart")] == [
+        state.CHART_SYNC_STATE,
+        state.CHART_CURRENCY,
+        state.CHART_ATTEMPTS,
+    ]
+    assert "Attempts in the Accounting Logs: 1 sent (Processed), 3 rejected, 0 waiting" in texts(at)
+    assert "No invoices are in Xero yet" in texts(at)
+    assert len(at.dataframe) == 0  # the tables stay on the Overview
 
 
 def seed_documents() -> dict[str, int]:
@@ -95,6 +108,7 @@ def test_customer_balances_and_saved_views(app_as):
          "Open (not yet due)": "80.00 USD", "Overdue": "200.00 USD",
          "Not yet approved": "0.00 USD"},
     ]  # fmt: skip
+    at = open_tab(at, state.DASH_TABS, "Charts")
     assert len(at.get("plotly_chart")) == 3  # no attempts logged: no attempts chart
     at = open_tab(at, state.DASH_TABS, "Customers and documents")
     assert_clean(at)
@@ -342,7 +356,7 @@ def test_each_state_outcome_and_status_has_one_colour_on_every_chart(app_as):
     log_rejection("SHP-1002")
     log_rejection("SHP-1001", outcome="Processed", errors_xero=None, errors_plain=None)
     log_rejection("SHP-1004", outcome="Failed", errors_xero=None, errors_plain=None)
-    at = app_as("finance", "dashboard")
+    at = open_tab(app_as("finance", "dashboard"), state.DASH_TABS, "Charts")
     assert_clean(at)
     charts = list(chart_colours(at).values())
     assert len(charts) == 4  # sync states, totals by currency, paid status, attempts
