@@ -1,4 +1,5 @@
-"""Hints to SQLite's query planner, written so other databases get the plain SQL.
+"""Hints to SQLite's query planner, written so other databases get the plain SQL; and one
+for PostgreSQL's (`per_row`).
 
 Shipbridge never runs ANALYZE on SQLite, so its planner guesses: an equality on an indexed
 column looks like a handful of rows, and it picks that index (and sorts) even when the
@@ -10,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Boolean
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 
 class Likely(ColumnElement[bool]):
@@ -66,3 +67,12 @@ def _plain_column(element: Unindexed, compiler: Any, **kw: Any) -> str:
 @compiles(Unindexed, "sqlite")
 def _sqlite_column(element: Unindexed, compiler: Any, **kw: Any) -> str:
     return f"+{compiler.process(element.column, **kw)}"
+
+
+def per_row(query: Select) -> Select:
+    """`query`, a subquery correlated with the row being read, fenced (`OFFSET 0`) so that
+    PostgreSQL runs it for each row that reaches it: it neither makes it a join nor, as it
+    may for an EXISTS in an OR, first collects every row the subquery could match into a
+    hash. For a walk that stops after a page, where most rows never reach the subquery, or
+    its first row answers it. SQLite runs such a subquery row by row anyway."""
+    return query.offset(0)

@@ -181,7 +181,7 @@ def test_a_term_most_shipments_match_walks_them_in_page_order_on_sqlite(seeded):
     along the creation index until the capped page is full (search.walk_wanted), rather
     than collect and sort them all; no table is read without an index."""
     if seeded.dialect.name != "sqlite":
-        pytest.skip("a SQLite plan (pg_trgm answers any term from its index)")
+        pytest.skip("a SQLite plan (PostgreSQL's walk is guarded below)")
     assert_indexed(seeded, _search("CUST-"), "ix_shipment_created_at")
 
 
@@ -192,7 +192,7 @@ def test_a_term_nearly_every_number_contains_walks_them_in_page_order_on_sqlite(
     rather than collect every number from the trigram table (or every number's LIKE) and
     sort them all: no sort of the page, the number index not read."""
     if seeded.dialect.name != "sqlite":
-        pytest.skip("a SQLite plan (pg_trgm answers any term from its index)")
+        pytest.skip("a SQLite plan (PostgreSQL's walk is guarded below)")
     assert_indexed(seeded, _search(term), "ix_shipment_created_at")
     found = plans(seeded, _search(term))
     walks = [plan for plan in found if "ix_shipment_created_at" in plan]
@@ -201,6 +201,44 @@ def test_a_term_nearly_every_number_contains_walks_them_in_page_order_on_sqlite(
     everything = "\n".join(found)
     assert search.NUMBER_FTS not in everything, everything
     assert "ix_shipment_shipment_number" not in everything, everything
+
+
+def _search_in_order(term: str, descending: bool) -> Callable[[Session], object]:
+    return lambda s: shipments.list_shipments(
+        session=s, flt=ShipmentFilter(search=term), count_cap=COUNT_CAP, descending=descending
+    )
+
+
+@pytest.mark.parametrize("descending", [True, False], ids=["newest-first", "oldest-first"])
+@pytest.mark.parametrize("term", ["SHP-", "CUST-"], ids=["number-prefix", "customer"])
+def test_a_term_most_shipments_match_walks_them_in_page_order_on_postgresql(
+    seeded, term, descending
+):
+    """Every seeded shipment's number contains "SHP-" and its customer code "CUST-": on
+    PostgreSQL the page's query walks the creation index, either way, testing each
+    shipment, rather than take a bitmap of nearly every shipment from the trigram indexes
+    and sort it (search.walk_wanted, pg_walking_condition): no trigram index, no bitmap,
+    no sort of every match, and no big table read without an index."""
+    if seeded.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL plan (SQLite's walk has guards of its own above)")
+    run = _search_in_order(term, descending)
+    assert_indexed(seeded, run, "ix_shipment_created_at")
+    found = plans(seeded, run)
+    walks = [plan for plan in found if "ix_shipment_created_at" in plan]
+    assert len(walks) == 1, found
+    assert "Bitmap" not in walks[0], walks[0]
+    assert "_trgm" not in walks[0], walks[0]
+    assert not re.search(r"^Sort\b", walks[0], re.MULTILINE), walks[0]
+
+
+def test_a_narrow_term_still_reads_the_trigram_index_on_postgresql(seeded):
+    """One customer's code is looked up by the trigram index, not walked: the walk's
+    creation index is not read for it."""
+    if seeded.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL plan")
+    assert_indexed(seeded, _search(RARE_CUSTOMER), "scale_shipment_buyer_trgm")
+    everything = "\n".join(plans(seeded, _search(RARE_CUSTOMER)))
+    assert "ix_shipment_created_at" not in everything, everything
 
 
 def _unsent_page(session: Session) -> None:
@@ -321,6 +359,7 @@ def test_a_full_scan_fails_the_summary_guard(seeded):
         (_search(RARE_CUSTOMER), "ix_shipment_buyer_code", "sqlite"),
         (_search(RARE_PRODUCT), "ix_shipment_line_product_shipment", "sqlite"),
         (_search("SHP-"), "ix_shipment_created_at", "sqlite"),
+        (_search("SHP-"), "ix_shipment_created_at", "postgresql"),
         (_overdue_page, "scale_shipment_overdue", None),
         (_check_all, "ix_waiting_code_use_code", None),
     ],

@@ -225,20 +225,28 @@ def _made_in_shuffled_order(session, numbers: list[str]) -> None:
     session.flush()
 
 
+@pytest.mark.parametrize("descending", [True, False], ids=["newest-first", "oldest-first"])
 @pytest.mark.parametrize("term", ["shp-", "0", "1"])
 def test_a_walked_page_is_the_looked_up_page_in_the_same_order_and_count(
-    session, monkeypatch, term
+    session, monkeypatch, term, descending
 ):
     """A broad number term ("SHP-"), or a short one, walked or looked up: the same rows in
-    the same order on each page, and the count stops at the cap ("5+"): page 2 shows the
-    sixth match, the one that told the count there are more."""
+    the same order on each page, newest or oldest first, and the count stops at the cap
+    ("5+"): page 2 shows the sixth match, the one that told the count there are more."""
     _made_in_shuffled_order(session, [f"SHP-{n:04d}" for n in range(1, 24)] + ["OTHER-9"])
     flt = ShipmentFilter(search=term)
     pages = {}
     for walk in (True, False):
         monkeypatch.setattr(search, "walk_wanted", lambda _session, _term, w=walk: w)
         pages[walk] = [
-            list_shipments(session=session, flt=flt, page=n, page_size=3, count_cap=5)
+            list_shipments(
+                session=session,
+                flt=flt,
+                page=n,
+                page_size=3,
+                count_cap=5,
+                descending=descending,
+            )
             for n in (1, 2)
         ]
 
@@ -248,36 +256,58 @@ def test_a_walked_page_is_the_looked_up_page_in_the_same_order_and_count(
     assert [shown(p) for p in pages[True]] == [shown(p) for p in pages[False]]
     assert [shown(p)[1:] for p in pages[True]] == [("5+", True)] * 2
     everything = list_shipments(session=session, flt=flt, page_size=100)
-    newest_first = sorted(everything.rows, key=lambda s: (s.created_at, s.id), reverse=True)
+    in_order = sorted(everything.rows, key=lambda s: (s.created_at, s.id), reverse=descending)
     assert [s.shipment_number for p in pages[True] for s in p.rows] == [
-        s.shipment_number for s in newest_first[:6]
+        s.shipment_number for s in in_order[:6]
     ]
 
 
-def test_a_walk_is_wanted_only_when_most_shipments_use_a_matched_code(session, engine):
+def test_a_walk_is_wanted_only_when_most_shipments_use_a_matched_code(session, monkeypatch):
+    """PostgreSQL weighs a walk's length, COUNT_CAP / share shipments, against the lookup's:
+    with a cap of 1, 30 shipments are a big table."""
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
     for n in range(29):  # one in ten of 30 shipments is the line
         make_shipment(session, buyer_code=f"COMMON-{n}", lines=[line(product_code="BOLT-9")])
     make_shipment(session, buyer_code="RARE-1", lines=[line()])
     session.flush()
 
-    walks = {"sqlite": True, "postgresql": False}[engine.dialect.name]  # pg_trgm: no walk
-    assert search.walk_wanted(session, "common") is walks
-    assert search.walk_wanted(session, "bolt") is walks
+    assert search.walk_wanted(session, "common") is True
+    assert search.walk_wanted(session, "bolt") is True
     assert search.walk_wanted(session, "rare-1") is False
 
 
-def test_a_walk_is_wanted_when_nearly_every_number_or_a_short_term_matches(session, engine):
+def test_a_walk_is_wanted_when_nearly_every_number_or_a_short_term_matches(
+    session, engine, monkeypatch
+):
     """Numbers: a term nearly every number contains ("SHP-") walks; one only some contain,
     a run of consecutive numbers ("SHP-001"), is looked up; a short term many shipments
-    contain ("1") walks, one few contain is looked up."""
+    contain ("1") walks, one few contain is looked up. PostgreSQL also weighs the walk's
+    length (COUNT_CAP / share): "3", in 4 of 30 numbers, would read 38 rows at a cap of 1
+    (PG_WALK_COST 5), more than the 30 its lookup reads; SQLite walks one in WALK_SHARE."""
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
     for n in range(1, 31):
         make_shipment(session, shipment_number=f"SHP-{n:04d}", buyer_code="ACME", lines=[])
     session.flush()
 
-    walks = {"sqlite": True, "postgresql": False}[engine.dialect.name]  # pg_trgm: no walk
-    assert search.walk_wanted(session, "shp-") is walks  # every number
-    assert search.walk_wanted(session, "p-0") is walks
+    assert search.walk_wanted(session, "shp-") is True  # every number
+    assert search.walk_wanted(session, "p-0") is True
     assert search.walk_wanted(session, "shp-001") is False  # 10 of 30: a run, looked up
     assert search.walk_wanted(session, "shp-0012") is False
-    assert search.walk_wanted(session, "1") is walks  # 12 of 30
+    assert search.walk_wanted(session, "1") is True  # 12 of 30
     assert search.walk_wanted(session, "27") is False  # 1 of 30
+    walks = {"sqlite": True, "postgresql": False}[engine.dialect.name]
+    assert search.walk_wanted(session, "3") is walks  # 4 of 30 (3, 13, 23, 30)
+
+
+def test_on_postgresql_a_walk_is_wanted_only_when_it_reads_fewer_rows(session, engine):
+    """At the page's real cap (10,000), a term all 30 shipments match ("ACME"), or 12 of
+    them, is looked up on PostgreSQL: a walk would read them all, in the order's index,
+    to fill a page the lookup fills from its matches. SQLite, which weighs shares alone,
+    walks."""
+    for n in range(1, 31):
+        make_shipment(session, shipment_number=f"SHP-{n:04d}", buyer_code="ACME", lines=[])
+    session.flush()
+
+    walks = {"sqlite": True, "postgresql": False}[engine.dialect.name]
+    assert search.walk_wanted(session, "acme") is walks
+    assert search.walk_wanted(session, "1") is walks
