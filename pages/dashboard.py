@@ -18,7 +18,16 @@ import streamlit as st
 from models import Outcome, SyncState, utcnow
 from services import finance, integration_log, shipments
 from services.integration_log import LogFilter
-from ui import common, credits_view, data_cache, drift_view, finance_view, state, xero_status
+from ui import (
+    common,
+    credits_view,
+    data_cache,
+    drift_view,
+    finance_view,
+    plotly_prefetch,
+    state,
+    xero_status,
+)
 
 RECENT = timedelta(days=7)
 DAYS = 30  # the window of the attempts chart and the rejection reasons
@@ -321,6 +330,7 @@ if overview.open:
         else:
             st.caption("Nothing was sent in that time.")
         rejection_reasons(today)
+        plotly_prefetch.prefetch()  # the browser starts Plotly while the user reads this
 if charts.open:
     with charts:
         left, right = st.columns(2)

@@ -440,6 +440,12 @@ def test_finance_sees_the_dashboard_and_a_customers_overdue_view(
         )
     snap("dashboard-amounts", by_status)
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0)  # drawn on Charts only
+    # ...but the browser starts Plotly while idle on the Overview (ui/plotly_prefetch.py).
+    page.wait_for_function(
+        """() => performance.getEntriesByType('resource')
+                 .some((e) => /\/static\/js\/PlotlyChart\.[^/]*\.js$/.test(e.name))""",
+        timeout=20_000,
+    )
 
     page.get_by_role("tab", name="Charts").click()
     charts = page.get_by_test_id("stPlotlyChart")

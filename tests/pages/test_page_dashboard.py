@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import streamlit
 from sqlmodel import select
 
 from models import PinnedDocument
@@ -22,7 +24,7 @@ from tests.pages.helpers import (
     table_in,
     texts,
 )
-from ui import state
+from ui import plotly_prefetch, state
 
 TODAY = datetime.now(ZoneInfo("Pacific/Auckland")).date()  # the tests' browser time zone
 
@@ -60,8 +62,19 @@ def test_finance_dashboard(app_as):
     ]  # fmt: skip
     assert "No invoices are in Xero yet" in texts(at)
 
+    # The Overview has the browser start Plotly when idle: the module Streamlit's charts
+    # import, which this Streamlit serves.
+    (prefetch,) = [h.proto for h in at.get("html")]
+    path = plotly_prefetch.chunk_path()
+    assert path is not None
+    assert prefetch.unsafe_allow_javascript
+    assert f"import({json.dumps(path)})" in prefetch.body
+    served = Path(streamlit.__file__).parent / "static" / path.lstrip("/")
+    assert served.is_file()
+
     at = open_tab(at, state.DASH_TABS, "Charts")
     assert_clean(at)
+    assert at.get("html") == []  # the charts themselves import it there
     # Sync states, totals, attempts per day; no invoices in Xero yet, so no paid chart.
     assert [c.proto.id.rpartition("-")[2] for c in at.get("plotly_chart")] == [
         state.CHART_SYNC_STATE,
