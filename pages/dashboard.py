@@ -130,11 +130,23 @@ def paid_amounts(today: date) -> list:
         return finance.amounts_by_currency_and_status(session=db_session, today=today)
 
 
+def section(title: str, rows, empty: str, show) -> None:
+    """A section of the Overview or Charts: its title, then `show(rows)`, or what `empty`
+    says when there are none (the same words on both tabs)."""
+    st.subheader(title)
+    if rows:
+        show(rows)
+    else:
+        st.caption(empty)
+
+
+PAID_TITLE = "Invoices by currency: paid, unpaid, not yet approved"
+NO_INVOICES = "No invoices are in Xero yet."
+NOTHING_SENT = "Nothing was sent in that time."
+ATTEMPTS_TITLE = f"Sent, rejected and waiting, last {DAYS} days"
+
+
 def paid_status_chart(amounts: list) -> None:
-    st.subheader("Invoices by currency: paid, unpaid, not yet approved")
-    if not amounts:
-        st.caption("No invoices are in Xero yet.")
-        return
     label = finance_view.LABELS
     frame = pd.DataFrame(
         [
@@ -159,10 +171,6 @@ def paid_status_chart(amounts: list) -> None:
 
 
 def paid_status_table(amounts: list) -> None:
-    st.subheader("Invoices by currency: paid, unpaid, not yet approved")
-    if not amounts:
-        st.caption("No invoices are in Xero yet.")
-        return
     label = finance_view.LABELS
     by = {(c, s): a for c, s, a in amounts}
     view = finance.View
@@ -196,10 +204,6 @@ def attempts_per_day(today: date) -> Counter:
 
 
 def attempts_chart(today: date, counts: Counter) -> None:
-    st.subheader(f"Sent, rejected and waiting, last {DAYS} days")
-    if not counts:
-        st.caption("Nothing was sent in that time.")
-        return
     # Every day of the window has its slot, with or without attempts.
     days = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
     labels = [day.strftime("%d %b") for day in days]
@@ -321,14 +325,9 @@ if overview.open:
             hide_index=True,
         )
         st.caption("Amounts are never added across currencies. The Charts tab draws them.")
-        paid_status_table(paid_amounts(today))
+        section(PAID_TITLE, paid_amounts(today), NO_INVOICES, paid_status_table)
         credits_view.net_credits()
-        st.subheader(f"Sent, rejected and waiting, last {DAYS} days")
-        attempts = attempts_per_day(today)
-        if attempts:
-            attempts_caption(attempts)
-        else:
-            st.caption("Nothing was sent in that time.")
+        section(ATTEMPTS_TITLE, attempts_per_day(today), NOTHING_SENT, attempts_caption)
         rejection_reasons(today)
         plotly_prefetch.prefetch()  # the browser starts Plotly while the user reads this
 if charts.open:
@@ -338,8 +337,13 @@ if charts.open:
             sync_state_chart(by_state)
         with right:
             totals_chart(totals)
-        paid_status_chart(paid_amounts(today))
-        attempts_chart(today, attempts_per_day(today))
+        section(PAID_TITLE, paid_amounts(today), NO_INVOICES, paid_status_chart)
+        section(
+            ATTEMPTS_TITLE,
+            attempts_per_day(today),
+            NOTHING_SENT,
+            lambda counts: attempts_chart(today, counts),
+        )
 if customers.open:
     with customers:
         finance_view.show(user, today)
